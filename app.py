@@ -1,0 +1,105 @@
+"""Assist: the application factory. `gunicorn 'app:create_app()'` serves it."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+import click
+from flask.cli import with_appcontext
+
+from core.config import load_config, validate_config
+
+ROOT = Path(__file__).resolve().parent
+
+# Every module that defines tables, so Alembic and the tests see the whole schema.
+MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models")
+# Demo loaders in the order they depend on each other; each gets (session, echo).
+DEMO_LOADERS = ("auth.demo", "accounts.demo")
+
+
+def import_all_models():
+    import importlib
+
+    from core.database import Base
+
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return Base.metadata
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment; `config` overrides (tests use it)."""
+    instance_path = os.environ.get("ASSIST_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
+                root_path=str(ROOT))
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    app.config["PRODUCTION"] = app.config["ASSIST_ENV"] == "production"
+    app.config["TESTING"] = app.config.get("TESTING") or app.config["ASSIST_ENV"] == "test"
+    validate_config(app.config)
+    if not app.config["PRODUCTION"]:
+        Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic.runtime.plugins", "alembic.autogenerate"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    from core import extensions
+    from core.clock import Clock
+    from core.database import db
+    from core.web import init_web
+
+    app.extensions["assist.clock"] = Clock(app.config["ASSIST_TIMEZONE"])
+    db.init_app(app)
+    extensions.init_app(app)
+    init_web(app)
+
+    from accounts.api import bp as accounts_api_bp
+    from accounts.views import bp as accounts_bp, init_accounts
+    from auth.api import bp as auth_api_bp
+    from auth.views import bp as auth_bp, init_auth
+    from core.api import api
+    from core.views import bp as core_bp
+
+    init_auth(app)
+    init_accounts(app)
+    for blueprint in (core_bp, auth_bp, accounts_bp, api, auth_api_bp, accounts_api_bp):
+        app.register_blueprint(blueprint)
+
+    from accounts.cli import accounts_cli, bills_cli, credits_cli
+    from auth.cli import users_cli
+    from core.cli import register_cli
+
+    register_cli(app)
+    for group in (users_cli, accounts_cli, bills_cli, credits_cli, demo):
+        app.cli.add_command(group)
+    return app
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only when nobody has signed up yet (what `make run` uses).")
+@click.option("--accounts", "scale_accounts", type=int, default=0,
+              help="Also add this many accounts with a year of bills each, for benchmarks.")
+@with_appcontext
+def demo(if_empty: bool, scale_accounts: int) -> None:
+    """Load demo data: people for every role, and what later areas add."""
+    import importlib
+
+    from sqlalchemy import func, select
+
+    from auth.models import User
+    from core.audit import Actor, acting_as
+    from core.database import db
+
+    if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("The database already has users; demo data not loaded.")
+        return
+    acting_as(Actor(label="cli: demo"))
+    click.echo("Demo data:")
+    options = {"scale_accounts": scale_accounts}
+    for name in DEMO_LOADERS:
+        importlib.import_module(name).load(db.session, click.echo, options)
+        db.session.commit()

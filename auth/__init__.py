@@ -1,0 +1,1 @@
+"""People, roles and sign-in: customers, CSRs, managers and admins in one service."""

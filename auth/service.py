@@ -1,0 +1,441 @@
+"""Sign-in operations. Each takes the caller's session, flushes, and leaves the commit to it."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, url_for
+from flask_babel import force_locale, gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from auth import rules
+from auth.models import RecoveryCode, User, UserSession
+from core import audit, clock, crypto, outbox
+from core.access import ROLES, STAFF
+from core.audit import Actor
+from core.errors import Conflict, Invalid, NotFound
+
+_hasher = PasswordHasher()
+# A fixed hash to verify against when the email is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class LoginFailed(Exception):
+    """Wrong email or password; the message never says which."""
+
+
+class AccountLocked(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class EmailNotConfirmed(Exception):
+    def __init__(self, user: User) -> None:
+        super().__init__(user.email)
+        self.user = user
+
+
+class SecondFactorRequired(Exception):
+    """The password was right; now the TOTP code (or a recovery code) is needed."""
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(label=user.email, user_id=user.id, role=user.role)
+
+
+def _password_messages(codes: list[str]) -> list[str]:
+    messages = {
+        "too_short": _("Use at least %(n)s characters.", n=rules.MIN_PASSWORD_LENGTH),
+        "too_long": _("Use at most %(n)s characters.", n=rules.MAX_PASSWORD_LENGTH),
+        "common": _("This password is too common. Choose one that is harder to guess, such as a few unrelated words."),
+        "is_email": _("Do not use your email address as your password."),
+    }
+    return [messages[c] for c in codes]
+
+
+def check_new_password(password: str, email: str | None = None, field: str = "password") -> None:
+    problems = rules.password_problems(password or "", email)
+    if problems:
+        raise Invalid(_("Choose a different password."), fields={field: _password_messages(problems)})
+
+
+def _validate_email(email: str) -> str:
+    email = normalize_email(email)
+    if len(email) > 254 or "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
+        raise Invalid(_("Enter a valid email address."), fields={"email": [_("Enter an email address like name@example.com.")]})
+    return email
+
+
+def create_user(session: Session, *, email: str, password: str, role: str = "customer",
+                confirmed: bool = False, full_name: str | None = None, language: str = "en") -> User:
+    email = _validate_email(email)
+    if role not in ROLES:
+        raise Invalid(_("Unknown role."), fields={"role": [_("Choose one of: %(roles)s.", roles=", ".join(ROLES))]})
+    check_new_password(password, email)
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise Conflict(_("An account with this email already exists."), fields={"email": [_("An account with this email already exists.")]})
+    now = clock.now()
+    user = User(email=email, password_hash=_hasher.hash(password), role=role, active=True,
+                full_name=(full_name or "").strip() or None, language=language if language in ("en", "es") else "en",
+                created_at=now, password_changed_at=now, email_confirmed_at=now if confirmed else None,
+                failed_logins=0)
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.created", obj=user, details={"role": role, "confirmed": confirmed})
+    return user
+
+
+# --- email confirmation and password reset -------------------------------------------------
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _external_url(endpoint: str, **values) -> str:
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def send_confirmation(session: Session, user: User) -> None:
+    token = _serializer("confirm-email").dumps({"u": user.id, "e": user.email})
+    link = _external_url("auth.confirm_email", token=token)
+    with force_locale(user.language):
+        outbox.queue_message(
+            session, to=user.email, kind="auth.confirm_email", language=user.language, user_id=user.id,
+            subject=_("Confirm your email for Assist"),
+            body=_("Welcome to Assist.\n\nTo confirm your email address, open this link within 7 days:\n%(link)s\n\n"
+                   "If you did not create an account, you can ignore this message.", link=link),
+        )
+
+
+def register_customer(session: Session, *, email: str, password: str, language: str = "en",
+                      full_name: str | None = None) -> User:
+    user = create_user(session, email=email, password=password, role="customer", language=language,
+                       full_name=full_name)
+    send_confirmation(session, user)
+    return user
+
+
+def confirm_email(session: Session, token: str) -> User:
+    try:
+        data = _serializer("confirm-email").loads(token, max_age=int(rules.CONFIRM_TOKEN_MAX_AGE.total_seconds()))
+    except SignatureExpired as exc:
+        raise Invalid(_("This confirmation link has expired. Ask for a new one.")) from exc
+    except BadSignature as exc:
+        raise Invalid(_("This confirmation link is not valid.")) from exc
+    user = session.get(User, data.get("u"))
+    if user is None or user.email != data.get("e"):
+        raise Invalid(_("This confirmation link is not valid."))
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = clock.now()
+        audit.record(session, "user.email_confirmed", obj=user, actor=actor_for(user))
+    return user
+
+
+def request_password_reset(session: Session, email: str) -> None:
+    """Send a reset link if the account exists; say nothing either way."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active:
+        return
+    token = _serializer("reset-password").dumps({"u": user.id, "p": user.password_hash[-20:]})
+    link = _external_url("auth.reset_password", token=token)
+    with force_locale(user.language):
+        outbox.queue_message(
+            session, to=user.email, kind="auth.reset_password", language=user.language, user_id=user.id,
+            subject=_("Reset your Assist password"),
+            body=_("Someone asked to reset the password of your Assist account.\n\nTo choose a new password, "
+                   "open this link within one hour:\n%(link)s\n\nIf it was not you, ignore this message: "
+                   "your password has not changed.", link=link),
+        )
+    audit.record(session, "user.password_reset_requested", obj=user, actor=actor_for(user))
+
+
+def reset_password(session: Session, token: str, new_password: str) -> User:
+    try:
+        data = _serializer("reset-password").loads(token, max_age=int(rules.RESET_TOKEN_MAX_AGE.total_seconds()))
+    except SignatureExpired as exc:
+        raise Invalid(_("This reset link has expired. Ask for a new one.")) from exc
+    except BadSignature as exc:
+        raise Invalid(_("This reset link is not valid.")) from exc
+    user = session.get(User, data.get("u"))
+    if user is None or not user.active or user.password_hash[-20:] != data.get("p"):
+        raise Invalid(_("This reset link has already been used or is not valid. Ask for a new one."))
+    _set_password(session, user, new_password, "password reset")
+    # Proving control of the mailbox also confirms it.
+    user.email_confirmed_at = user.email_confirmed_at or clock.now()
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, "user.password_reset", obj=user, actor=actor_for(user))
+    return user
+
+
+def _set_password(session: Session, user: User, new_password: str, reason: str) -> None:
+    check_new_password(new_password, user.email, field="new_password")
+    user.password_hash = _hasher.hash(new_password)
+    user.password_changed_at = clock.now()
+    revoke_all_sessions(session, user, reason)
+
+
+def change_password(session: Session, user: User, current_password: str, new_password: str) -> None:
+    if not _verify_password(user.password_hash, current_password or ""):
+        raise Invalid(_("Your current password is not right."),
+                      fields={"current_password": [_("Your current password is not right.")]})
+    _set_password(session, user, new_password, "password changed")
+    audit.record(session, "user.password_changed", obj=user, actor=actor_for(user))
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+def _verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """Check email and password, counting failures towards a lock-out of the account."""
+    now = clock.now()
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        _verify_password(_DUMMY_HASH, password or "")
+        raise LoginFailed()
+    wait = rules.lock_state(user.failed_logins, user.locked_until, now)
+    if wait:
+        raise AccountLocked(wait)
+    if not _verify_password(user.password_hash, password or ""):
+        _count_failure(session, user, now)
+        raise LoginFailed()
+    if not user.active:
+        raise LoginFailed()
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    if user.email_confirmed_at is None:
+        raise EmailNotConfirmed(user)
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def _count_failure(session: Session, user: User, now: datetime) -> None:
+    # One UPDATE so two processes counting at once both count.
+    session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
+    session.refresh(user)
+    audit.record(session, "user.login_failed", obj=user, actor=Actor(label=user.email),
+                 details={"failed_logins": user.failed_logins})
+    if user.failed_logins >= rules.LOCK_AFTER_FAILURES:
+        user.locked_until = now + rules.LOCK_DURATION
+        user.failed_logins = 0
+        audit.record(session, "user.locked", obj=user, actor=Actor(label="system"),
+                     reason=f"{rules.LOCK_AFTER_FAILURES} failed sign-in attempts")
+        with force_locale(user.language):
+            outbox.queue_message(
+                session, to=user.email, kind="auth.locked", language=user.language, user_id=user.id,
+                subject=_("Your Assist account was locked"),
+                body=_("We locked your Assist account for %(minutes)s minutes after %(n)s failed sign-in "
+                       "attempts.\n\nIf it was you, wait and try again, or reset your password. If it was not "
+                       "you, reset your password now to be safe.",
+                       minutes=int(rules.LOCK_DURATION.total_seconds() // 60), n=rules.LOCK_AFTER_FAILURES),
+            )
+    session.flush()
+
+
+def second_factor_needed(user: User) -> bool:
+    return user.role in STAFF and (user.totp_enabled or current_app.config.get("PRODUCTION", False))
+
+
+def verify_second_factor(session: Session, user: User, code: str) -> bool:
+    """A current TOTP code (each usable once) or an unused recovery code."""
+    code = (code or "").strip().replace(" ", "").replace("-", "")
+    if not user.totp_enabled or not code:
+        return False
+    if code.isdigit() and len(code) == 6:
+        totp = pyotp.TOTP(crypto.decrypt_text(user.totp_secret))
+        at = clock.now()
+        for offset in (-1, 0, 1):
+            step = int(at.timestamp()) // 30 + offset
+            if secrets.compare_digest(totp.at(step * 30), code) and (user.totp_last_step or 0) < step:
+                user.totp_last_step = step
+                session.flush()
+                return True
+        return False
+    digest = hash_secret(code.lower())
+    for recovery in user.recovery_codes:
+        if recovery.used_at is None and secrets.compare_digest(recovery.code_hash, digest):
+            recovery.used_at = clock.now()
+            audit.record(session, "user.recovery_code_used", obj=user, actor=actor_for(user))
+            session.flush()
+            return True
+    return False
+
+
+def open_session(session: Session, user: User, *, kind: str, ip: str | None = None,
+                 user_agent: str | None = None, name: str | None = None, days: int | None = None) -> tuple[UserSession, str]:
+    """Start a browser session, an API token or a personal token; returns the row and its secret."""
+    now = clock.now()
+    secret = secrets.token_urlsafe(32)
+    if kind == "personal":
+        days = min(max(1, days or rules.PERSONAL_TOKEN_DAYS), rules.PERSONAL_TOKEN_MAX_DAYS)
+        expires = now + timedelta(days=days)
+    else:
+        expires = now + rules.ABSOLUTE_TIMEOUT
+    row = UserSession(user_id=user.id, kind=kind, secret_hash=hash_secret(secret), name=name,
+                      created_at=now, last_seen_at=now, expires_at=expires,
+                      ip_address=ip, user_agent=(user_agent or "")[:300] or None)
+    session.add(row)
+    if kind != "personal":
+        user.last_login_at = now
+    session.flush()
+    audit.record(session, f"session.opened.{kind}", obj=user, actor=actor_for(user),
+                 details={"session_id": row.id, **({"name": name} if name else {})})
+    return row, secret
+
+
+def load_session(session: Session, secret: str, kinds: tuple[str, ...]) -> tuple[UserSession | None, str | None]:
+    """The live session for a secret, or (None, why) when it is unknown, revoked or timed out."""
+    if not secret:
+        return None, None
+    row = session.scalar(select(UserSession).where(UserSession.secret_hash == hash_secret(secret)))
+    if row is None or row.kind not in kinds:
+        return None, None
+    if row.revoked_at is not None:
+        return None, "revoked"
+    user = row.user
+    if not user.active:
+        return None, "revoked"
+    now = clock.now()
+    why = rules.session_expired(row.kind, user.role, row.created_at, row.last_seen_at, row.expires_at, now)
+    if why:
+        row.revoked_at = now
+        row.revoked_reason = why
+        return None, why
+    if now - row.last_seen_at >= rules.TOUCH_INTERVAL:
+        row.last_seen_at = now
+    return row, None
+
+
+def revoke_session(session: Session, row: UserSession, reason: str) -> None:
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        row.revoked_reason = reason
+        audit.record(session, f"session.revoked.{row.kind}", obj=row.user, reason=reason,
+                     details={"session_id": row.id})
+
+
+def revoke_all_sessions(session: Session, user: User, reason: str) -> int:
+    """End every browser session and token of a user at once (password change, deactivation)."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now(), revoked_reason=reason)
+    )
+    audit.record(session, "session.revoked_all", obj=user, reason=reason, details={"count": result.rowcount})
+    return result.rowcount
+
+
+# --- two-factor enrolment ----------------------------------------------------------------------
+
+def begin_totp(session: Session, user: User) -> str:
+    """A fresh secret, stored encrypted but not yet switched on until a code proves it works."""
+    if user.totp_enabled:
+        raise Conflict(_("Two-factor sign-in is already on."))
+    secret = pyotp.random_base32()
+    user.totp_secret = crypto.encrypt_text(secret)
+    session.flush()
+    return secret
+
+
+def pending_totp_secret(user: User) -> str | None:
+    if user.totp_secret and not user.totp_enabled:
+        return crypto.decrypt_text(user.totp_secret)
+    return None
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Assist")
+
+
+def confirm_totp(session: Session, user: User, code: str) -> list[str]:
+    """Switch two-factor on once a code matches; returns recovery codes, shown only this once."""
+    secret = pending_totp_secret(user)
+    code = (code or "").strip().replace(" ", "")
+    if secret is None or not pyotp.TOTP(secret).verify(code, for_time=clock.now(), valid_window=1):
+        raise Invalid(_("That code did not match. Check the time on your phone and try again."),
+                      fields={"code": [_("That code did not match. Check the time on your phone and try again.")]})
+    user.totp_enabled_at = clock.now()
+    user.totp_last_step = int(clock.now().timestamp()) // 30
+    codes = new_recovery_codes(session, user)
+    audit.record(session, "user.totp_enabled", obj=user, actor=actor_for(user))
+    return codes
+
+
+def new_recovery_codes(session: Session, user: User) -> list[str]:
+    for old in list(user.recovery_codes):
+        session.delete(old)
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _n in range(rules.RECOVERY_CODE_COUNT)]
+    for code in codes:
+        user.recovery_codes.append(RecoveryCode(code_hash=hash_secret(code.replace("-", ""))))
+    session.flush()
+    return codes
+
+
+def disable_totp(session: Session, user: User, reason: str) -> None:
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    for old in list(user.recovery_codes):
+        session.delete(old)
+    audit.record(session, "user.totp_disabled", obj=user, reason=reason)
+
+
+# --- administration ----------------------------------------------------------------------------
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def change_role(session: Session, user: User, role: str, reason: str | None = None) -> None:
+    if role not in ROLES:
+        raise Invalid(_("Unknown role."), fields={"role": [_("Choose one of: %(roles)s.", roles=", ".join(ROLES))]})
+    if role == user.role:
+        return
+    old = user.role
+    user.role = role
+    # Permissions changed: sessions opened under the old role end.
+    revoke_all_sessions(session, user, "role changed")
+    audit.record(session, "user.role_changed", obj=user, reason=reason, details={"from": old, "to": role})
+
+
+def set_active(session: Session, user: User, active: bool, reason: str | None = None) -> None:
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        revoke_all_sessions(session, user, "deactivated")
+    audit.record(session, "user.activated" if active else "user.deactivated", obj=user, reason=reason)
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    if language in ("en", "es") and user.language != language:
+        user.language = language
+        session.flush()

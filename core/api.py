@@ -1,0 +1,174 @@
+"""The JSON API under /api/v1: one error shape, marshmallow in and out, an OpenAPI document.
+
+Conventions every endpoint follows: dollars in as decimal strings, cents out as integers in
+fields ending `_cents`, ISO dates, and errors as {"error": {"code", "message", "fields"}}.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Response, current_app, jsonify, request
+from marshmallow import Schema, ValidationError, fields
+from sqlalchemy import text
+
+from core.access import public
+from core.database import db
+from core.errors import AssistError
+from core.schemas import Dollars
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+API_VERSION = "1.0.0"
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+def error_response(status: int, code: str, message: str,
+                   field_errors: dict[str, Any] | None = None) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "fields": field_errors or {}}})
+    response.status_code = status
+    return response
+
+
+def load_json(schema: Schema) -> dict:
+    """Parse the request body with `schema`: 400 when it is not JSON, 422 when it breaks a rule."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise AssistError("The request body must be a JSON object.")
+    try:
+        return schema.load(payload)
+    except ValidationError as exc:
+        raise InvalidPayload(exc.normalized_messages()) from exc
+
+
+class InvalidPayload(AssistError):
+    status = 422
+    code = "invalid"
+
+    def __init__(self, messages: dict) -> None:
+        super().__init__("Some fields are missing or not valid.", fields=_flatten(messages))
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, (dict,)):
+                out.update(_flatten(value, name))
+            else:
+                out[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    else:
+        out[prefix or "_schema"] = [str(messages)]
+    return out
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    summary: str
+    tags: list[str]
+    request: type[Schema] | None = None
+    response: type[Schema] | None = None
+    status: int = 200
+    roles: frozenset[str] | None = None
+    errors: tuple[int, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+
+_operations: list[Operation] = []
+
+
+def documented(rule: str, method: str, *, summary: str, tags: list[str], request: type[Schema] | None = None,
+               response: type[Schema] | None = None, status: int = 200, errors: tuple[int, ...] = ()) -> Callable:
+    """Record an endpoint for the OpenAPI document (put it above the route decorator)."""
+
+    def mark(view: Callable) -> Callable:
+        _operations.append(Operation(rule, method.lower(), summary, tags, request, response, status,
+                                     getattr(view, "allowed_roles", None), errors))
+        return view
+
+    return mark
+
+
+def _openapi_path(rule: str) -> str:
+    import re
+
+    return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule)
+
+
+def build_openapi() -> dict:
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="Assist API", version=API_VERSION, openapi_version="3.0.3", plugins=[plugin],
+        info={"description": "Money in requests is a decimal string of dollars (\"84.17\"); in "
+                             "responses an integer of cents in a field ending `_cents`. Dates are "
+                             "YYYY-MM-DD. Errors are {\"error\": {\"code\", \"message\", \"fields\"}}."},
+        servers=[{"url": "/api/v1"}],
+    )
+    plugin.map_to_openapi_type(Dollars, "string", None)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", schema=ErrorSchema)
+    error_ref = {"content": {"application/json": {"schema": "Error"}}}
+    paths: dict[str, dict] = {}
+    for op in _operations:
+        item: dict[str, Any] = {"summary": op.summary, "tags": op.tags, "responses": {}}
+        if op.request is not None:
+            item["requestBody"] = {"required": True,
+                                   "content": {"application/json": {"schema": op.request}}}
+        ok: dict[str, Any] = {"description": "OK"}
+        if op.response is not None:
+            ok["content"] = {"application/json": {"schema": op.response}}
+        item["responses"][str(op.status)] = ok
+        for status in sorted(set(op.errors) | {400, 401, 403, 429}):
+            item["responses"][str(status)] = {"description": "Error", **error_ref}
+        if op.roles is not None:
+            item["x-roles"] = sorted(op.roles)
+            if "anonymous" not in op.roles:
+                item["security"] = [{"bearer": []}]
+        paths.setdefault(_openapi_path(op.rule), {})[op.method] = item
+    for path, operations in sorted(paths.items()):
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
+    version = fields.String(required=True)
+
+
+@documented("/health", "get", summary="Is the service up and can it reach its database?",
+            tags=["platform"], response=HealthSchema, errors=(503,))
+@api.get("/health")
+@public
+def health():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means the database is unreachable
+        database = "unavailable"
+    body = HealthSchema().dump({"status": "ok" if database == "ok" else "degraded",
+                                "database": database, "version": API_VERSION})
+    return jsonify(body), (200 if database == "ok" else 503)
+
+
+@api.get("/openapi.json")
+@public
+def openapi():
+    spec = current_app.extensions.get("assist.openapi")
+    if spec is None:
+        spec = current_app.extensions["assist.openapi"] = build_openapi()
+    return jsonify(spec)

@@ -1,0 +1,110 @@
+"""The audit log: who did what, when and why, for every state change and sensitive view.
+
+Rows are append-only. The migration installs database triggers that refuse UPDATE and DELETE,
+so not even a bug or a hand-typed SQL statement can rewrite history.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from flask import current_app, g, has_app_context, has_request_context, request
+from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core import clock
+from core.database import Base, BigIntPK
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: a signed-in person, or a named system process."""
+
+    label: str
+    user_id: int | None = None
+    role: str | None = None
+
+
+SYSTEM = Actor(label="system")
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(nullable=True, index=True)
+    actor_label: Mapped[str] = mapped_column(String(254), nullable=False)
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_records_object", "object_type", "object_id"),
+        Index("ix_audit_records_occurred_at", "occurred_at"),
+    )
+
+
+ActorLoader = Callable[[], Actor | None]
+
+
+def set_actor_loader(app, loader: ActorLoader) -> None:
+    """The sign-in package tells the audit log who is acting in a request."""
+    app.extensions["assist.audit_actor"] = loader
+
+
+def current_actor() -> Actor:
+    if has_app_context():
+        override = g.get("assist_actor")
+        if override is not None:
+            return override
+        loader = current_app.extensions.get("assist.audit_actor")
+        if loader is not None:
+            actor = loader()
+            if actor is not None:
+                return actor
+    return SYSTEM
+
+
+def acting_as(actor: Actor) -> None:
+    """CLI commands and jobs name themselves, e.g. Actor('cli: accounts import')."""
+    g.assist_actor = actor
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    obj: Any = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    actor: Actor | None = None,
+) -> AuditRecord:
+    """Add an audit record to the caller's transaction; it commits or rolls back with the change."""
+    if obj is not None:
+        object_type = object_type or getattr(obj, "__audit_type__", None) or obj.__class__.__tablename__
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
+    who = actor or current_actor()
+    entry = AuditRecord(
+        occurred_at=clock.now(),
+        actor_id=who.user_id,
+        actor_label=who.label,
+        actor_role=who.role,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        reason=reason,
+        details=details or {},
+        ip_address=request.remote_addr if has_request_context() else None,
+        request_id=g.get("request_id") if has_app_context() else None,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,170 @@
+"""Configuration from environment variables, with development defaults kept under `instance/`.
+
+Development keys are generated once and stored in `instance/` so that several worker processes
+share them; production refuses to start without real ones.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+
+ENVIRONMENTS = ("development", "test", "production")
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
+
+
+class ConfigError(RuntimeError):
+    """The service must not start with this configuration."""
+
+
+def _env_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(instance_path: Path, name: str, make) -> str:
+    """Read or create a development secret file shared by all local processes."""
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = make()
+    # O_EXCL: if two processes race, the loser reads what the winner wrote.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def valid_document_key(value: str | None) -> bool:
+    """A DOCUMENT_KEY is one or more Fernet keys separated by commas, newest first."""
+    if not value:
+        return False
+    try:
+        for part in value.split(","):
+            raw = base64.urlsafe_b64decode(part.strip().encode())
+            if len(raw) != 32:
+                return False
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment."""
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    assist_env = env.get("ASSIST_ENV", "development").strip().lower() or "development"
+    if assist_env not in ENVIRONMENTS:
+        raise ConfigError(f"ASSIST_ENV must be one of {', '.join(ENVIRONMENTS)}, not {assist_env!r}")
+    production = assist_env == "production"
+
+    secret_key = env.get("SECRET_KEY") or None
+    document_key = env.get("DOCUMENT_KEY") or None
+    if not production:
+        secret_key = secret_key or _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
+        document_key = document_key or _instance_secret(
+            instance, "document_key", lambda: Fernet.generate_key().decode()
+        )
+
+    timezone = env.get("ASSIST_TIMEZONE", "America/Los_Angeles")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"ASSIST_TIMEZONE {timezone!r} is not a known time zone") from exc
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{(instance / 'assist.db').resolve()}"
+    database_url = _normalize_database_url(database_url)
+    upload_dir = env.get("UPLOAD_DIR") or str((instance / "uploads").resolve())
+    redis_url = env.get("REDIS_URL") or None
+
+    try:
+        max_upload_mb = int(env.get("MAX_UPLOAD_MB", "15"))
+        mail_port = int(env.get("MAIL_PORT", "25"))
+    except ValueError as exc:
+        raise ConfigError(f"MAX_UPLOAD_MB and MAIL_PORT must be whole numbers: {exc}") from exc
+    from core.money import MoneyError, parse_dollars
+
+    try:
+        approval_limit = parse_dollars(env.get("ADJUSTMENT_APPROVAL_LIMIT", "500.00"), allow_negative=False)
+    except MoneyError as exc:
+        raise ConfigError(f"ADJUSTMENT_APPROVAL_LIMIT: {exc}") from exc
+
+    return {
+        "ASSIST_ENV": assist_env,
+        "PRODUCTION": production,
+        "TESTING": assist_env == "test",
+        "SECRET_KEY": secret_key,
+        "DOCUMENT_KEY": document_key,
+        "DATABASE_URL": database_url,
+        "UPLOAD_DIR": upload_dir,
+        "REDIS_URL": redis_url,
+        "ASSIST_TIMEZONE": timezone,
+        "ASSIST_DEMO": _env_bool(env.get("ASSIST_DEMO")),
+        "MAX_UPLOAD_MB": max_upload_mb,
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": mail_port,
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _env_bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _env_bool(env.get("MAIL_USE_SSL")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Assist <no-reply@localhost>"),
+        "BASE_URL": env.get("BASE_URL", "").rstrip("/") or None,
+        "ADJUSTMENT_APPROVAL_LIMIT_CENTS": approval_limit,
+        "CREDIT_EXPORT_COLUMNS": env.get("CREDIT_EXPORT_COLUMNS") or None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "__Host-assist" if production else "assist_session",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": timezone,
+        "LANGUAGES": ("en", "es"),
+    }
+
+
+def validate_config(config: dict) -> None:
+    """Refuse to start with settings that would be unsafe (checked after test overrides)."""
+    if config.get("ASSIST_ENV") not in ENVIRONMENTS:
+        raise ConfigError(f"ASSIST_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    if config.get("ASSIST_ENV") == "production":
+        secret_key = config.get("SECRET_KEY") or ""
+        if len(secret_key) < MIN_SECRET_KEY_LENGTH or secret_key.lower() in WEAK_SECRETS:
+            raise ConfigError(
+                f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                "characters when ASSIST_ENV=production"
+            )
+        if not valid_document_key(config.get("DOCUMENT_KEY")):
+            raise ConfigError(
+                "DOCUMENT_KEY must be set to a Fernet key (32 url-safe base64 bytes; several "
+                "separated by commas during rotation) when ASSIST_ENV=production"
+            )
+        if not config.get("REDIS_URL"):
+            raise ConfigError(
+                "REDIS_URL must be set when ASSIST_ENV=production: rate limits and jobs are "
+                "shared by every worker process through Redis"
+            )
+    elif not valid_document_key(config.get("DOCUMENT_KEY")):
+        raise ConfigError("DOCUMENT_KEY is not a valid Fernet key")
+
+
+def _normalize_database_url(url: str) -> str:
+    """Heroku-style `postgres://` URLs name the psycopg 3 driver we ship."""
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

@@ -1,0 +1,141 @@
+"""One small job interface for background work (document parsing, notices, large exports).
+
+`enqueue(func, ...)` hands the job over when the caller's transaction commits, so a job never
+sees data that was rolled back. With `REDIS_URL` set the job goes to RQ and a worker process
+(`flask --app app worker`) runs it; otherwise it runs in this process right after the commit.
+Either way a job runs in its own app context and session, and its changes commit when it returns.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from typing import Any, Callable
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from core.database import db
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE = "assist"
+DEFAULT_TIMEOUT = 600
+_PENDING = "assist.pending_jobs"
+
+# Set by `flask worker` before it starts, so forked work horses reuse the configured app.
+_worker_app: Flask | None = None
+_worker_pid: int | None = None
+
+
+def job_path(func: Callable) -> str:
+    if "<locals>" in func.__qualname__:
+        raise ValueError("jobs must be module-level functions so a worker can import them")
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def _resolve(path: str) -> Callable:
+    module, _, name = path.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def enqueue(func: Callable, *args: Any, queue: str = DEFAULT_QUEUE, timeout: int = DEFAULT_TIMEOUT,
+            session: Session | None = None, **kwargs: Any) -> None:
+    """Run `func(*args, **kwargs)` in the background once the current transaction commits."""
+    session = db.session() if session is None or session is db.session else session
+    app = current_app._get_current_object()
+    if not session.in_transaction():
+        session.begin()  # so a rollback before any SQL still drops the job
+    session.info.setdefault(_PENDING, []).append((app, queue, timeout, job_path(func), args, kwargs))
+
+
+def dispatch_now(app: Flask, func: Callable, *args: Any, queue: str = DEFAULT_QUEUE,
+                 timeout: int = DEFAULT_TIMEOUT, **kwargs: Any) -> None:
+    """Hand a job over immediately (for callers with no transaction of their own)."""
+    _dispatch(app, queue, timeout, job_path(func), args, kwargs)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    for app, queue, timeout, path, args, kwargs in pending or ():
+        _dispatch(app, queue, timeout, path, args, kwargs)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+def redis_connection(app: Flask):
+    """A Redis client for the app's REDIS_URL, shared within the process (it is a pool)."""
+    from redis import Redis
+
+    conn = app.extensions.get("assist.redis")
+    if conn is None:
+        conn = Redis.from_url(app.config["REDIS_URL"])
+        app.extensions["assist.redis"] = conn
+    return conn
+
+
+def _dispatch(app: Flask, queue: str, timeout: int, path: str, args: tuple, kwargs: dict) -> None:
+    if app.config.get("REDIS_URL"):
+        from rq import Queue
+
+        Queue(queue, connection=redis_connection(app)).enqueue(
+            "core.jobs.run", path, list(args), kwargs, job_timeout=timeout,
+            description=path, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        )
+        return
+    try:
+        _run_in_app(app, path, args, kwargs)
+    except Exception:  # noqa: BLE001 - the request that enqueued it has committed already
+        log.exception("in-process job %s failed", path)
+        if app.config.get("JOBS_RAISE"):
+            raise
+
+
+def _run_in_app(app: Flask, path: str, args: tuple | list, kwargs: dict) -> Any:
+    func = _resolve(path)
+    with app.app_context():
+        session = db.session()
+        try:
+            result = func(*args, **kwargs)
+            session.commit()
+            return result
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+def run(path: str, args: list, kwargs: dict) -> Any:
+    """Entry point RQ calls in the worker: find the app, then run the job inside it."""
+    global _worker_app, _worker_pid
+    app = _worker_app
+    if app is None:
+        factory = _resolve(os.environ.get("ASSIST_APP_FACTORY", "app:create_app"))
+        app = _worker_app = factory()
+    if _worker_pid != os.getpid():
+        db.dispose_after_fork(app)
+        _worker_pid = os.getpid()
+    return _run_in_app(app, path, args, kwargs)
+
+
+def start_worker(app: Flask, queues: list[str], *, burst: bool = False) -> None:
+    """Serve RQ queues with this app (what `flask --app app worker` does)."""
+    global _worker_app, _worker_pid
+    from rq import Queue, Worker
+
+    if not app.config.get("REDIS_URL"):
+        raise RuntimeError("REDIS_URL is not set: without it jobs run inside the web process")
+    _worker_app, _worker_pid = app, os.getpid()
+    conn = redis_connection(app)
+    worker = Worker([Queue(name, connection=conn) for name in queues], connection=conn)
+    worker.work(burst=burst, logging_level="INFO")

@@ -1,0 +1,59 @@
+"""Marshmallow conventions for the API: dollars in as decimal strings, cents out as integers."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from marshmallow import RAISE, Schema, ValidationError, fields
+
+from core.money import MoneyError, parse_dollars
+
+DOLLARS_PATTERN = r"^-?\d+(\.\d{1,2})?$"
+
+
+class BaseSchema(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class Dollars(fields.Field):
+    """A request amount: a decimal string of dollars ("84.17") loaded as integer cents."""
+
+    default_error_messages = {"invalid": 'Give the amount as a string of dollars, like "84.17".'}
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.allow_negative = allow_negative
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if not isinstance(value, str) or not re.match(DOLLARS_PATTERN, value.strip()):
+            raise self.make_error("invalid")
+        try:
+            return parse_dollars(value, allow_negative=self.allow_negative)
+        except MoneyError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        sign = "-" if value < 0 else ""
+        return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+
+
+class Cents(fields.Integer):
+    """A response amount in integer cents; its field name ends in `_cents`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+
+class IsoDate(fields.Date):
+    """A calendar date as YYYY-MM-DD."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None

@@ -1,0 +1,102 @@
+"""The page shell: home, language choice, and the staff pages for the outbox and the audit log."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from core.access import allow, public, staff
+from core.audit import AuditRecord
+from core.database import db
+from core.outbox import OutboxMessage
+from core.web import LANGUAGE_COOKIE
+
+bp = Blueprint("core", __name__)
+
+PAGE_SIZE = 50
+
+
+@bp.get("/")
+@public
+def home():
+    return render_template("home.html")
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: never redirect a person to another host after a form."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@bp.post("/language")
+@public
+def set_language():
+    language = request.form.get("language", "en")
+    if language not in current_app.config["LANGUAGES"]:
+        language = "en"
+    response = make_response(redirect(safe_next(request.form.get("next"), url_for("core.home"))))
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, httponly=True,
+                        samesite="Lax", secure=current_app.config.get("PRODUCTION", False))
+    saver = current_app.extensions.get("assist.save_language")
+    if saver is not None:
+        saver(language)
+    return response
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/staff/outbox")
+@staff
+def outbox():
+    """Outgoing mail as staff see it; with no mail server this is where messages are read."""
+    page = _page_number()
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    to = request.args.get("to", "").strip()
+    if to:
+        query = query.where(OutboxMessage.to_address == to.lower())
+    messages = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    return render_template("outbox.html", messages=messages[:PAGE_SIZE], page=page,
+                           has_next=len(messages) > PAGE_SIZE, to=to,
+                           mail_server=current_app.config.get("MAIL_SERVER"))
+
+
+@bp.get("/staff/outbox/<int:message_id>")
+@staff
+def outbox_message(message_id: int):
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        from werkzeug.exceptions import NotFound
+
+        raise NotFound()
+    return render_template("outbox_message.html", message=message)
+
+
+@bp.get("/staff/audit")
+@allow("manager", "admin")
+def audit_log():
+    """Managers read the audit log; nobody can edit it."""
+    page = _page_number()
+    query = select(AuditRecord).order_by(AuditRecord.id.desc())
+    filters = {key: request.args.get(key, "").strip() for key in ("action", "object_type", "object_id", "actor")}
+    if filters["action"]:
+        query = query.where(AuditRecord.action.startswith(filters["action"]))
+    if filters["object_type"]:
+        query = query.where(AuditRecord.object_type == filters["object_type"])
+    if filters["object_id"]:
+        query = query.where(AuditRecord.object_id == filters["object_id"])
+    if filters["actor"]:
+        query = query.where(func.lower(AuditRecord.actor_label) == filters["actor"].lower())
+    records = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    return render_template("audit.html", records=records[:PAGE_SIZE], page=page,
+                           has_next=len(records) > PAGE_SIZE, filters=filters)

@@ -1,0 +1,132 @@
+"""Credit files for the CIS: one batch of what was not sent, identical bytes again, formulas as text,
+and the CIS's answer with its refusals."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.accounts.test_imports import write_csv
+from tests.factories import make_account, make_user
+
+
+def _post(session, account, cents, key, reason="CARE discount"):
+    from accounts import service
+
+    entry, _ = service.post_entry(session, account=account, amount_cents=cents, kind="discount",
+                                  idempotency_key=key, reason=reason)
+    return entry
+
+
+def _export(app, out, *extra):
+    result = app.test_cli_runner().invoke(args=["credits", "export", "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_export_writes_one_batch_and_marks_it_sent(app, db_session, tmp_path):
+    account = make_account(db_session)
+    first = _post(db_session, account, 2945, "f1")
+    second = _post(db_session, account, -500, "f2")
+    db_session.commit()
+    batch = _export(app, tmp_path)
+    assert batch["entries"] >= 2
+    rows = list(csv.reader(io.StringIO((tmp_path / f"credits-{batch['batch']:06d}.csv").read_text())))
+    assert rows[0] == ["ENTRY_ID", "ACCOUNT", "AMOUNT", "TYPE", "PERIOD_START", "PERIOD_END", "REASON"]
+    ours = {r[0]: r for r in rows[1:] if r[0] in (str(first.id), str(second.id))}
+    assert ours[str(first.id)][1:4] == [account.number, "29.45", "discount"]
+    assert ours[str(second.id)][2] == "-5.00"  # numbers stay numbers
+    assert _export(app, tmp_path) == {"batch": None, "entries": 0}
+
+
+def test_re_exporting_a_batch_gives_identical_bytes(app, db_session, tmp_path, clock):
+    from datetime import timedelta
+
+    account = make_account(db_session)
+    _post(db_session, account, 1234, "r1")
+    db_session.commit()
+    batch = _export(app, tmp_path / "first")
+    clock.advance(timedelta(days=3))
+    again = _export(app, tmp_path / "again", "--batch", str(batch["batch"]))
+    for suffix in ("csv", "xlsx"):
+        name = f"credits-{batch['batch']:06d}.{suffix}"
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+    assert again["sha256"] == batch["sha256"]
+
+
+def test_formula_looking_text_is_written_as_text(app, db_session, tmp_path):
+    account = make_account(db_session, customer_name="=HYPERLINK(\"http://evil\")")
+    entry = _post(db_session, account, 700, "x1", reason="=1+1 @SUM(A1) -2 +3")
+    db_session.commit()
+    batch = _export(app, tmp_path)
+    rows = list(csv.reader(io.StringIO((tmp_path / f"credits-{batch['batch']:06d}.csv").read_text())))
+    line = next(r for r in rows if r[0] == str(entry.id))
+    assert line[6] == "'=1+1 @SUM(A1) -2 +3"
+    workbook = load_workbook(tmp_path / f"credits-{batch['batch']:06d}.xlsx")
+    sheet = workbook.active
+    cell = next(row[6] for row in sheet.iter_rows(min_row=2) if row[0].value == entry.id)
+    assert cell.value == "=1+1 @SUM(A1) -2 +3" and cell.data_type == "s"
+    workbook.close()
+
+
+def test_the_utility_configures_the_columns(app, db_session, tmp_path):
+    account = make_account(db_session)
+    _post(db_session, account, 2500, "layout-1")
+    db_session.commit()
+    app.config["CREDIT_EXPORT_COLUMNS"] = "ACCT=account_number,CENTS=amount_cents,ID=entry_id"
+    try:
+        batch = _export(app, tmp_path)
+    finally:
+        app.config["CREDIT_EXPORT_COLUMNS"] = None
+    text = (tmp_path / f"credits-{batch['batch']:06d}.csv").read_text()
+    assert text.splitlines()[0] == "ACCT,CENTS,ID"
+    assert f"{account.number},2500," in text
+
+
+def test_ack_records_the_cis_answer_and_queues_refusals_for_a_csr(app, client, db_session, tmp_path):
+    from accounts import service
+    from accounts.models import CreditBatchItem
+    from tests.conftest import login, post_form
+
+    account = make_account(db_session)
+    good = _post(db_session, account, 2000, "ack-1")
+    bad = _post(db_session, account, 3000, "ack-2")
+    db_session.commit()
+    batch = _export(app, tmp_path)
+    others = db_session.scalars(select(CreditBatchItem.entry_id).where(CreditBatchItem.batch_id == batch["batch"])).all()
+    rows = [[good.id, "accepted", ""], [bad.id, "rejected", "account is in collections"]]
+    rows += [[i, "accepted", ""] for i in others if i not in (good.id, bad.id)]
+    ack = write_csv(tmp_path / "ack.csv", ["entry_id", "status", "reason"], rows)
+    result = app.test_cli_runner().invoke(args=["credits", "ack", str(batch["batch"]), str(ack)])
+    assert result.exit_code == 0, result.output
+    assert '"rejected": 1' in result.output
+    states = {line.entry.id: (line.cis_state, line.cis_reason) for line in service.ledger(db_session, account)}
+    assert states[good.id] == ("accepted", None)
+    assert states[bad.id] == ("rejected", "account is in collections")
+
+    csr = make_user(db_session, "csr")
+    login(client, csr.email)
+    page = client.get("/staff/credits").get_data(as_text=True)
+    assert "account is in collections" in page
+    item = service.rejected_items(db_session)[0]
+    post_form(client, f"/staff/credits/rejected/{item.id}", {"action": "resend", "reason": "fixed in the CIS"})
+    assert service.rejected_items(db_session) == []
+    again = _export(app, tmp_path / "next")
+    assert again["entries"] == 1 and again["total_cents"] == 3000
+
+
+def test_a_bad_ack_line_applies_nothing(app, db_session, tmp_path):
+    from accounts import service
+
+    account = make_account(db_session)
+    entry = _post(db_session, account, 2000, "ack-bad")
+    db_session.commit()
+    batch = _export(app, tmp_path)
+    ack = write_csv(tmp_path / "ack.csv", ["entry_id", "status", "reason"],
+                    [[entry.id, "accepted", ""], [999999999, "rejected", "no such"]])
+    result = app.test_cli_runner().invoke(args=["credits", "ack", str(batch["batch"]), str(ack)])
+    assert result.exit_code != 0 and "line 3, entry_id: '999999999' is not in batch" in result.output
+    assert {line.entry.id: line.cis_state for line in service.ledger(db_session, account)}[entry.id] == "pending"

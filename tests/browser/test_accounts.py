@@ -1,0 +1,56 @@
+"""A customer links an account; a CSR posts and reverses an adjustment on it."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_customer_links_account_and_csr_posts_and_reverses_an_adjustment(live_server, new_page, make_staff,
+                                                                         make_account):
+    number = make_account(zip_code="94501", last_bill_cents=13722)
+    customer_email, password = make_staff("customer")
+
+    customer = new_page()
+    sign_in(customer, live_server, customer_email, password)
+    customer.get_by_role("link", name="My accounts").click()
+    assert_accessible(customer)
+    customer.locator("#account_number").fill(number)
+    customer.locator("#zip").fill("94501")
+    customer.locator("#last_bill_amount").fill("137.21")
+    customer.get_by_role("button", name="Link account").click()
+    assert customer.get_by_text("We could not match those details").first.is_visible()
+    assert_accessible(customer)
+    customer.locator("#last_bill_amount").fill("137.22")
+    customer.get_by_role("button", name="Link account").click()
+    assert customer.get_by_text(f"Account {number} is now linked to your login.").is_visible()
+    assert_accessible(customer)
+
+    csr_email, csr_password = make_staff("csr")
+    csr = new_page()
+    sign_in(csr, live_server, csr_email, csr_password)
+    csr.get_by_role("link", name="Accounts").click()
+    csr.get_by_label("Account number, name or address").fill(number)
+    csr.get_by_role("button", name="Search").click()
+    assert_accessible(csr)
+    csr.get_by_role("link", name=number).click()
+    csr.locator("#amount").fill("45.00")
+    csr.locator("#reason_code").select_option("leak_adjustment")
+    csr.locator("#note").fill("Leak under the slab repaired; invoice seen")
+    csr.get_by_role("button", name="Post adjustment").click()
+    assert csr.get_by_text("The adjustment is posted.").is_visible()
+    assert_accessible(csr)
+    row = csr.locator("tbody tr", has_text="Leak under the slab repaired")
+    assert "$45.00" in row.inner_text()
+    row.get_by_label("Amount (blank for all $45.00)").fill("20.00")
+    row.get_by_label("Reason").fill("Part of the leak was before the move-in")
+    row.get_by_role("button", name="Reverse entry").click()
+    assert csr.get_by_text("The entry is reversed.").is_visible()
+    assert_accessible(csr)
+    assert "-$20.00" in csr.locator("tbody tr", has_text="Part of the leak").inner_text()
+
+    customer.reload()
+    assert "$25.00" in customer.locator("tbody").inner_text()
+    assert_accessible(customer)

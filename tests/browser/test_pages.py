@@ -1,0 +1,84 @@
+"""A person's view: the home page in both languages, and sign-up through to sign-out."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import assert_accessible
+from tests.conftest import PASSWORD, random_email
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("locale, heading, lang", [
+    ("en-US", "Help paying your utility bill", "en"),
+    ("es-MX", "Ayuda para pagar su factura", "es"),
+])
+def test_home_page_in_both_languages_is_accessible(live_server, new_page, locale, heading, lang):
+    page = new_page(locale)
+    response = page.goto(live_server + "/")
+    assert response.status == 200
+    assert page.locator("h1").inner_text() == heading
+    assert page.locator("html").get_attribute("lang") == lang
+    assert_accessible(page)
+
+
+def test_error_page_is_accessible(live_server, new_page):
+    page = new_page()
+    response = page.goto(live_server + "/no-such-page")
+    assert response.status == 404
+    assert_accessible(page)
+
+
+def test_register_confirm_sign_in_switch_to_spanish_and_sign_out(live_server, new_page, make_staff):
+    email = random_email("browser")
+    person = new_page()
+    person.goto(live_server + "/")
+    person.get_by_role("link", name="Create an account").first.click()
+    assert_accessible(person)
+    person.get_by_label("Email address").fill(email)
+    person.locator("#password").fill("short")
+    person.get_by_label("Type the password again").fill("short")
+    person.get_by_role("button", name="Create account").click()
+    assert person.get_by_text("Use at least 8 characters.").first.is_visible()
+    assert_accessible(person)  # the page with errors tied to their fields
+    person.locator("#password").fill(PASSWORD)
+    person.get_by_label("Type the password again").fill(PASSWORD)
+    person.get_by_role("button", name="Create account").click()
+    assert person.get_by_role("heading", name="Check your email").is_visible()
+    assert_accessible(person)
+
+    # A CSR reads the confirmation message on the outbox page (no mail server here).
+    csr_email, csr_password = make_staff("csr")
+    staff = new_page()
+    staff.goto(live_server + "/login")
+    assert_accessible(staff)
+    staff.get_by_label("Email address").fill(csr_email)
+    staff.locator("#password").fill(csr_password)
+    staff.get_by_role("button", name="Sign in").click()
+    staff.goto(live_server + "/staff/outbox?to=" + email)
+    assert_accessible(staff)
+    staff.get_by_role("link", name="Confirm your email for Assist").click()
+    assert_accessible(staff)
+    link = re.search(r"http://[^\s]+/confirm/[^\s]+", staff.locator(".assist-pre").inner_text()).group(0)
+
+    person.goto(link)
+    assert person.get_by_text("Your email is confirmed").is_visible()
+    assert_accessible(person)
+    person.get_by_label("Email address").fill(email)
+    person.locator("#password").fill(PASSWORD)
+    person.get_by_role("button", name="Sign in").click()
+    assert person.get_by_text(f"You are signed in as {email}").is_visible()
+    assert_accessible(person)
+
+    person.get_by_label("Language").select_option("es")
+    person.get_by_role("button", name="Change language").click()
+    assert person.locator("html").get_attribute("lang") == "es"
+    assert person.locator("h1").inner_text() == "Ayuda para pagar su factura"
+    assert_accessible(person)
+
+    person.get_by_role("button", name="Cerrar sesión").click()
+    assert person.get_by_role("link", name="Iniciar sesión").first.is_visible()
+    assert_accessible(person)
+    assert person.goto(live_server + "/account").url.startswith(live_server + "/login")

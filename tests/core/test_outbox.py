@@ -1,0 +1,128 @@
+"""Outgoing mail: queued in the transaction, sent by SMTP when configured, shown to staff otherwise."""
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import login
+from tests.factories import make_user
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        def say(line):
+            self.wfile.write(line.encode() + b"\r\n")
+
+        say("220 test SMTP")
+        while True:
+            line = self.rfile.readline().decode().strip()
+            if not line:
+                return
+            verb = line.split(" ")[0].upper()
+            if verb in ("EHLO", "HELO"):
+                say("250 test")
+            elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
+                say("250 OK")
+            elif verb == "DATA":
+                say("354 go on")
+                lines = []
+                while True:
+                    data = self.rfile.readline().decode()
+                    if data in (".\r\n", ".\n", ""):
+                        break
+                    lines.append(data)
+                self.server.messages.append("".join(lines))
+                say("250 queued")
+            elif verb == "QUIT":
+                say("221 bye")
+                return
+            else:
+                say("502 not here")
+
+
+@pytest.fixture
+def smtp_server():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
+    server.daemon_threads = True
+    server.messages = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_without_a_mail_server_messages_wait_on_the_staff_outbox_page(client, db_session):
+    from core import outbox
+
+    outbox.queue_message(db_session, to="pat@example.com", subject="Your application was received",
+                         body="Confirmation number A-123.", kind="test.notice")
+    db_session.commit()
+    csr = make_user(db_session, "csr")
+    login(client, csr.email)
+    page = client.get("/staff/outbox").get_data(as_text=True)
+    assert "Your application was received" in page and "pat@example.com" in page
+    assert "No mail server is configured" in page
+    message_id = db_session.scalar(select(outbox.OutboxMessage.id).where(outbox.OutboxMessage.to_address == "pat@example.com"))
+    detail = client.get(f"/staff/outbox/{message_id}").get_data(as_text=True)
+    assert "Confirmation number A-123." in detail
+
+
+def test_customers_cannot_read_the_outbox(client, db_session):
+    user = make_user(db_session, "customer")
+    login(client, user.email)
+    assert client.get("/staff/outbox").status_code == 403
+
+
+def test_with_a_mail_server_the_message_is_sent_after_the_commit(app, db_session, smtp_server):
+    from core import outbox
+
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    app.config["MAIL_PORT"] = smtp_server.server_address[1]
+    try:
+        message = outbox.queue_message(db_session, to="lee@example.com", subject="Approved",
+                                       body="Your discount starts on your next bill.", kind="test.notice",
+                                       language="en")
+        assert smtp_server.messages == []
+        db_session.commit()
+    finally:
+        app.config["MAIL_SERVER"] = None
+    db_session.refresh(message)
+    assert message.status == "sent" and message.sent_at is not None and message.attempts == 1
+    assert len(smtp_server.messages) == 1
+    assert "Subject: Approved" in smtp_server.messages[0]
+    assert "Your discount starts on your next bill." in smtp_server.messages[0]
+
+
+def test_a_failed_send_is_retried_later(app, db_session):
+    from core import outbox
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    try:
+        message = outbox.queue_message(db_session, to="kim@example.com", subject="Hello", body="x", kind="test")
+        db_session.commit()
+        db_session.refresh(message)
+        assert message.status == "queued" and message.attempts == 1 and "Error" in message.last_error
+    finally:
+        app.config["MAIL_SERVER"] = None
+
+
+def test_a_message_is_claimed_once_so_it_is_not_sent_twice(app, db_session, smtp_server):
+    from core import outbox
+
+    message = outbox.queue_message(db_session, to="ana@example.com", subject="Once", body="x", kind="test")
+    db_session.commit()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.server_address[1])
+    try:
+        assert outbox.deliver(message.id) == "sent"
+        assert outbox.deliver(message.id) == "sent"
+    finally:
+        app.config["MAIL_SERVER"] = None
+    assert len(smtp_server.messages) == 1
