@@ -134,7 +134,8 @@ def init_auth(app: Flask) -> None:
                     raise Unauthorized()
                 return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
             raise Forbidden()
-        if request.method not in SAFE_METHODS and not g.get("bearer") and endpoint not in CSRF_EXEMPT:
+        if (request.method not in SAFE_METHODS and not g.get("bearer") and endpoint not in CSRF_EXEMPT
+                and not getattr(view, "csrf_exempt", False)):
             csrf.protect()
         return None
 

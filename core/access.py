@@ -43,3 +43,13 @@ def signed_in(view: F) -> F:
 
 def allowed_roles(view: Callable) -> frozenset[str] | None:
     return getattr(view, "allowed_roles", None)
+
+
+def changes_nothing(view: F) -> F:
+    """A POST that stores nothing and acts for nobody (the public screener API): no CSRF token.
+
+    CSRF protects what a signed-in browser could be tricked into doing; such a view does nothing
+    on anyone's behalf, and scripts call it without a session.
+    """
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    return view

@@ -1,6 +1,8 @@
 """A customer links an account; a CSR posts and reverses an adjustment on it."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 import pytest
 
 from tests.browser.conftest import assert_accessible, sign_in
@@ -21,11 +23,11 @@ def test_customer_links_account_and_csr_posts_and_reverses_an_adjustment(live_se
     customer.locator("#zip").fill("94501")
     customer.locator("#last_bill_amount").fill("137.21")
     customer.get_by_role("button", name="Link account").click()
-    assert customer.get_by_text("We could not match those details").first.is_visible()
+    expect(customer.get_by_text("We could not match those details").first).to_be_visible()
     assert_accessible(customer)
     customer.locator("#last_bill_amount").fill("137.22")
     customer.get_by_role("button", name="Link account").click()
-    assert customer.get_by_text(f"Account {number} is now linked to your login.").is_visible()
+    expect(customer.get_by_text(f"Account {number} is now linked to your login.")).to_be_visible()
     assert_accessible(customer)
 
     csr_email, csr_password = make_staff("csr")
@@ -40,17 +42,17 @@ def test_customer_links_account_and_csr_posts_and_reverses_an_adjustment(live_se
     csr.locator("#reason_code").select_option("leak_adjustment")
     csr.locator("#note").fill("Leak under the slab repaired; invoice seen")
     csr.get_by_role("button", name="Post adjustment").click()
-    assert csr.get_by_text("The adjustment is posted.").is_visible()
+    expect(csr.get_by_text("The adjustment is posted.")).to_be_visible()
     assert_accessible(csr)
     row = csr.locator("tbody tr", has_text="Leak under the slab repaired")
-    assert "$45.00" in row.inner_text()
+    expect(row).to_contain_text("$45.00")
     row.get_by_label("Amount (blank for all $45.00)").fill("20.00")
     row.get_by_label("Reason").fill("Part of the leak was before the move-in")
     row.get_by_role("button", name="Reverse entry").click()
-    assert csr.get_by_text("The entry is reversed.").is_visible()
+    expect(csr.get_by_text("The entry is reversed.")).to_be_visible()
     assert_accessible(csr)
-    assert "-$20.00" in csr.locator("tbody tr", has_text="Part of the leak").inner_text()
+    expect(csr.locator("tbody tr", has_text="Part of the leak")).to_contain_text("-$20.00")
 
     customer.reload()
-    assert "$25.00" in customer.locator("tbody").inner_text()
+    expect(customer.locator("tbody")).to_contain_text("$25.00")
     assert_accessible(customer)

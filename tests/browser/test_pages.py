@@ -1,6 +1,8 @@
 """A person's view: the home page in both languages, and sign-up through to sign-out."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 import re
 
 import pytest
@@ -19,7 +21,7 @@ def test_home_page_in_both_languages_is_accessible(live_server, new_page, locale
     page = new_page(locale)
     response = page.goto(live_server + "/")
     assert response.status == 200
-    assert page.locator("h1").inner_text() == heading
+    expect(page.locator("h1")).to_have_text(heading)
     assert page.locator("html").get_attribute("lang") == lang
     assert_accessible(page)
 
@@ -41,12 +43,12 @@ def test_register_confirm_sign_in_switch_to_spanish_and_sign_out(live_server, ne
     person.locator("#password").fill("short")
     person.get_by_label("Type the password again").fill("short")
     person.get_by_role("button", name="Create account").click()
-    assert person.get_by_text("Use at least 8 characters.").first.is_visible()
+    expect(person.get_by_text("Use at least 8 characters.").first).to_be_visible()
     assert_accessible(person)  # the page with errors tied to their fields
     person.locator("#password").fill(PASSWORD)
     person.get_by_label("Type the password again").fill(PASSWORD)
     person.get_by_role("button", name="Create account").click()
-    assert person.get_by_role("heading", name="Check your email").is_visible()
+    expect(person.get_by_role("heading", name="Check your email")).to_be_visible()
     assert_accessible(person)
 
     # A CSR reads the confirmation message on the outbox page (no mail server here).
@@ -64,21 +66,21 @@ def test_register_confirm_sign_in_switch_to_spanish_and_sign_out(live_server, ne
     link = re.search(r"http://[^\s]+/confirm/[^\s]+", staff.locator(".assist-pre").inner_text()).group(0)
 
     person.goto(link)
-    assert person.get_by_text("Your email is confirmed").is_visible()
+    expect(person.get_by_text("Your email is confirmed")).to_be_visible()
     assert_accessible(person)
     person.get_by_label("Email address").fill(email)
     person.locator("#password").fill(PASSWORD)
     person.get_by_role("button", name="Sign in").click()
-    assert person.get_by_text(f"You are signed in as {email}").is_visible()
+    expect(person.get_by_text(f"You are signed in as {email}")).to_be_visible()
     assert_accessible(person)
 
     person.get_by_label("Language").select_option("es")
     person.get_by_role("button", name="Change language").click()
-    assert person.locator("html").get_attribute("lang") == "es"
-    assert person.locator("h1").inner_text() == "Ayuda para pagar su factura"
+    expect(person.locator("html")).to_have_attribute("lang", "es")
+    expect(person.locator("h1")).to_have_text("Ayuda para pagar su factura")
     assert_accessible(person)
 
     person.get_by_role("button", name="Cerrar sesión").click()
-    assert person.get_by_role("link", name="Iniciar sesión").first.is_visible()
+    expect(person.get_by_role("link", name="Iniciar sesión").first).to_be_visible()
     assert_accessible(person)
     assert person.goto(live_server + "/account").url.startswith(live_server + "/login")

@@ -8,7 +8,7 @@ from tests.conftest import ROOT
 
 SOURCES = ("core", "auth", "accounts", "documents", "eligibility", "rebates", "review", "reports", "templates")
 METHOD_MAP = [("**.py", "python"), ("**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
 
 
 def _messages_in_source() -> set[str]:

@@ -1,0 +1,205 @@
+"""Programs as stored data: loading definitions, new versions, switching programs on and off,
+and building the catalog the pure rules decide with.
+
+Each function takes the caller's session and flushes; the request or command commits once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from core import audit, clock
+from core.audit import current_actor
+from core.errors import Invalid, NotFound
+from eligibility import definitions
+from eligibility.definitions import DefinitionError
+from eligibility.models import GuidelineTable, Program, ProgramVersion
+from eligibility.rules import Catalog, Determination, Household, ProgramRules
+
+
+@dataclass
+class LoadReport:
+    guidelines_added: list[str] = field(default_factory=list)
+    programs_added: list[str] = field(default_factory=list)
+    programs_updated: list[str] = field(default_factory=list)
+    versions_added: list[str] = field(default_factory=list)
+    versions_unchanged: int = 0
+
+    def as_dict(self) -> dict:
+        return {"guidelines_added": self.guidelines_added, "programs_added": self.programs_added,
+                "programs_updated": self.programs_updated, "versions_added": self.versions_added,
+                "versions_unchanged": self.versions_unchanged}
+
+
+def _same_version(row: ProgramVersion, version: dict) -> bool:
+    return (row.label == version["label"] and row.effective_from == version["effective_from"]
+            and row.effective_to == version["effective_to"] and row.rules == version["rules"]
+            and row.source == version["source"])
+
+
+def _guideline_fields(table: dict) -> dict:
+    return {k: table[k] for k in ("name", "kind", "region", "year", "period", "amounts_cents", "per_added_cents",
+                                  "effective_from", "source")}
+
+
+def load_definitions(session: Session, parsed: dict) -> LoadReport:
+    """Add a utility's guideline tables and programs; a changed version comes in as a new one.
+
+    Loading the same file twice changes nothing. A guideline table is reference data: one with
+    the same code and different numbers is refused (give the new table a new code).
+    """
+    actor = current_actor()
+    now = clock.now()
+    report = LoadReport()
+    problems: list[str] = []
+    tables = {t.code: t for t in session.scalars(select(GuidelineTable))}
+    for table in parsed["guidelines"]:
+        existing = tables.get(table["code"])
+        if existing is None:
+            row = GuidelineTable(code=table["code"], loaded_at=now, loaded_by_label=actor.label,
+                                 **_guideline_fields(table))
+            session.add(row)
+            tables[row.code] = row
+            report.guidelines_added.append(row.code)
+        elif {k: getattr(existing, k) for k in _guideline_fields(table)} != _guideline_fields(table):
+            problems.append(f"guidelines: {table['code']} is already loaded with different figures; "
+                            "give the new table a new code")
+    programs = {p.code: p for p in session.scalars(select(Program).options(selectinload(Program.versions)))}
+    codes_known = set(programs) | {p["code"] for p in parsed["programs"]}
+    for program in parsed["programs"]:
+        for version in program["versions"]:
+            guideline_codes, program_codes = definitions.references(version["rules"])
+            problems += [f"programs: {program['code']} {version['label']}: guideline table {c} is not loaded"
+                         for c in sorted(guideline_codes - set(tables))]
+            problems += [f"programs: {program['code']} {version['label']}: program {c} is not defined"
+                         for c in sorted(program_codes - codes_known)]
+    if problems:
+        raise DefinitionError(problems)
+
+    for spec in parsed["programs"]:
+        program = programs.get(spec["code"])
+        attributes = {"kind": spec["kind"], "names": spec["name"], "descriptions": spec["description"],
+                      "services": spec["services"], "example": spec["example"]}
+        if program is None:
+            program = Program(code=spec["code"], enabled=True, created_at=now, updated_at=now, **attributes)
+            program.versions = []
+            session.add(program)
+            report.programs_added.append(program.code)
+            audit.record(session, "program.created", obj=program, object_id=spec["code"],
+                         details={"names": spec["name"]})
+        elif any(getattr(program, k) != v for k, v in attributes.items()):
+            for key, value in attributes.items():
+                setattr(program, key, value)
+            program.updated_at = now
+            report.programs_updated.append(program.code)
+            audit.record(session, "program.updated", obj=program, object_id=program.code,
+                         reason="definitions loaded from a file")
+        for version in spec["versions"]:
+            if any(_same_version(row, version) for row in program.versions):
+                report.versions_unchanged += 1
+                continue
+            row = _add_version(session, program, version, actor, now)
+            report.versions_added.append(definitions.version_id(program.code, row.number))
+    session.flush()
+    return report
+
+
+def _add_version(session: Session, program: Program, version: dict, actor, now) -> ProgramVersion:
+    number = max((v.number for v in program.versions), default=0) + 1
+    row = ProgramVersion(number=number, label=version["label"], effective_from=version["effective_from"],
+                         effective_to=version["effective_to"], rules=version["rules"], source=version["source"],
+                         note=version.get("note", ""), created_at=now, created_by_id=actor.user_id,
+                         created_by_label=actor.label)
+    program.versions.append(row)
+    session.flush()
+    audit.record(session, "program.version_added", obj=row,
+                 object_id=definitions.version_id(program.code, number), reason=version.get("note") or None,
+                 details={"program": program.code, "label": row.label,
+                          "effective_from": row.effective_from.isoformat(),
+                          "effective_to": row.effective_to.isoformat() if row.effective_to else None})
+    return row
+
+
+def get_program(session: Session, code: str) -> Program:
+    program = session.scalar(select(Program).where(Program.code == (code or "").strip().upper())
+                             .options(selectinload(Program.versions)))
+    if program is None:
+        raise NotFound(_("No such program."))
+    return program
+
+
+def list_programs(session: Session) -> list[Program]:
+    return list(session.scalars(select(Program).options(selectinload(Program.versions)).order_by(Program.code)))
+
+
+def add_version(session: Session, program: Program, version: dict) -> ProgramVersion:
+    """A manager's new version, made from a copy of the current one; the rules were checked."""
+    guideline_codes, program_codes = definitions.references(version["rules"])
+    known_tables = set(session.scalars(select(GuidelineTable.code)))
+    known_programs = set(session.scalars(select(Program.code)))
+    missing = sorted(guideline_codes - known_tables)
+    if missing:
+        raise Invalid(_("Guideline table %(code)s is not loaded.", code=missing[0]))
+    if program_codes - known_programs:
+        raise Invalid(_("Program %(code)s does not exist.", code=sorted(program_codes - known_programs)[0]))
+    if any(_same_version(row, version) for row in program.versions):
+        raise Invalid(_("This version is the same as one the program already has."))
+    if not (version.get("note") or "").strip():
+        raise Invalid(_("Say why the rules change."), fields={"note": [_("Say why the rules change.")]})
+    return _add_version(session, program, version, current_actor(), clock.now())
+
+
+def set_enabled(session: Session, program: Program, enabled: bool, reason: str) -> None:
+    if program.enabled == enabled:
+        return
+    program.enabled = enabled
+    program.updated_at = clock.now()
+    audit.record(session, "program.switched_on" if enabled else "program.switched_off", obj=program,
+                 object_id=program.code, reason=reason or None)
+    session.flush()
+
+
+def history(session: Session, program: Program) -> list[audit.AuditRecord]:
+    """Who changed what about the program, newest first."""
+    ids = [program.code] + [definitions.version_id(program.code, v.number) for v in program.versions]
+    return list(session.scalars(select(audit.AuditRecord)
+                                .where(audit.AuditRecord.object_type.in_(("programs", "program_versions")),
+                                       audit.AuditRecord.object_id.in_(ids))
+                                .order_by(audit.AuditRecord.occurred_at.desc(), audit.AuditRecord.id.desc())))
+
+
+def guideline_tables(session: Session) -> dict[str, dict]:
+    return {t.code: t.as_rules_table() for t in session.scalars(select(GuidelineTable))}
+
+
+def catalog(session: Session, *, programs: list[Program] | None = None) -> Catalog:
+    """Every program with every version, resolved into the pure rules."""
+    tables = guideline_tables(session)
+    rows = programs if programs is not None else list_programs(session)
+    return Catalog(ProgramRules(
+        code=p.code, enabled=p.enabled, example=p.example,
+        versions=tuple(definitions.rule_version(p.code, v.number, v.effective_from, v.effective_to, v.rules, tables,
+                                                v.label) for v in p.versions)) for p in rows)
+
+
+@dataclass
+class Screening:
+    program: Program
+    determination: Determination
+
+
+def screen(session: Session, household: Household, categorical: list[str], on: date,
+           zip_code: str | None) -> list[Screening]:
+    """Every open program on the day, with the likely answer for this household."""
+    rows = list_programs(session)
+    by_code = {p.code: p for p in rows}
+    decisions = catalog(session, programs=rows).screen(household, categorical, on, zip_code)
+    return [Screening(by_code[d.program], d) for d in decisions]
+
+
+def version_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ProgramVersion)) or 0
