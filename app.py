@@ -15,7 +15,8 @@ from core.config import load_config, validate_config
 ROOT = Path(__file__).resolve().parent
 
 # Every module that defines tables, so Alembic and the tests see the whole schema.
-MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "eligibility.models")
+MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
+                 "eligibility.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo")
 
@@ -63,23 +64,27 @@ def create_app(config: dict | None = None) -> Flask:
     from auth.views import bp as auth_bp, init_auth
     from core.api import api
     from core.views import bp as core_bp
+    from documents.views import bp as documents_bp, init_documents
     from eligibility.api import bp as eligibility_api_bp
     from eligibility.views import bp as eligibility_bp, init_eligibility
 
     init_auth(app)
     init_accounts(app)
     init_eligibility(app)
-    for blueprint in (core_bp, auth_bp, accounts_bp, eligibility_bp, api, auth_api_bp, accounts_api_bp,
-                      eligibility_api_bp):
+    init_documents(app)
+    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, api, auth_api_bp,
+                      accounts_api_bp, eligibility_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli
     from auth.cli import users_cli
     from core.cli import register_cli
+    from documents.cli import documents_cli
     from eligibility.cli import eligibility_cli, programs_cli
 
     register_cli(app)
-    for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, demo):
+    for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
+                  demo):
         app.cli.add_command(group)
     return app
 

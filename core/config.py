@@ -90,8 +90,12 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
     try:
         max_upload_mb = int(env.get("MAX_UPLOAD_MB", "15"))
         mail_port = int(env.get("MAIL_PORT", "25"))
+        max_pages = int(env.get("MAX_UPLOAD_PAGES", "30"))
+        parse_seconds = float(env.get("PARSE_TIME_LIMIT", "20"))
+        parse_memory_mb = int(env.get("PARSE_MEMORY_MB", "1024"))
     except ValueError as exc:
-        raise ConfigError(f"MAX_UPLOAD_MB and MAIL_PORT must be whole numbers: {exc}") from exc
+        raise ConfigError(f"MAX_UPLOAD_MB, MAIL_PORT, MAX_UPLOAD_PAGES, PARSE_TIME_LIMIT and PARSE_MEMORY_MB must be "
+                          f"numbers: {exc}") from exc
     from core.money import MoneyError, parse_dollars
 
     try:
@@ -112,6 +116,9 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         "ASSIST_DEMO": _env_bool(env.get("ASSIST_DEMO")),
         "MAX_UPLOAD_MB": max_upload_mb,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "MAX_UPLOAD_PAGES": max_pages,
+        "PARSE_TIME_LIMIT": parse_seconds,
+        "PARSE_MEMORY_MB": parse_memory_mb,
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": mail_port,
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,

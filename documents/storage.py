@@ -84,8 +84,8 @@ def rotate(storage_name: str) -> bool:
     path = _path(storage_name)
     try:
         token = path.read_bytes()
-    except FileNotFoundError:
-        return False
+    except FileNotFoundError as exc:
+        raise StoredFileMissing(storage_name) from exc
     if crypto.is_current(token):
         return False
     try:

@@ -1,0 +1,102 @@
+"""Document pages: customers upload and see theirs; staff read files (each read is logged)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from core.access import STAFF, allow
+from core.database import db
+from core.errors import AssistError
+from core.extensions import limiter
+from documents import service
+from documents.models import Document
+
+bp = Blueprint("documents", __name__)
+
+UPLOAD_LIMIT = "20 per hour"
+STATUS_LABELS = {"stored": _l("received, not read yet"), "parsing": _l("being read"), "parsed": _l("read"),
+                 "needs_review": _l("waiting for a person to read it"), "rejected": _l("refused")}
+FIELD_LABELS = {
+    "adjusted_gross_income": _l("Adjusted gross income"), "total_income": _l("Total income"),
+    "taxable_income": _l("Taxable income"), "wages": _l("Wages"),
+    "unemployment_compensation": _l("Unemployment compensation"),
+    "social_security_benefits": _l("Social Security benefits"), "pensions": _l("Pensions and annuities"),
+    "business_income": _l("Business income"), "interest": _l("Interest"), "dividends": _l("Dividends"),
+    "other_income": _l("Other income"),
+}
+
+
+def _upload_key() -> str:
+    return f"upload:{current_user.id}"
+
+
+def _file_response(document: Document, data: bytes) -> Response:
+    response = Response(data, mimetype=service.MIME[document.kind])
+    response.headers["Content-Disposition"] = "attachment; filename=document-%d.%s" % (
+        document.id, {"jpeg": "jpg"}.get(document.kind, document.kind))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/documents")
+@allow("customer")
+def mine():
+    return render_template("documents/mine.html", documents=service.documents_of(db.session, current_user.id),
+                           statuses=STATUS_LABELS, errors={})
+
+
+@bp.post("/documents")
+@limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
+@allow("customer")
+def upload():
+    file = request.files.get("file")
+    errors: dict[str, list[str]] = {}
+    if file is None or not file.filename:
+        errors["file"] = [_("Choose a file to upload.")]
+    else:
+        try:
+            result = service.upload(db.session, owner=current_user, uploaded_by=current_user, data=file.read(),
+                                    filename=file.filename)
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            errors = exc.fields or {"file": [exc.message]}
+        else:
+            flash(_("We already have this file; it was not stored again.") if result.duplicate
+                  else _("Your file is uploaded. We will read it shortly."), "success")
+            return redirect(url_for("documents.mine"))
+    return render_template("documents/mine.html", documents=service.documents_of(db.session, current_user.id),
+                           statuses=STATUS_LABELS, errors=errors), 422
+
+
+@bp.get("/documents/<int:document_id>/file")
+@allow("customer")
+def my_file(document_id: int):
+    document = service.get_for(db.session, current_user, document_id)
+    data = service.read(db.session, current_user, document)
+    db.session.commit()
+    return _file_response(document, data)
+
+
+@bp.get("/staff/documents/<int:document_id>")
+@allow(*STAFF)
+def staff_document(document_id: int):
+    document = service.get_for(db.session, current_user, document_id)
+    return render_template("documents/staff_document.html", document=document, statuses=STATUS_LABELS,
+                           field_labels=FIELD_LABELS, result=document.parse_result or {})
+
+
+@bp.get("/staff/documents/<int:document_id>/file")
+@allow(*STAFF)
+def staff_file(document_id: int):
+    document = service.get_for(db.session, current_user, document_id)
+    data = service.read(db.session, current_user, document, reason=request.args.get("reason") or None)
+    db.session.commit()
+    return _file_response(document, data)
+
+
+def init_documents(app) -> None:
+    from core.nav import register_nav
+
+    register_nav(app, "documents.mine", _l("My documents"), ("customer",), order=15)
