@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent
 
 # Every module that defines tables, so Alembic and the tests see the whole schema.
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
-                 "eligibility.models")
+                 "eligibility.models", "eligibility.applications.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo")
 
@@ -66,25 +66,32 @@ def create_app(config: dict | None = None) -> Flask:
     from core.views import bp as core_bp
     from documents.views import bp as documents_bp, init_documents
     from eligibility.api import bp as eligibility_api_bp
+    from eligibility.applications.api import bp as applications_api_bp
+    from eligibility.applications.views import bp as applications_bp, init_applications
     from eligibility.views import bp as eligibility_bp, init_eligibility
+    from review.api import bp as review_api_bp
+    from review.views import bp as review_bp, init_review
 
     init_auth(app)
     init_accounts(app)
     init_eligibility(app)
     init_documents(app)
-    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, api, auth_api_bp,
-                      accounts_api_bp, eligibility_api_bp):
+    init_applications(app)
+    init_review(app)
+    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, api, auth_api_bp,
+                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli
     from auth.cli import users_cli
     from core.cli import register_cli
     from documents.cli import documents_cli
+    from eligibility.applications.cli import applications_cli
     from eligibility.cli import eligibility_cli, programs_cli
 
     register_cli(app)
     for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
-                  demo):
+                  applications_cli, demo):
         app.cli.add_command(group)
     return app
 

@@ -39,3 +39,11 @@ def link(session, user, account):
 
     session.add(AccountLink(user_id=user.id, account_id=account.id, linked_at=clock.now(), method="staff"))
     session.flush()
+
+
+def api_headers(app, user) -> dict:
+    """A bearer token for the user, as a script would get one."""
+    from tests.conftest import PASSWORD
+
+    token = app.test_client().post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).json["token"]
+    return {"Authorization": f"Bearer {token}"}

@@ -97,11 +97,19 @@ def make_account(live_app):
     return make
 
 
-def sign_in(page, base: str, email: str, password: str) -> None:
+SIGN_IN_WORDS = {"en": ("Sign in", "Sign out"), "es": ("Iniciar sesión", "Cerrar sesión")}
+
+
+def sign_in(page, base: str, email: str, password: str, language: str = "en") -> None:
+    """Sign in on the page and wait until the signed-in page is there (in the user's language)."""
+    from playwright.sync_api import expect
+
+    sign_in_label, sign_out_label = SIGN_IN_WORDS[language]
     page.goto(base + "/login")
-    page.get_by_label("Email address").fill(email)
+    page.locator("#email").fill(email)
     page.locator("#password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name=sign_in_label).click()
+    expect(page.get_by_role("button", name=sign_out_label)).to_be_visible()
 
 
 @pytest.fixture

@@ -1,0 +1,135 @@
+"""Applications over the API: the same rules and audit as the pages."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from core.access import STAFF, allow, signed_in
+from core.api import documented, load_json
+from core.database import db
+from core.errors import Forbidden, Invalid
+from core.extensions import limiter
+from documents.views import UPLOAD_LIMIT, _upload_key
+from eligibility.applications import service
+from eligibility.applications.present import application_dict
+from eligibility.applications.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn, SubmitIn,
+                                              WithdrawIn)
+from eligibility.views import language
+
+bp = Blueprint("applications_api", __name__, url_prefix="/api/v1")
+
+
+def reply(application, status: int = 200):
+    return jsonify(ApplicationOut().dump(application_dict(db.session, application, language()))), status
+
+
+def _applicant(data: dict):
+    from auth.models import User
+
+    if not current_user.is_staff:
+        if data.get("applicant_email"):
+            raise Forbidden()
+        return current_user
+    email = (data.get("applicant_email") or "").strip().lower()
+    applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer")) if email else None
+    if applicant is None:
+        raise Invalid("Staff give the customer's sign-in email as applicant_email.",
+                      fields={"applicant_email": ["No customer login has this email."]})
+    return applicant
+
+
+@documented("/applications", "post", summary="Start an application (a draft)", tags=["applications"],
+            request=ApplicationIn, response=ApplicationOut, errors=(422,))
+@bp.post("/applications")
+@allow("customer", *STAFF)
+def create():
+    data = load_json(ApplicationIn())
+    application = service.start(db.session, user=current_user, applicant=_applicant(data),
+                                account_number=data["account_number"], program_codes=data["programs"],
+                                household={"members": data["household"]["members"]}, categorical=data["categorical"])
+    db.session.commit()
+    return reply(application, 201)
+
+
+@documented("/applications/{id}", "get", summary="One application", tags=["applications"], response=ApplicationOut,
+            errors=(404,))
+@bp.get("/applications/<int:application_id>")
+@signed_in
+def show(application_id: int):
+    return reply(service.get_for(db.session, current_user, application_id))
+
+
+@documented("/applications/{id}", "patch", summary="Change a draft (household, enrollments, programs)",
+            tags=["applications"], request=ApplicationUpdate, response=ApplicationOut, errors=(404, 409, 422))
+@bp.patch("/applications/<int:application_id>")
+@signed_in
+def change(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    data = load_json(ApplicationUpdate())
+    service.update(db.session, application, household={"members": data["household"]["members"]}
+                   if "household" in data else None, categorical=data.get("categorical"),
+                   program_codes=data.get("programs"))
+    db.session.commit()
+    return reply(application)
+
+
+@documented("/applications/{id}/documents", "post", summary="Upload a document (multipart `file`, optional "
+            "`requirement`: income, categorical or other)", tags=["applications"], errors=(404, 409, 413, 422))
+@bp.post("/applications/<int:application_id>/documents")
+@limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
+@signed_in
+def upload(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    file = request.files.get("file")
+    if file is None:
+        raise Invalid("Send the file as multipart form data in the field `file`.", fields={"file": ["Missing."]})
+    requirement = request.form.get("requirement", "income")
+    if requirement not in ("income", "categorical", "other"):
+        raise Invalid("requirement is income, categorical or other.", fields={"requirement": ["Unknown."]})
+    link, duplicate = service.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
+                                     requirement=requirement)
+    db.session.commit()  # an in-process parse runs now; with a worker it is queued
+    document = link.document
+    db.session.refresh(document)
+    body = {"id": document.id, "duplicate": duplicate}
+    if document.parse_result is not None:
+        body.update(document.parse_result)
+    else:
+        body["status"] = "queued" if current_app.config.get("REDIS_URL") else document.status
+    return jsonify(body), 201
+
+
+@documented("/applications/{id}/submit", "post", summary="Sign and submit", tags=["applications"],
+            request=SubmitIn, response=ApplicationOut, errors=(404, 409, 422))
+@bp.post("/applications/<int:application_id>/submit")
+@signed_in
+def submit(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    data = load_json(SubmitIn())
+    service.submit(db.session, current_user, application, data["signature"])
+    db.session.commit()
+    return reply(application)
+
+
+@documented("/applications/{id}/withdraw", "post", summary="Withdraw on the customer's request",
+            tags=["applications"], request=WithdrawIn, response=ApplicationOut, errors=(404, 409))
+@bp.post("/applications/<int:application_id>/withdraw")
+@signed_in
+def withdraw(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    service.withdraw(db.session, current_user, application, load_json(WithdrawIn())["reason"])
+    db.session.commit()
+    return reply(application)
+
+
+@documented("/applications/{id}/appeal", "post", summary="Appeal a denial", tags=["applications"],
+            request=AppealIn, response=ApplicationOut, errors=(404, 409, 422))
+@bp.post("/applications/<int:application_id>/appeal")
+@allow("customer", *STAFF)
+def appeal(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    data = load_json(AppealIn())
+    service.appeal(db.session, current_user, application, data.get("program"), data["reason"])
+    db.session.commit()
+    return reply(application)

@@ -1,0 +1,222 @@
+"""Applications for assistance programs, their determinations and decisions, and enrollments.
+
+An application covers one account and one or more programs that share the household facts. Its
+status moves draft -> submitted -> in_review -> (needs_info ->) approved | denied | withdrawn |
+closed, with `appealed` after a denial; every move is a row in `application_events` and an audit
+record. `version` is the optimistic lock that makes a second, stale decision a 409.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.database import Base, BigIntPK
+
+STATUSES = ("draft", "submitted", "in_review", "needs_info", "approved", "denied", "appealed", "withdrawn", "closed")
+OPEN_STATUSES = ("draft", "submitted", "in_review", "needs_info", "appealed")
+WAITING_FOR_STAFF = ("submitted", "in_review", "appealed")
+PROGRAM_STATUSES = ("pending", "approved", "denied", "withdrawn")
+REQUIREMENTS = ("income", "categorical", "other")
+NOTICE_KINDS = ("receipt", "info_request", "approval", "denial", "appeal_outcome", "withdrawal", "closure")
+ENROLLMENT_STATUSES = ("active", "ended")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)  # the confirmation number
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False, index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    assisted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="draft")
+    household: Mapped[dict] = mapped_column(JSON, nullable=False)
+    categorical: Mapped[list] = mapped_column(JSON, nullable=False)
+    language: Mapped[str] = mapped_column(String(5), nullable=False, default="en")
+    signature: Mapped[str | None] = mapped_column(String(200))
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    submitted_on: Mapped[date | None] = mapped_column(Date)  # the day that decides, utility time
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column()
+    info_due_on: Mapped[date | None] = mapped_column(Date)
+    info_checklist: Mapped[list | None] = mapped_column(JSON)
+    customer_responded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    programs: Mapped[list["ApplicationProgram"]] = relationship(back_populates="application",
+                                                                order_by="ApplicationProgram.id",
+                                                                cascade="all, delete-orphan")
+    flags: Mapped[list["Flag"]] = relationship(order_by="Flag.id", cascade="all, delete-orphan")
+    events: Mapped[list["ApplicationEvent"]] = relationship(order_by="ApplicationEvent.id")
+    notices: Mapped[list["Notice"]] = relationship(order_by="Notice.id")
+    attachments: Mapped[list["ApplicationDocument"]] = relationship(order_by="ApplicationDocument.id")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("language", ("en", "es")), name="language"),
+        # The queue: waiting applications, oldest first, paged by (submitted_at, id).
+        Index("ix_applications_queue", "status", "submitted_at", "id"),
+        Index("ix_applications_assigned", "assigned_to_id", "status"),
+    )
+
+
+class ApplicationProgram(Base):
+    """One program on an application: the preliminary determination and the decision."""
+
+    __tablename__ = "application_programs"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    determination: Mapped[dict | None] = mapped_column(JSON)
+    income_basis: Mapped[str] = mapped_column(String(10), nullable=False, default="documented")
+    income_basis_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    application: Mapped[Application] = relationship(back_populates="programs")
+    program = relationship("Program")
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "program_id"),
+        CheckConstraint(_in("status", PROGRAM_STATUSES), name="status"),
+        CheckConstraint(_in("income_basis", ("documented", "declared")), name="income_basis"),
+    )
+
+
+class ApplicationDocument(Base):
+    __tablename__ = "application_documents"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), nullable=False, index=True)
+    requirement: Mapped[str] = mapped_column(String(12), nullable=False)
+    added_at: Mapped[datetime] = mapped_column(nullable=False)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+
+    document = relationship("Document")
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "document_id"),
+        CheckConstraint(_in("requirement", REQUIREMENTS), name="requirement"),
+    )
+
+
+class Flag(Base):
+    """Something for the CSR to look at; it informs and never blocks a decision."""
+
+    __tablename__ = "application_flags"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    program_code: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    details: Mapped[dict] = mapped_column(JSON, nullable=False)
+    raised_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    __table_args__ = (Index("ix_application_flags_code", "code", "application_id"),)
+
+
+class ApplicationEvent(Base):
+    """The status history a CSR and the customer see."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(254), nullable=False)
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12), nullable=False)
+    program_code: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Notice(Base):
+    """A letter to the customer, in their language: kept here, shown in the portal, mailed by the outbox."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    language: Mapped[str] = mapped_column(String(5), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
+
+    __table_args__ = (CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),)
+
+
+class Enrollment(Base):
+    """An account in a program for a certification period. One active enrollment per account and program."""
+
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), nullable=False)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default="active")
+    certified_from: Mapped[date] = mapped_column(Date, nullable=False)
+    certified_to: Mapped[date] = mapped_column(Date, nullable=False)
+    household_type: Mapped[str] = mapped_column(String(14), nullable=False)
+    rule_version: Mapped[str] = mapped_column(String(60), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+    program = relationship("Program")
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ENROLLMENT_STATUSES), name="status"),
+        CheckConstraint("certified_to >= certified_from", name="period"),
+        CheckConstraint(_in("household_type", ("standard", "senior_only", "auto_enrolled")), name="household_type"),
+        Index("uq_enrollments_active", "account_id", "program_id", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    )
+
+
+class DenialReason(Base):
+    """The reasons managers keep for denials, in both languages."""
+
+    __tablename__ = "denial_reasons"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    labels: Mapped[dict] = mapped_column(JSON, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class Appeal(Base):
+    """A denied customer's appeal of one program's decision; a manager upholds or overturns it."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    program_code: Mapped[str] = mapped_column(String(40), nullable=False)
+    filed_at: Mapped[datetime] = mapped_column(nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("outcome IS NULL OR outcome IN ('upheld', 'overturned')", name="outcome"),)

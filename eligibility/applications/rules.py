@@ -1,0 +1,150 @@
+"""What an application's documents say, and what the CSR should look at: pure functions.
+
+Flags inform; they never block a decision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Mapping
+
+from eligibility.rules import FREQUENCIES, Household, IncomeSource, Member
+
+DEFAULT_TOLERANCE = Decimal("0.10")
+TRANSCRIPTS_WITH_AGI = ("tax_return_transcript", "account_transcript", "record_of_account")
+W_AND_I_INCOME = ("wages", "unemployment_compensation", "social_security_benefits", "pensions", "business_income",
+                  "interest", "dividends", "other_income")
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    document_id: int
+    requirement: str
+    status: str
+    result: Mapping
+    sha256: str
+
+
+@dataclass(frozen=True)
+class FlagNote:
+    code: str
+    message: str
+    details: Mapping
+    program: str | None = None
+
+
+def household_from(data: Mapping) -> Household:
+    return Household(tuple(
+        Member(age=m["age"], name=m.get("name"), relationship=m.get("relationship"),
+               incomes=tuple(IncomeSource(i["kind"], i["amount_cents"], i["frequency"]) for i in m.get("incomes", ())))
+        for m in data.get("members", ())))
+
+
+def declared_income(household: Mapping) -> int:
+    return sum(i["amount_cents"] * FREQUENCIES[i["frequency"]] for m in household.get("members", ())
+               for i in m.get("incomes", ()))
+
+
+def documented_income(documents: Iterable[ParsedDocument]) -> tuple[int | None, list[int]]:
+    """Yearly household income the parsed income documents show, and which documents said so.
+
+    A return or account transcript gives adjusted gross income; a Wage & Income transcript the sum
+    of its information returns; a verification of non-filing, zero. Only parsed documents count,
+    and for each tax year only the newest year is used.
+    """
+    usable = [d for d in documents if d.requirement == "income" and d.status == "parsed"
+              and d.result.get("document_type") not in (None, "unknown")]
+    if not usable:
+        return None, []
+    newest = max((d.result.get("tax_year") or 0) for d in usable)
+    total, used = 0, []
+    by_tracking: set[str] = set()
+    for d in usable:
+        if (d.result.get("tax_year") or 0) != newest:
+            continue
+        tracking = d.result.get("tracking_number")
+        if tracking and tracking in by_tracking:
+            continue
+        if tracking:
+            by_tracking.add(tracking)
+        amounts = d.result.get("amounts_cents") or {}
+        kind = d.result.get("document_type")
+        if kind in TRANSCRIPTS_WITH_AGI and "adjusted_gross_income" in amounts:
+            total += max(0, amounts["adjusted_gross_income"])
+        elif kind == "wage_and_income_transcript":
+            total += sum(max(0, amounts.get(k, 0)) for k in W_AND_I_INCOME)
+        elif kind == "verification_of_nonfiling":
+            total += 0
+        else:
+            continue
+        used.append(d.document_id)
+    return (total, used) if used else (None, [])
+
+
+def household_with_income(household: Household, annual_cents: int) -> Household:
+    """The same people, with the documented yearly income on the first adult."""
+    members = list(household.members)
+    index = next((i for i, m in enumerate(members) if m.is_adult), 0)
+    for i, m in enumerate(members):
+        incomes = (IncomeSource("other", annual_cents, "annual"),) if i == index and annual_cents else ()
+        members[i] = Member(age=m.age, incomes=incomes, name=m.name, relationship=m.relationship)
+    return Household(tuple(members))
+
+
+def mismatch(declared: int, documented: int, tolerance: Decimal = DEFAULT_TOLERANCE) -> bool:
+    """More than the tolerance apart, measured against the larger of the two."""
+    larger = max(declared, documented)
+    return larger > 0 and Decimal(abs(declared - documented)) > tolerance * larger
+
+
+def _last_names(household: Mapping) -> list[str]:
+    return [m["name"].split()[-1].upper() for m in household.get("members", ()) if (m.get("name") or "").strip()]
+
+
+def flags(*, household: Mapping, categorical: list[str], documents: list[ParsedDocument], submitted_on: date,
+          tolerance: Decimal = DEFAULT_TOLERANCE, used_elsewhere: Mapping[int, str] = {},
+          enrolled_in: Iterable[str] = (), open_elsewhere: Iterable[str] = ()) -> list[FlagNote]:
+    notes: list[FlagNote] = []
+    income_docs = [d for d in documents if d.requirement == "income"]
+    if not income_docs and not categorical:
+        notes.append(FlagNote("missing_document", "No proof of income was uploaded.", {"requirement": "income"}))
+    if categorical and not any(d.requirement == "categorical" for d in documents):
+        notes.append(FlagNote("missing_document", "No proof of the enrollment(s) "
+                              f"{', '.join(categorical)} was uploaded.", {"requirement": "categorical"}))
+    declared = declared_income(household)
+    documented, used = documented_income(documents)
+    if documented is not None and mismatch(declared, documented, tolerance):
+        notes.append(FlagNote("income_mismatch", f"Declared income ${declared / 100:,.2f} a year; documents show "
+                              f"${documented / 100:,.2f}.", {"declared_cents": declared,
+                                                            "documented_cents": documented,
+                                                            "documents": used, "tolerance": str(tolerance)}))
+    ssns = {m.get("ssn_last4") for m in household.get("members", ()) if m.get("ssn_last4")}
+    names = _last_names(household)
+    for d in documents:
+        result = d.result or {}
+        year = result.get("tax_year")
+        if year and year < submitted_on.year - 2:
+            notes.append(FlagNote("stale_tax_year", f"Document {d.document_id} is for tax year {year}; a newer "
+                                  "year should be available.", {"document": d.document_id, "tax_year": year}))
+        last4 = result.get("ssn_last4")
+        if last4 and ssns and last4 not in ssns:
+            notes.append(FlagNote("ssn_mismatch", f"Document {d.document_id} is for SSN ending {last4}, which "
+                                  "matches no one in the household.", {"document": d.document_id}))
+        control = result.get("name_control")
+        if control and names and not any(name.startswith(control) for name in names):
+            notes.append(FlagNote("name_mismatch", f"Document {d.document_id} is for name control {control}, "
+                                  "which matches no one in the household.", {"document": d.document_id}))
+        if d.document_id in used_elsewhere:
+            notes.append(FlagNote("document_reused", f"Document {d.document_id} (the same file or tracking "
+                                  f"number) is also on application {used_elsewhere[d.document_id]}.",
+                                  {"document": d.document_id, "other": used_elsewhere[d.document_id]}))
+        if d.status in ("needs_review", "rejected"):
+            notes.append(FlagNote("document_unread", f"Document {d.document_id} could not be read by the parser "
+                                  f"({d.status}).", {"document": d.document_id}))
+    for code in enrolled_in:
+        notes.append(FlagNote("already_enrolled", f"The account is already enrolled in {code}.", {}, code))
+    for code in open_elsewhere:
+        notes.append(FlagNote("open_application", f"Another open application for this account asks for {code}.",
+                              {}, code))
+    return notes

@@ -1,0 +1,601 @@
+"""Applications: drafts, documents, submission, determinations, flags, decisions, notices, enrollment.
+
+Each function takes the caller's session and flushes; the request or job commits once. Every
+change of status is an `ApplicationEvent` and an audit record in the same transaction.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from accounts.models import Account, AccountLink
+from core import audit, clock
+from core.audit import current_actor
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.outbox import queue_message
+from documents import service as documents
+from documents.models import Document
+from eligibility import explain
+from eligibility import service as programs_service
+from eligibility.applications import rules
+from eligibility.applications.models import (OPEN_STATUSES, Application, ApplicationDocument, ApplicationEvent,
+                                             ApplicationProgram, DenialReason, Enrollment, Flag, Notice)
+from eligibility.models import Program
+
+INFO_DUE_DAYS = 45
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+APPEAL_DAYS = 30
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def get_for(session: Session, user, application_id: int) -> Application:
+    """The application as this person may see it: its applicant and staff; others get 'not found'."""
+    application = session.get(Application, application_id)
+    if application is None or (not user.is_staff and application.applicant_id != user.id):
+        raise NotFound(_("No such application."))
+    return application
+
+
+def applications_of(session: Session, user_id: int) -> list[Application]:
+    return list(session.scalars(select(Application).where(Application.applicant_id == user_id)
+                                .order_by(Application.created_at.desc(), Application.id.desc())))
+
+
+def account_of(session: Session, application: Application) -> Account:
+    return session.get(Account, application.account_id)
+
+
+def _event(session: Session, application: Application, action: str, to_status: str, *, from_status: str | None,
+           program: str | None = None, note: str | None = None) -> None:
+    actor = current_actor()
+    session.add(ApplicationEvent(application_id=application.id, occurred_at=clock.now(), actor_id=actor.user_id,
+                                 actor_label=actor.label, action=action, from_status=from_status,
+                                 to_status=to_status, program_code=program, note=note))
+    audit.record(session, f"application.{action}", obj=application, reason=note,
+                 details={"from": from_status, "to": to_status, "program": program})
+
+
+def _move(session: Session, application: Application, to_status: str, action: str, *, program: str | None = None,
+          note: str | None = None) -> None:
+    before = application.status
+    application.status = to_status
+    application.updated_at = clock.now()
+    _event(session, application, action, to_status, from_status=before, program=program, note=note)
+
+
+# --- the draft ---------------------------------------------------------------------------------
+
+def check_account(session: Session, applicant, account: Account) -> None:
+    """Only the customer of record of an active, individually metered account may apply for it."""
+    linked = session.scalar(select(func.count()).select_from(AccountLink).where(
+        AccountLink.user_id == applicant.id, AccountLink.account_id == account.id))
+    if not linked:
+        raise Invalid(_("Link this account to the login first: only the customer of record may apply."),
+                      fields={"account_number": [_("This account is not linked to the applicant's login.")]})
+    if account.status != "active":
+        raise Invalid(_("This account is closed. Apply with the account for your current home."),
+                      fields={"account_number": [_("This account is closed.")]})
+    if account.meter_type == "master":
+        message = _("Your building has one meter for every home, so the discount cannot go on your own bill. "
+                    "Ask your landlord to apply for the building, or ask us about help for tenants.")
+        raise Invalid(message, fields={"account_number": [message]})
+
+
+def _programs(session: Session, codes: list[str], on: date) -> list[Program]:
+    if not codes:
+        raise Invalid(_("Choose at least one program."), fields={"programs": [_("Choose at least one program.")]})
+    catalog = programs_service.catalog(session)
+    rows = {p.code: p for p in programs_service.list_programs(session)}
+    chosen = []
+    for code in dict.fromkeys(c.strip().upper() for c in codes):
+        program = rows.get(code)
+        if program is None or not program.enabled or catalog.version_on(code, on) is None:
+            raise Invalid(_("%(program)s is not open for applications.", program=code),
+                          fields={"programs": [_("%(program)s is not open for applications.", program=code)]})
+        chosen.append(program)
+    return chosen
+
+
+def start(session: Session, *, user, applicant, account_number: str, program_codes: list[str], household: dict,
+          categorical: list[str]) -> Application:
+    account = session.scalar(select(Account).where(Account.number == (account_number or "").strip()))
+    if account is None:
+        raise Invalid(_("No such account."), fields={"account_number": [_("No such account.")]})
+    if not user.is_staff and applicant.id != user.id:
+        raise Forbidden()
+    check_account(session, applicant, account)
+    now = clock.now()
+    application = Application(account_id=account.id, applicant_id=applicant.id, started_by_id=user.id,
+                              assisted=user.is_staff, status="draft", household=household,
+                              categorical=sorted(set(categorical)), language=applicant.language or "en",
+                              created_at=now, updated_at=now)
+    application.programs = [ApplicationProgram(program_id=p.id, status="pending")
+                            for p in _programs(session, program_codes, clock.today())]
+    session.add(application)
+    session.flush()
+    _event(session, application, "started", "draft", from_status=None,
+           note=_("Started by staff for the customer") if user.is_staff else None)
+    return application
+
+
+def _editable(application: Application) -> None:
+    if application.status not in ("draft", "needs_info"):
+        raise Conflict(_("This application was submitted and can no longer be changed."))
+
+
+def update(session: Session, application: Application, *, household: dict | None = None,
+           categorical: list[str] | None = None, program_codes: list[str] | None = None) -> Application:
+    _editable(application)
+    if household is not None:
+        application.household = household
+    if categorical is not None:
+        application.categorical = sorted(set(categorical))
+    if program_codes is not None:
+        if application.status != "draft":
+            raise Conflict(_("Programs can change only before the application is submitted."))
+        chosen = {p.id for p in _programs(session, program_codes, clock.today())}
+        application.programs = [ap for ap in application.programs if ap.program_id in chosen] + [
+            ApplicationProgram(program_id=pid, status="pending") for pid in sorted(chosen)
+            if pid not in {ap.program_id for ap in application.programs}]
+    application.updated_at = clock.now()
+    session.flush()
+    return application
+
+
+def attach(session: Session, user, application: Application, *, data: bytes, filename: str | None,
+           requirement: str = "income") -> tuple[ApplicationDocument, bool]:
+    """Add a file to the application (several per requirement: page 1 and page 2 are two files)."""
+    if application.status not in ("draft", "needs_info", "submitted", "in_review"):
+        raise Conflict(_("Documents can no longer be added to this application."))
+    applicant = _user(session, application.applicant_id)
+    result = documents.upload(session, owner=applicant, uploaded_by=user, data=data, filename=filename)
+    link = session.scalar(select(ApplicationDocument).where(ApplicationDocument.application_id == application.id,
+                                                            ApplicationDocument.document_id == result.document.id))
+    if link is None:
+        link = ApplicationDocument(application_id=application.id, document_id=result.document.id,
+                                   requirement=requirement, added_at=clock.now(), added_by_id=user.id)
+        session.add(link)
+        session.flush()
+    if application.status == "needs_info" and not user.is_staff:
+        application.customer_responded = True
+        _move(session, application, "in_review", "customer_responded",
+              note=_("The customer uploaded %(file)s.", file=result.document.original_filename))
+    return link, result.duplicate
+
+
+def mark_seen_in_person(session: Session, staff, application: Application, document_id: int) -> None:
+    link = session.scalar(select(ApplicationDocument).where(ApplicationDocument.application_id == application.id,
+                                                            ApplicationDocument.document_id == document_id))
+    if link is None:
+        raise NotFound(_("No such document."))
+    link.document.seen_in_person = True
+    audit.record(session, "document.seen_in_person", obj=link.document, details={"application": application.id})
+
+
+def _user(session: Session, user_id: int):
+    from auth.models import User
+
+    return session.get(User, user_id)
+
+
+# --- submission and evaluation -----------------------------------------------------------------
+
+def submit(session: Session, user, application: Application, signature: str) -> Application:
+    if application.status != "draft":
+        raise Conflict(_("This application was already submitted."))
+    signature = " ".join((signature or "").split())
+    if len(signature) < 3:
+        message = _("Type your full name to sign.")
+        raise Invalid(message, fields={"signature": [message]})
+    if not application.household.get("members"):
+        raise Invalid(_("Add the people in your household first."))
+    application.signature = signature
+    application.submitted_at = clock.now()
+    application.submitted_on = clock.today()
+    session.flush()
+    application.number = f"A{application.submitted_on.year}-{application.id:07d}"
+    _move(session, application, "submitted", "submitted", note=_("Signed by %(name)s", name=signature))
+    evaluate(session, application)
+    send_notice(session, application, "receipt")
+    return application
+
+
+def parsed_documents(session: Session, application: Application) -> list[rules.ParsedDocument]:
+    rows = session.execute(select(ApplicationDocument, Document).join(Document, Document.id == ApplicationDocument.document_id)
+                           .where(ApplicationDocument.application_id == application.id)
+                           .order_by(ApplicationDocument.id)).all()
+    return [rules.ParsedDocument(document_id=d.id, requirement=link.requirement, status=d.status,
+                                 result=d.parse_result or {}, sha256=d.sha256) for link, d in rows]
+
+
+def _used_elsewhere(session: Session, application: Application, docs: list[rules.ParsedDocument]) -> dict[int, str]:
+    """Documents whose file or tracking number is also on another application."""
+    out: dict[int, str] = {}
+    for doc in docs:
+        tracking = (doc.result or {}).get("tracking_number")
+        others = session.execute(
+            select(Application.number, Application.id, Document.parse_result, Document.sha256)
+            .join(ApplicationDocument, ApplicationDocument.application_id == Application.id)
+            .join(Document, Document.id == ApplicationDocument.document_id)
+            .where(Application.id != application.id, Application.status != "draft",
+                   Document.sha256 == doc.sha256 if not tracking else True)).all()
+        for number, other_id, result, sha in others:
+            if sha == doc.sha256 or (tracking and (result or {}).get("tracking_number") == tracking):
+                out[doc.document_id] = number or f"#{other_id}"
+                break
+    return out
+
+
+def evaluate(session: Session, application: Application) -> None:
+    """The preliminary determination per program, and the flags, from what is on file now."""
+    on = application.submitted_on or clock.today()
+    docs = parsed_documents(session, application)
+    account = account_of(session, application)
+    program_codes = [ap.program.code for ap in application.programs]
+    enrolled = set(session.scalars(select(Program.code).join(Enrollment, Enrollment.program_id == Program.id)
+                                   .where(Enrollment.account_id == application.account_id,
+                                          Enrollment.status == "active", Program.code.in_(program_codes))))
+    open_elsewhere = set(session.scalars(
+        select(Program.code).join(ApplicationProgram, ApplicationProgram.program_id == Program.id)
+        .join(Application, Application.id == ApplicationProgram.application_id)
+        .where(Application.account_id == application.account_id, Application.id != application.id,
+               Application.status.in_(tuple(s for s in OPEN_STATUSES if s != "draft")),
+               Program.code.in_(program_codes))))
+    tolerance = Decimal(str(current_app.config.get("INCOME_MISMATCH_TOLERANCE", "0.10")))
+    notes = rules.flags(household=application.household, categorical=application.categorical, documents=docs,
+                        submitted_on=on, tolerance=tolerance, used_elsewhere=_used_elsewhere(session, application, docs),
+                        enrolled_in=sorted(enrolled), open_elsewhere=sorted(open_elsewhere))
+    application.flags = [Flag(code=n.code, program_code=n.program, message=n.message, details=dict(n.details),
+                              raised_at=clock.now()) for n in notes]
+    documented, _used = rules.documented_income(docs)
+    declared_household = rules.household_from(application.household)
+    catalog = programs_service.catalog(session)
+    for ap in application.programs:
+        basis = ap.income_basis if documented is not None else "declared"
+        household = (rules.household_with_income(declared_household, documented) if basis == "documented"
+                     else declared_household)
+        try:
+            result = catalog.determine(ap.program.code, household, application.categorical, on, zip_code=account.zip)
+        except Exception as exc:  # noqa: BLE001 - no rules that day: recorded, the CSR decides
+            ap.determination = {"error": str(exc)}
+            continue
+        ap.determination = serialize(result, basis, documented, rules.declared_income(application.household))
+    session.flush()
+
+
+def serialize(result, basis: str, documented: int | None, declared: int) -> dict:
+    out = result.as_dict()
+    out["income_basis"] = basis
+    out["documented_income_cents"] = documented
+    out["declared_income_cents"] = declared
+    out["explanation"] = [[code, {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}]
+                          for code, values in result.explanation]
+    return out
+
+
+def explanation(determination: dict | None, language: str) -> str:
+    if not determination or "explanation" not in determination:
+        return ""
+    sentences = [(code, {k: (date.fromisoformat(v) if k == "from" and isinstance(v, str) else v)
+                         for k, v in values.items()}) for code, values in determination["explanation"]]
+    return explain.render(sentences, language)
+
+
+def choose_income_basis(session: Session, application: Application, program_code: str, basis: str,
+                        reason: str) -> None:
+    """The CSR uses the declared income instead of the documented one (or back), with a reason."""
+    if basis not in ("documented", "declared"):
+        raise Invalid(_("Choose documented or declared income."))
+    if basis == "declared" and not (reason or "").strip():
+        raise Invalid(_("Say why the declared income is used."), fields={"reason": [_("Say why the declared income is used.")]})
+    ap = _program_on(application, program_code)
+    ap.income_basis, ap.income_basis_reason = basis, (reason or "").strip() or None
+    audit.record(session, "application.income_basis", obj=application, reason=reason,
+                 details={"program": program_code, "basis": basis})
+    evaluate(session, application)
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+def _program_on(application: Application, code: str | None) -> ApplicationProgram:
+    if code is None:
+        if len(application.programs) == 1:
+            return application.programs[0]
+        raise Invalid(_("Say which program the decision is for."), fields={"program": [_("Choose a program.")]})
+    for ap in application.programs:
+        if ap.program.code == code.strip().upper():
+            return ap
+    raise Invalid(_("This application does not ask for %(program)s.", program=code),
+                  fields={"program": [_("Choose a program on this application.")]})
+
+
+def _check_version(application: Application, version: int | None) -> None:
+    if version is not None and version != application.version:
+        raise Conflict(_("Someone else changed this application first. Reload it to see their change."))
+
+
+def denial_reasons(session: Session, active_only: bool = True) -> list[DenialReason]:
+    query = select(DenialReason).order_by(DenialReason.id)
+    if active_only:
+        query = query.where(DenialReason.active.is_(True))
+    return list(session.scalars(query))
+
+
+def claim(session: Session, staff, application: Application, version: int | None = None) -> None:
+    _check_version(application, version)
+    if application.assigned_to_id not in (None, staff.id):
+        raise Conflict(_("Another CSR has this application. Ask them, or a manager, to release it."))
+    application.assigned_to_id, application.assigned_at = staff.id, clock.now()
+    if application.status == "submitted":
+        _move(session, application, "in_review", "claimed")
+    else:
+        audit.record(session, "application.claimed", obj=application)
+    application.updated_at = clock.now()
+
+
+def assign(session: Session, staff, application: Application, to_user, version: int | None = None) -> None:
+    _check_version(application, version)
+    if not to_user.is_staff:
+        raise Invalid(_("Applications can be assigned to staff only."))
+    application.assigned_to_id, application.assigned_at = to_user.id, clock.now()
+    application.updated_at = clock.now()
+    audit.record(session, "application.assigned", obj=application, details={"to": to_user.id})
+
+
+def release(session: Session, staff, application: Application, version: int | None = None) -> None:
+    _check_version(application, version)
+    application.assigned_to_id = application.assigned_at = None
+    application.updated_at = clock.now()
+    audit.record(session, "application.released", obj=application)
+
+
+def add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def decide(session: Session, staff, application: Application, *, decision: str, program_code: str | None = None,
+           reason: str | None = None, note: str | None = None, version: int | None = None,
+           checklist: list[str] | None = None, due_on: date | None = None) -> Application:
+    """Approve, deny or ask for information, as one change with its event, audit record and notice."""
+    _check_version(application, version)
+    if application.status not in ("submitted", "in_review"):
+        raise Conflict(_("This application is %(status)s; it cannot be decided now.", status=application.status))
+    if application.assigned_to_id not in (None, staff.id):
+        raise Conflict(_("Another CSR has this application. Ask them, or a manager, to release it."))
+    if application.status == "submitted" or application.assigned_to_id is None:
+        claim(session, staff, application)
+    note = (note or "").strip() or None
+    if decision == "request_info":
+        items = [c.strip() for c in (checklist or ([reason] if reason else [])) if c and c.strip()]
+        if not items:
+            raise Invalid(_("List what the customer must send."), fields={"checklist": [_("List what the customer must send.")]})
+        application.info_checklist = items
+        application.info_due_on = due_on or clock.today() + timedelta(days=INFO_DUE_DAYS)
+        application.customer_responded = False
+        _move(session, application, "needs_info", "information_requested", note=note or "; ".join(items))
+        send_notice(session, application, "info_request")
+    elif decision in ("approve", "deny"):
+        ap = _program_on(application, program_code)
+        if ap.status != "pending":
+            raise Conflict(_("%(program)s was already decided on this application.", program=ap.program.code))
+        ap.decided_at, ap.decided_by_id, ap.note = clock.now(), staff.id, note
+        if decision == "approve":
+            ap.status, ap.reason_code = "approved", None
+            enroll(session, application, ap)
+        else:
+            codes = {r.code for r in denial_reasons(session)}
+            if reason not in codes:
+                raise Invalid(_("Choose a reason for the denial."), fields={"reason": [_("Choose a reason for the denial.")]})
+            ap.status, ap.reason_code = "denied", reason
+        _move(session, application, _status_after_decisions(application),
+              "approved" if decision == "approve" else "denied", program=ap.program.code, note=note)
+        send_notice(session, application, "approval" if decision == "approve" else "denial", program=ap)
+    else:
+        raise Invalid(_("The decision is approve, deny or request_info."), fields={"decision": [_("Unknown decision.")]})
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(_("Someone else changed this application first. Reload it to see their change.")) from exc
+    return application
+
+
+def _status_after_decisions(application: Application) -> str:
+    statuses = [ap.status for ap in application.programs]
+    if "pending" in statuses:
+        return "in_review"
+    if "approved" in statuses:
+        return "approved"
+    if "denied" in statuses:
+        return "denied"
+    return "withdrawn"
+
+
+def household_type(application: Application, ap: ApplicationProgram) -> str:
+    if (ap.determination or {}).get("categorical"):
+        return "auto_enrolled"
+    members = application.household.get("members", [])
+    if members and all(m["age"] >= 65 for m in members):
+        return "senior_only"
+    return "standard"
+
+
+def enroll(session: Session, application: Application, ap: ApplicationProgram) -> Enrollment:
+    existing = session.scalar(select(Enrollment).where(Enrollment.account_id == application.account_id,
+                                                       Enrollment.program_id == ap.program_id,
+                                                       Enrollment.status == "active"))
+    if existing is not None:
+        raise Conflict(_("This account is already enrolled in %(program)s until %(date)s.", program=ap.program.code,
+                         date=existing.certified_to.isoformat()))
+    catalog = programs_service.catalog(session)
+    start_on = clock.today()
+    version = catalog.version_on(ap.program.code, application.submitted_on or start_on) or \
+        catalog.version_on(ap.program.code, start_on)
+    kind = household_type(application, ap)
+    months = version.recertification_months.get(kind) or version.recertification_months.get("standard") or 24
+    enrollment = Enrollment(account_id=application.account_id, program_id=ap.program_id, application_id=application.id,
+                            status="active", certified_from=start_on,
+                            certified_to=add_months(start_on, months) - timedelta(days=1), household_type=kind,
+                            rule_version=(ap.determination or {}).get("rule_version") or version.id,
+                            created_at=clock.now())
+    session.add(enrollment)
+    session.flush()
+    audit.record(session, "enrollment.created", obj=enrollment,
+                 details={"program": ap.program.code, "from": enrollment.certified_from.isoformat(),
+                          "to": enrollment.certified_to.isoformat()})
+    return enrollment
+
+
+def withdraw(session: Session, user, application: Application, reason: str | None = None) -> None:
+    """On the customer's request: every program still open on it is withdrawn."""
+    if application.status not in OPEN_STATUSES:
+        raise Conflict(_("This application is already finished."))
+    for ap in application.programs:
+        if ap.status == "pending":
+            ap.status = "withdrawn"
+    _move(session, application, "withdrawn", "withdrawn", note=(reason or "").strip() or None)
+    if application.status != "draft":
+        send_notice(session, application, "withdrawal")
+
+
+def close_overdue(session: Session, today: date | None = None) -> int:
+    """Applications past their information due date are closed, with a notice."""
+    today = today or clock.today()
+    overdue = list(session.scalars(select(Application).where(Application.status == "needs_info",
+                                                             Application.info_due_on < today)))
+    for application in overdue:
+        _move(session, application, "closed", "closed", note=_("No answer by %(date)s", date=application.info_due_on.isoformat()))
+        send_notice(session, application, "closure")
+    session.flush()
+    return len(overdue)
+
+
+def reopen(session: Session, staff, application: Application, reason: str) -> None:
+    if application.status != "closed":
+        raise Conflict(_("Only a closed application can be reopened."))
+    if not (reason or "").strip():
+        raise Invalid(_("Say why the application is reopened."), fields={"reason": [_("Say why the application is reopened.")]})
+    _move(session, application, "in_review", "reopened", note=reason.strip())
+
+
+# --- notices -----------------------------------------------------------------------------------
+
+def send_notice(session: Session, application: Application, kind: str, program: ApplicationProgram | None = None) -> Notice:
+    from eligibility.applications import notices
+
+    applicant = _user(session, application.applicant_id)
+    language = applicant.language or application.language
+    with force_locale(language):
+        subject, body = notices.render(kind, application, program, language,
+                                       account=account_of(session, application),
+                                       reasons={r.code: r for r in denial_reasons(session, active_only=False)})
+    message = queue_message(session, to=applicant.email, subject=subject, body=body, kind=f"application.{kind}",
+                            language=language, user_id=applicant.id)
+    notice = Notice(application_id=application.id, kind=kind, language=language, subject=subject, body=body,
+                    created_at=clock.now(), outbox_message_id=message.id)
+    session.add(notice)
+    session.flush()
+    return notice
+
+
+@dataclass
+class QueuePage:
+    items: list[Application]
+    next: str | None
+
+
+# --- appeals -----------------------------------------------------------------------------------
+
+def appeal(session: Session, user, application: Application, program_code: str | None, reason: str):
+    """A denied customer appeals one program's decision within the window."""
+    from eligibility.applications.models import Appeal
+
+    ap = _program_on(application, program_code)
+    if ap.status != "denied":
+        raise Conflict(_("Only a denied program can be appealed."))
+    days = int(current_app.config.get("APPEAL_DAYS", APPEAL_DAYS))
+    if ap.decided_at and clock.now() - ap.decided_at > timedelta(days=days):
+        raise Conflict(_("The %(days)s days to appeal have passed.", days=days))
+    if not (reason or "").strip():
+        raise Invalid(_("Say why you disagree."), fields={"reason": [_("Say why you disagree.")]})
+    if session.scalar(select(Appeal).where(Appeal.application_id == application.id,
+                                           Appeal.program_code == ap.program.code)):
+        raise Conflict(_("This decision was already appealed."))
+    row = Appeal(application_id=application.id, program_code=ap.program.code, filed_at=clock.now(),
+                 reason=reason.strip())
+    session.add(row)
+    _move(session, application, "appealed", "appealed", program=ap.program.code, note=reason.strip())
+    return row
+
+
+def decide_appeal(session: Session, manager, application: Application, program_code: str | None, outcome: str,
+                  note: str, version: int | None = None) -> None:
+    from eligibility.applications.models import Appeal
+
+    _check_version(application, version)
+    if manager.role not in ("manager", "admin"):
+        raise Forbidden(_("A manager decides appeals."))
+    ap = _program_on(application, program_code)
+    row = session.scalar(select(Appeal).where(Appeal.application_id == application.id,
+                                              Appeal.program_code == ap.program.code, Appeal.decided_at.is_(None)))
+    if row is None or application.status != "appealed":
+        raise Conflict(_("There is no open appeal for %(program)s.", program=ap.program.code))
+    if outcome not in ("upheld", "overturned"):
+        raise Invalid(_("The outcome is upheld or overturned."))
+    if not (note or "").strip():
+        raise Invalid(_("Explain the outcome."), fields={"note": [_("Explain the outcome.")]})
+    row.outcome, row.note, row.decided_at, row.decided_by_id = outcome, note.strip(), clock.now(), manager.id
+    if outcome == "overturned":
+        ap.status, ap.decided_at, ap.decided_by_id = "approved", clock.now(), manager.id
+        enroll(session, application, ap)
+    _move(session, application, _status_after_decisions(application), f"appeal_{outcome}", program=ap.program.code,
+          note=note.strip())
+    send_notice(session, application, "appeal_outcome", program=ap)
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+def queue(session: Session, staff, *, program: str | None = None, status: str | None = None, flag: str | None = None,
+          older_than_days: int | None = None, mine: bool = False, after: str | None = None,
+          limit: int = 50) -> QueuePage:
+    """Applications waiting for staff, oldest first; keyset paging makes page 100 as quick as page 1."""
+    from eligibility.applications.models import WAITING_FOR_STAFF
+
+    statuses = (status,) if status in WAITING_FOR_STAFF + ("needs_info",) else WAITING_FOR_STAFF
+    query = select(Application).where(Application.status.in_(statuses))
+    if program:
+        query = query.where(Application.id.in_(
+            select(ApplicationProgram.application_id).join(Program, Program.id == ApplicationProgram.program_id)
+            .where(Program.code == program.upper())))
+    if flag:
+        query = query.where(Application.id.in_(select(Flag.application_id).where(Flag.code == flag)))
+    if older_than_days:
+        query = query.where(Application.submitted_at <= clock.now() - timedelta(days=older_than_days))
+    if mine:
+        query = query.where(Application.assigned_to_id == staff.id)
+    if after:
+        try:
+            micros, id_text = after.split("-", 1)
+            when, after_id = EPOCH + timedelta(microseconds=int(micros)), int(id_text)
+        except (ValueError, OverflowError):
+            raise Invalid(_("The page cursor is not valid.")) from None
+        query = query.where((Application.submitted_at > when)
+                            | ((Application.submitted_at == when) & (Application.id > after_id)))
+    rows = list(session.scalars(query.order_by(Application.submitted_at, Application.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = None
+    if more and rows:
+        last = rows[-1]
+        cursor = f"{(last.submitted_at - EPOCH) // timedelta(microseconds=1)}-{last.id}"
+    return QueuePage(rows, cursor)

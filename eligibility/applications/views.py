@@ -1,0 +1,299 @@
+"""The customer's application, one step a page, saved as a draft after every step; works without JavaScript.
+
+Staff use the same steps for an assisted (phone or counter) application.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from accounts import service as accounts_service
+from core import clock
+from core.access import STAFF, allow
+from core.database import db
+from core.errors import AssistError
+from core.extensions import limiter
+from core.money import MoneyError, parse_dollars
+from documents.views import UPLOAD_LIMIT, _upload_key
+from eligibility import service as programs_service
+from eligibility.applications import service
+from eligibility.applications.present import application_dict
+from eligibility.rules import CATEGORICAL_PROGRAMS
+from eligibility.views import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, language
+
+bp = Blueprint("applications", __name__)
+
+STEPS = (("household", _l("Household")), ("enrollments", _l("Benefits you receive")),
+         ("documents", _l("Documents")), ("review", _l("Review and sign")))
+STATUS_LABELS = {"draft": _l("draft, not sent yet"), "submitted": _l("received"), "in_review": _l("being reviewed"),
+                 "needs_info": _l("we need more information"), "approved": _l("approved"), "denied": _l("not approved"),
+                 "appealed": _l("appeal being reviewed"), "withdrawn": _l("withdrawn"), "closed": _l("closed")}
+RELATIONSHIPS = {"self": _l("Me"), "spouse": _l("Spouse or partner"), "child": _l("Child"), "parent": _l("Parent"),
+                 "other": _l("Other")}
+APPLICANTS = ("customer", *STAFF)
+MAX_ROWS = 12
+
+
+def _errors(exc: AssistError) -> dict[str, list[str]]:
+    return exc.fields or {"_form": [exc.message]}
+
+
+def _open_programs():
+    today = clock.today()
+    rows = programs_service.list_programs(db.session)
+    catalog = programs_service.catalog(db.session, programs=rows)
+    return [p for p in rows if p.enabled and catalog.version_on(p.code, today) is not None and not p.example] + \
+        [p for p in rows if p.enabled and p.example and catalog.version_on(p.code, today) is not None]
+
+
+def _page(template: str, application=None, status: int = 200, **context):
+    context.setdefault("errors", {})
+    context.setdefault("form", {})
+    return render_template(f"applications/{template}", application=application, steps=STEPS,
+                           statuses=STATUS_LABELS, language=language(), **context), status
+
+
+@bp.get("/applications")
+@allow("customer")
+def mine():
+    return _page("mine.html", applications=service.applications_of(db.session, current_user.id))
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+@allow(*APPLICANTS)
+def start():
+    """Step 0: the account and the programs. Staff also name the customer (assisted application)."""
+    from auth.models import User
+
+    accounts = accounts_service.linked_accounts(db.session, current_user.id) if not current_user.is_staff else []
+    form = {"account_number": request.values.get("account_number", ""), "programs": request.form.getlist("programs"),
+            "applicant_email": request.values.get("applicant_email", "")}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        applicant = current_user
+        if current_user.is_staff:
+            email = form["applicant_email"].strip().lower()
+            applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer"))
+            if applicant is None:
+                errors["applicant_email"] = [_("No customer login has this email.")]
+        if not errors:
+            try:
+                application = service.start(db.session, user=current_user, applicant=applicant,
+                                            account_number=form["account_number"], program_codes=form["programs"],
+                                            household={"members": []}, categorical=[])
+                db.session.commit()
+            except AssistError as exc:
+                db.session.rollback()
+                errors = _errors(exc)
+            else:
+                return redirect(url_for("applications.household", application_id=application.id))
+    return _page("start.html", accounts=accounts, programs=_open_programs(), form=form, errors=errors,
+                 status=422 if errors else 200)
+
+
+def _load(application_id: int):
+    return service.get_for(db.session, current_user, application_id)
+
+
+def _member_rows(application, rows: int | None = None) -> list[dict]:
+    members = application.household.get("members", [])
+    out = []
+    for m in members:
+        income = (m.get("incomes") or [{}])[0]
+        out.append({"name": m.get("name", ""), "age": str(m.get("age", "")), "relationship": m.get("relationship", ""),
+                    "ssn_last4": m.get("ssn_last4", ""),
+                    "amount": f"{income['amount_cents'] / 100:.2f}" if income.get("amount_cents") else "",
+                    "frequency": income.get("frequency", "monthly"), "kind": income.get("kind", "wages")})
+    while len(out) < max(rows or 0, len(members) + 1, 3):
+        out.append({"frequency": "monthly", "kind": "wages"})
+    return out[:MAX_ROWS]
+
+
+def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
+    rows, members, errors = [], [], {}
+    count = min(MAX_ROWS, max(1, int(form.get("rows", "3")) if form.get("rows", "3").isdigit() else 3))
+    for i in range(count):
+        row = {k: form.get(f"{k}-{i}", "").strip() for k in ("name", "age", "relationship", "ssn_last4", "amount",
+                                                               "frequency", "kind")}
+        rows.append(row)
+        if not any(row[k] for k in ("name", "age", "amount")):
+            continue
+        if not row["name"]:
+            errors[f"name-{i}"] = [_("Enter the name of person %(n)s.", n=i + 1)]
+        if not row["age"].isdigit() or int(row["age"]) > 130:
+            errors[f"age-{i}"] = [_("Enter the age of person %(n)s in years.", n=i + 1)]
+        if row["ssn_last4"] and not (len(row["ssn_last4"]) == 4 and row["ssn_last4"].isdigit()):
+            errors[f"ssn_last4-{i}"] = [_("Give only the last four digits.")]
+        incomes = []
+        if row["amount"]:
+            try:
+                cents = parse_dollars(row["amount"], allow_negative=False)
+            except MoneyError:
+                errors[f"amount-{i}"] = [_("Enter the income of person %(n)s in dollars, like 1250.00.", n=i + 1)]
+            else:
+                if cents:
+                    incomes.append({"kind": row["kind"] if row["kind"] in INCOME_KIND_LABELS else "wages",
+                                    "amount_cents": cents,
+                                    "frequency": row["frequency"] if row["frequency"] in FREQUENCY_LABELS else "monthly"})
+        if f"age-{i}" not in errors:
+            member = {"name": row["name"], "age": int(row["age"]), "incomes": incomes}
+            if row["relationship"] in RELATIONSHIPS:
+                member["relationship"] = row["relationship"]
+            if row["ssn_last4"]:
+                member["ssn_last4"] = row["ssn_last4"]
+            members.append(member)
+    if not members and not errors:
+        errors["name-0"] = [_("Add at least yourself.")]
+    return rows, members, errors
+
+
+@bp.route("/applications/<int:application_id>/household", methods=["GET", "POST"])
+@allow(*APPLICANTS)
+def household(application_id: int):
+    application = _load(application_id)
+    if request.method == "GET":
+        return _page("household.html", application, rows=_member_rows(application), step="household")
+    rows, members, errors = _read_members(request.form)
+    if request.form.get("action") == "add":
+        rows += [{"frequency": "monthly", "kind": "wages"}] * 2
+        return _page("household.html", application, rows=rows[:MAX_ROWS], step="household")
+    if not errors:
+        try:
+            service.update(db.session, application, household={"members": members})
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            errors = _errors(exc)
+        else:
+            return redirect(url_for("applications.enrollments", application_id=application.id))
+    return _page("household.html", application, rows=rows, errors=errors, step="household", status=422)
+
+
+@bp.route("/applications/<int:application_id>/enrollments", methods=["GET", "POST"])
+@allow(*APPLICANTS)
+def enrollments(application_id: int):
+    application = _load(application_id)
+    if request.method == "POST":
+        chosen = [c for c in request.form.getlist("categorical") if c in CATEGORICAL_PROGRAMS]
+        try:
+            service.update(db.session, application, categorical=chosen)
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            return _page("enrollments.html", application, labels=CATEGORICAL_LABELS, errors=_errors(exc),
+                         step="enrollments", status=422)
+        return redirect(url_for("applications.documents", application_id=application.id))
+    return _page("enrollments.html", application, labels=CATEGORICAL_LABELS, step="enrollments")
+
+
+@bp.get("/applications/<int:application_id>/documents")
+@allow(*APPLICANTS)
+def documents(application_id: int):
+    return _page("documents.html", _load(application_id), step="documents")
+
+
+@bp.post("/applications/<int:application_id>/documents")
+@limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
+@allow(*APPLICANTS)
+def upload(application_id: int):
+    application = _load(application_id)
+    files = [f for f in request.files.getlist("file") if f and f.filename]
+    requirement = request.form.get("requirement", "income")
+    if requirement not in ("income", "categorical", "other"):
+        requirement = "income"
+    if not files:
+        return _page("documents.html", application, errors={"file": [_("Choose a file to upload.")]},
+                     step="documents", status=422)
+    errors: dict[str, list[str]] = {}
+    for file in files:
+        try:
+            service.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
+                           requirement=requirement)
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            errors.setdefault("file", []).append(f"{file.filename}: {exc.message}")
+    if errors:  # the files that were fine are kept
+        return _page("documents.html", db.session.get(type(application), application.id), errors=errors,
+                     step="documents", status=422)
+    flash(_("Your file is uploaded. We will read it shortly."), "success")
+    if application.status not in ("draft",):
+        return redirect(url_for("applications.status", application_id=application.id))
+    return redirect(url_for("applications.documents", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/review", methods=["GET", "POST"])
+@allow(*APPLICANTS)
+def review(application_id: int):
+    application = _load(application_id)
+    if request.method == "POST":
+        try:
+            service.submit(db.session, current_user, application, request.form.get("signature", ""))
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            return _page("review.html", _load(application_id), errors=_errors(exc), step="review",
+                         form=request.form, status=422)
+        flash(_("Your application is sent. Your confirmation number is %(number)s.", number=application.number),
+              "success")
+        return redirect(url_for("applications.status", application_id=application.id))
+    return _page("review.html", application, step="review", labels=CATEGORICAL_LABELS)
+
+
+@bp.get("/applications/<int:application_id>")
+@allow(*APPLICANTS)
+def status(application_id: int):
+    application = _load(application_id)
+    return _page("status.html", application, view=application_dict(db.session, application, language()),
+                 reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)})
+
+
+@bp.post("/applications/<int:application_id>/withdraw")
+@allow(*APPLICANTS)
+def withdraw(application_id: int):
+    application = _load(application_id)
+    try:
+        service.withdraw(db.session, current_user, application, request.form.get("withdraw_reason", ""))
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("applications.status", application_id=application.id))
+
+
+@bp.post("/applications/<int:application_id>/appeal")
+@allow("customer")
+def appeal(application_id: int):
+    application = _load(application_id)
+    try:
+        service.appeal(db.session, current_user, application, request.form.get("program"),
+                       request.form.get("reason", ""))
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        return _page("status.html", application, view=application_dict(db.session, application, language()),
+                     reasons={}, errors=_errors(exc), form=request.form, status=422)
+    flash(_("Your appeal is sent. A manager will review it."), "success")
+    return redirect(url_for("applications.status", application_id=application.id))
+
+
+@bp.get("/applications/<int:application_id>/notices/<int:notice_id>")
+@allow(*APPLICANTS)
+def notice(application_id: int, notice_id: int):
+    """A notice as a printable letter."""
+    application = _load(application_id)
+    letter = next((n for n in application.notices if n.id == notice_id), None)
+    if letter is None:
+        from core.errors import NotFound
+
+        raise NotFound(_("No such notice."))
+    return _page("letter.html", application, notice=letter, account=service.account_of(db.session, application))
+
+
+def init_applications(app) -> None:
+    from core.nav import register_nav
+
+    app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
+    register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)

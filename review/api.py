@@ -1,0 +1,91 @@
+"""The CSR side over the API: the queue and decisions."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from core.access import STAFF, allow
+from core.api import documented, load_json
+from core.database import db
+from core.errors import Invalid
+from eligibility.applications import service
+from eligibility.applications.api import reply
+from eligibility.applications.present import application_dict
+from eligibility.applications.schemas import AppealDecisionIn, DecisionIn, QueueOut
+from eligibility.views import language
+
+bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
+
+
+def _int(name: str) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise Invalid(f"{name} is a whole number.", fields={name: ["Not a whole number."]})
+    return int(value)
+
+
+@documented("/review/queue", "get", summary="Applications waiting for staff, oldest first; filters program, "
+            "status, flag, older_than_days, mine=1; page with `after`=the previous reply's `next`",
+            tags=["review"], response=QueueOut)
+@bp.get("/review/queue")
+@allow(*STAFF)
+def queue():
+    limit = min(_int("limit") or 50, 200)
+    page = service.queue(db.session, current_user, program=request.args.get("program"),
+                         status=request.args.get("status"), flag=request.args.get("flag"),
+                         older_than_days=_int("older_than_days"), mine=request.args.get("mine") == "1",
+                         after=request.args.get("after"), limit=limit)
+    lang = language()
+    return jsonify(QueueOut().dump({"items": [application_dict(db.session, a, lang) for a in page.items],
+                                    "next": page.next}))
+
+
+@documented("/applications/{id}/decision", "post", summary="Approve, deny or request information (staff)",
+            tags=["review"], request=DecisionIn, errors=(404, 409, 422))
+@bp.post("/applications/<int:application_id>/decision")
+@allow(*STAFF)
+def decision(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    data = load_json(DecisionIn())
+    service.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
+                   reason=data.get("reason"), note=data.get("note"), version=data.get("version"),
+                   checklist=data.get("checklist"), due_on=data.get("due_on"))
+    db.session.commit()
+    return reply(application)
+
+
+@documented("/applications/{id}/claim", "post", summary="Claim an application for yourself", tags=["review"],
+            errors=(404, 409))
+@bp.post("/applications/<int:application_id>/claim")
+@allow(*STAFF)
+def claim(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    service.claim(db.session, current_user, application, (request.get_json(silent=True) or {}).get("version"))
+    db.session.commit()
+    return reply(application)
+
+
+@documented("/applications/{id}/release", "post", summary="Put an application back in the queue", tags=["review"],
+            errors=(404, 409))
+@bp.post("/applications/<int:application_id>/release")
+@allow(*STAFF)
+def release(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    service.release(db.session, current_user, application, (request.get_json(silent=True) or {}).get("version"))
+    db.session.commit()
+    return reply(application)
+
+
+@documented("/applications/{id}/appeal-decision", "post", summary="Uphold or overturn an appeal (managers)",
+            tags=["review"], request=AppealDecisionIn, errors=(404, 409, 422))
+@bp.post("/applications/<int:application_id>/appeal-decision")
+@allow("manager", "admin")
+def appeal_decision(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    data = load_json(AppealDecisionIn())
+    service.decide_appeal(db.session, current_user, application, data.get("program"), data["outcome"], data["note"],
+                          data.get("version"))
+    db.session.commit()
+    return reply(application)

@@ -1,0 +1,133 @@
+"""The CSR's queue and application page: household, declared and parsed income side by side, decide."""
+from __future__ import annotations
+
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from core.access import STAFF, allow
+from core.database import db
+from core.errors import AssistError
+from documents.views import FIELD_LABELS
+from eligibility import service as programs_service
+from eligibility.applications import rules, service
+from eligibility.applications.models import WAITING_FOR_STAFF
+from eligibility.applications.present import application_dict
+from eligibility.applications.views import STATUS_LABELS
+from eligibility.views import language
+
+bp = Blueprint("review", __name__)
+
+FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("Document missing"),
+               "stale_tax_year": _l("Old tax year"), "ssn_mismatch": _l("SSN does not match"),
+               "name_mismatch": _l("Name does not match"), "document_reused": _l("Document used elsewhere"),
+               "document_unread": _l("Document not read"), "already_enrolled": _l("Already enrolled"),
+               "open_application": _l("Another open application")}
+
+
+@bp.get("/staff/queue")
+@allow(*STAFF)
+def queue():
+    filters = {k: request.args.get(k, "") for k in ("program", "status", "flag", "older_than_days", "mine")}
+    days = filters["older_than_days"]
+    page = service.queue(db.session, current_user, program=filters["program"] or None,
+                         status=filters["status"] or None, flag=filters["flag"] or None,
+                         older_than_days=int(days) if days.isdigit() else None, mine=filters["mine"] == "1",
+                         after=request.args.get("after") or None, limit=50)
+    return render_template("review/queue.html", page=page, filters=filters, statuses=STATUS_LABELS,
+                           waiting=WAITING_FOR_STAFF + ("needs_info",), flag_labels=FLAG_LABELS,
+                           programs=programs_service.list_programs(db.session), language=language())
+
+
+def _detail(application, errors=None, form=None, status: int = 200):
+    docs = service.parsed_documents(db.session, application)
+    documented, used = rules.documented_income(docs)
+    return render_template(
+        "review/application.html", application=application, view=application_dict(db.session, application, language()),
+        account=service.account_of(db.session, application), documented=documented, used=used,
+        declared=rules.declared_income(application.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
+        field_labels=FIELD_LABELS, reasons=service.denial_reasons(db.session), errors=errors or {}, form=form or {},
+        language=language()), status
+
+
+@bp.get("/staff/applications/<int:application_id>")
+@allow(*STAFF)
+def application(application_id: int):
+    return _detail(service.get_for(db.session, current_user, application_id))
+
+
+@bp.post("/staff/applications/<int:application_id>/decision")
+@allow(*STAFF)
+def decide(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    form = request.form
+    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    checklist = [line.strip() for line in form.get("checklist", "").splitlines() if line.strip()]
+    try:
+        service.decide(db.session, current_user, application, decision=form.get("decision", ""),
+                       program_code=form.get("program") or None, reason=form.get("reason") or None,
+                       note=form.get("note"), version=version, checklist=checklist)
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        fresh = service.get_for(db.session, current_user, application_id)
+        return _detail(fresh, exc.fields or {"_form": [exc.message]}, form, status=exc.status)
+    flash(_("The decision is saved and the customer is told."), "success")
+    return redirect(url_for("review.application", application_id=application_id))
+
+
+@bp.post("/staff/applications/<int:application_id>/claim")
+@allow(*STAFF)
+def claim(application_id: int):
+    return _assignment(application_id, "claim")
+
+
+@bp.post("/staff/applications/<int:application_id>/release")
+@allow(*STAFF)
+def release(application_id: int):
+    return _assignment(application_id, "release")
+
+
+def _assignment(application_id: int, action: str):
+    application = service.get_for(db.session, current_user, application_id)
+    version = int(request.form["version"]) if request.form.get("version", "").isdigit() else None
+    try:
+        (service.claim if action == "claim" else service.release)(db.session, current_user, application, version)
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        return _detail(service.get_for(db.session, current_user, application_id), {"_form": [exc.message]},
+                       status=exc.status)
+    return redirect(url_for("review.application", application_id=application_id))
+
+
+@bp.post("/staff/applications/<int:application_id>/income-basis")
+@allow(*STAFF)
+def income_basis(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    try:
+        service.choose_income_basis(db.session, application, request.form.get("program", ""),
+                                    request.form.get("basis", ""), request.form.get("basis_reason", ""))
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        return _detail(service.get_for(db.session, current_user, application_id),
+                       {"basis_reason": [exc.message]}, request.form, status=exc.status)
+    return redirect(url_for("review.application", application_id=application_id))
+
+
+@bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/seen")
+@allow(*STAFF)
+def seen_in_person(application_id: int, document_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    service.mark_seen_in_person(db.session, current_user, application, document_id)
+    db.session.commit()
+    return redirect(url_for("review.application", application_id=application_id))
+
+
+def init_review(app) -> None:
+    from core.nav import register_nav
+
+    register_nav(app, "review.queue", _l("Queue"), STAFF, order=15)
+    register_nav(app, "applications.start", _l("New application"), STAFF, order=16)
