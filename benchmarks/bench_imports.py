@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -56,38 +53,20 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    from sqlalchemy import create_engine, text
+    from benchmarks.common import bench_app
 
-    folder = Path(tempfile.mkdtemp(prefix="assist-bench-"))
-    os.environ.setdefault("ASSIST_INSTANCE_PATH", str(folder / "instance"))
-    base = os.environ.get("DATABASE_URL", "")
-    schema = None
-    if base.startswith("postgres"):
-        from core.config import _normalize_database_url
+    with bench_app(args.keep) as (app, engine_name, folder):
+        run(app, engine_name, folder, args)
 
-        base = _normalize_database_url(base)
-        schema = f"assist_bench_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(base)
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{folder / 'bench.db'}"
 
-    from alembic import command
-
+def run(app, engine_name: str, folder: Path, args) -> None:
     from accounts import imports
-    from app import create_app
     from core.audit import Actor, acting_as
-    from core.cli import alembic_config
     from core.database import db
 
-    app = create_app({"DATABASE_URL": url, "ASSIST_ENV": "development"})
-    command.upgrade(alembic_config(app), "head")
     t0 = time.perf_counter()
     accounts_csv, bills_csv = write_files(folder, args.accounts, args.months)
-    print(f"engine: {'postgresql' if schema else 'sqlite'}; files written in {time.perf_counter() - t0:.1f} s "
+    print(f"engine: {engine_name}; files written in {time.perf_counter() - t0:.1f} s "
           f"({args.accounts:,} accounts, {args.accounts * args.months:,} bills)")
     with app.app_context():
         acting_as(Actor(label="benchmark"))
@@ -100,12 +79,6 @@ def main() -> None:
             seconds = time.perf_counter() - start
             print(f"{label:<28} {result.rows:>10,} rows in {seconds:7.1f} s = {result.rows / seconds:>10,.0f} rows/s "
                   f"(created {result.created:,}, updated {result.updated:,}, unchanged {result.unchanged:,})")
-    db.engine(app).dispose()
-    if schema and not args.keep:
-        engine = create_engine(base)
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ def pool(size: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT,
     """This process's pool (created on first use, with these limits)."""
     global _pool
     with _pool_lock:
-        if _pool is None or (_pool.time_limit, _pool.memory_limit) != (time_limit, memory_limit):
+        if _pool is None or _pool._closed or (_pool.time_limit, _pool.memory_limit) != (time_limit, memory_limit):
             if _pool is not None:
                 _pool.close()
             _pool = ParserPool(size, time_limit, memory_limit)

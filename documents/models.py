@@ -31,6 +31,9 @@ class Document(Base):
     parse_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     seen_in_person: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # A CSR's corrections of parsed figures, each beside the original: {field: {amount_cents,
+    # original_cents, reason, by, at}}. The parse result itself is never changed.
+    corrections: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (
         CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),

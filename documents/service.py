@@ -119,6 +119,9 @@ def parse_document(document_id: int) -> str | None:
                  details={"status": answer["status"], "document_type": answer.get("document_type"),
                           "problems": [p["code"] for p in answer.get("problems", [])]})
     session.flush()
+    from core.events import document_parsed
+
+    document_parsed.send(current_app._get_current_object(), session=session, document=document)
     return answer["status"]
 
 

@@ -281,6 +281,9 @@ FORM_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "1099-K": (("GROSS AMOUNT OF PAYMENT CARD/THIRD PARTY TRANSACTIONS", "payment_card_transactions"),),
 }
 PER_COMPUTER = " PER COMPUTER"
+# Every figure a parse result can hold.
+AMOUNT_FIELDS = tuple(dict.fromkeys(list(RETURN_LABELS) + [name for fields_ in FORM_FIELDS.values()
+                                                           for _label, name in fields_]))
 
 
 @dataclass

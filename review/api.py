@@ -89,3 +89,42 @@ def appeal_decision(application_id: int):
                           data.get("version"))
     db.session.commit()
     return reply(application)
+
+
+@documented("/applications/{id}/assign", "post", summary="Assign an application to a CSR (`{\"email\"}`)",
+            tags=["review"], errors=(404, 409, 422))
+@bp.post("/applications/<int:application_id>/assign")
+@allow(*STAFF)
+def assign(application_id: int):
+    from sqlalchemy import select
+
+    from auth.models import User
+
+    application = service.get_for(db.session, current_user, application_id)
+    body = request.get_json(silent=True) or {}
+    to_user = db.session.scalar(select(User).where(User.email == str(body.get("email", "")).strip().lower()))
+    if to_user is None:
+        raise Invalid("No such user.", fields={"email": ["No user has this email."]})
+    service.assign(db.session, current_user, application, to_user, body.get("version"))
+    db.session.commit()
+    return reply(application)
+
+
+@documented("/applications/{id}/documents/{document_id}/corrections", "post",
+            summary="Correct a parsed figure (`{\"field\", \"amount\", \"reason\"}`); the original is kept",
+            tags=["review"], errors=(404, 422))
+@bp.post("/applications/<int:application_id>/documents/<int:document_id>/corrections")
+@allow(*STAFF)
+def correct(application_id: int, document_id: int):
+    from core.money import MoneyError, parse_dollars
+
+    application = service.get_for(db.session, current_user, application_id)
+    body = request.get_json(silent=True) or {}
+    try:
+        amount = parse_dollars(str(body.get("amount", "")))
+    except MoneyError:
+        raise Invalid("Give the amount as a string of dollars.", fields={"amount": ["Not an amount."]}) from None
+    service.correct_figure(db.session, current_user, application, document_id, str(body.get("field", "")), amount,
+                           str(body.get("reason", "")))
+    db.session.commit()
+    return reply(application)

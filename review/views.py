@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from core.access import STAFF, allow
 from core.database import db
@@ -117,6 +118,88 @@ def income_basis(application_id: int):
     return redirect(url_for("review.application", application_id=application_id))
 
 
+@bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/corrections")
+@allow(*STAFF)
+def correct(application_id: int, document_id: int):
+    from core.money import MoneyError, parse_dollars
+
+    application = service.get_for(db.session, current_user, application_id)
+    form = request.form
+    try:
+        amount = parse_dollars(form.get("amount", ""))
+    except MoneyError:
+        return _detail(application, {"amount": [_("Enter the amount in dollars and cents, like 84.17.")]}, form,
+                       status=422)
+    try:
+        service.correct_figure(db.session, current_user, application, document_id, form.get("field", ""), amount,
+                               form.get("correction_reason", ""))
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        return _detail(service.get_for(db.session, current_user, application_id), exc.fields or
+                       {"_form": [exc.message]}, form, status=exc.status)
+    flash(_("The figure is corrected; the original stays beside it."), "success")
+    return redirect(url_for("review.application", application_id=application_id))
+
+
+@bp.post("/staff/applications/<int:application_id>/appeal-decision")
+@allow("manager", "admin")
+def appeal_decision(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    form = request.form
+    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    try:
+        service.decide_appeal(db.session, current_user, application, form.get("program") or None,
+                              form.get("outcome", ""), form.get("appeal_note", ""), version)
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        errors = {"appeal_note": [exc.message]} if "note" in exc.fields else (exc.fields or {"_form": [exc.message]})
+        return _detail(service.get_for(db.session, current_user, application_id), errors, form, status=exc.status)
+    flash(_("The appeal is decided and the customer is told."), "success")
+    return redirect(url_for("review.application", application_id=application_id))
+
+
+@bp.route("/staff/denial-reasons", methods=["GET", "POST"])
+@allow("manager", "admin")
+def denial_reasons():
+    """Managers keep the list of reasons CSRs choose from when they deny."""
+    from eligibility.applications.models import DenialReason
+
+    errors: dict[str, list[str]] = {}
+    form = request.form
+    if request.method == "POST":
+        if form.get("action") == "toggle":
+            reason = db.session.get(DenialReason, int(form.get("id", "0") or 0))
+            if reason is not None:
+                reason.active = not reason.active
+                from core import audit
+
+                audit.record(db.session, "denial_reason.switched", obj=reason, details={"active": reason.active})
+                db.session.commit()
+            return redirect(url_for("review.denial_reasons"))
+        code = form.get("code", "").strip().lower()
+        labels = {"en": form.get("label_en", "").strip(), "es": form.get("label_es", "").strip()}
+        if not code.replace("_", "").isalnum() or len(code) > 40:
+            errors["code"] = [_("Use letters, digits and underscores, up to 40.")]
+        for lang in ("en", "es"):
+            if not labels[lang]:
+                errors[f"label_{lang}"] = [_("Give the reason in both languages.")]
+        if not errors and db.session.scalar(select(DenialReason).where(DenialReason.code == code)):
+            errors["code"] = [_("This code is already used.")]
+        if not errors:
+            from core import audit
+
+            reason = DenialReason(code=code, labels=labels, active=True)
+            db.session.add(reason)
+            db.session.flush()
+            audit.record(db.session, "denial_reason.added", obj=reason, details={"labels": labels})
+            db.session.commit()
+            return redirect(url_for("review.denial_reasons"))
+    return render_template("review/denial_reasons.html", reasons=service.denial_reasons(db.session, active_only=False),
+                           errors=errors, form=form, language=language()), 422 if errors else 200
+
+
 @bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/seen")
 @allow(*STAFF)
 def seen_in_person(application_id: int, document_id: int):
@@ -131,3 +214,4 @@ def init_review(app) -> None:
 
     register_nav(app, "review.queue", _l("Queue"), STAFF, order=15)
     register_nav(app, "applications.start", _l("New application"), STAFF, order=16)
+    register_nav(app, "review.denial_reasons", _l("Denial reasons"), ("manager", "admin"), order=55)

@@ -214,7 +214,43 @@ def parsed_documents(session: Session, application: Application) -> list[rules.P
                            .where(ApplicationDocument.application_id == application.id)
                            .order_by(ApplicationDocument.id)).all()
     return [rules.ParsedDocument(document_id=d.id, requirement=link.requirement, status=d.status,
-                                 result=d.parse_result or {}, sha256=d.sha256) for link, d in rows]
+                                 result=corrected_result(d), sha256=d.sha256) for link, d in rows]
+
+
+def corrected_result(document: Document) -> dict:
+    """The parse result with a CSR's corrections applied (the stored result is left as read)."""
+    result = dict(document.parse_result or {})
+    if document.corrections:
+        amounts = dict(result.get("amounts_cents") or {})
+        for name, correction in document.corrections.items():
+            amounts[name] = correction["amount_cents"]
+        result["amounts_cents"] = amounts
+    return result
+
+
+def correct_figure(session: Session, staff, application: Application, document_id: int, field: str,
+                   amount_cents: int, reason: str) -> None:
+    """A CSR corrects a parsed figure; the reason and the original stay beside it."""
+    from documents.transcripts import AMOUNT_FIELDS
+
+    link = session.scalar(select(ApplicationDocument).where(ApplicationDocument.application_id == application.id,
+                                                            ApplicationDocument.document_id == document_id))
+    if link is None:
+        raise NotFound(_("No such document."))
+    if not (reason or "").strip():
+        message = _("Say why the figure is corrected.")
+        raise Invalid(message, fields={"correction_reason": [message]})
+    if field not in AMOUNT_FIELDS:
+        raise Invalid(_("Unknown figure."), fields={"field": [_("Unknown figure.")]})
+    document = link.document
+    original = ((document.parse_result or {}).get("amounts_cents") or {}).get(field)
+    corrections = dict(document.corrections or {})
+    corrections[field] = {"amount_cents": amount_cents, "original_cents": original, "reason": reason.strip(),
+                          "by": staff.email, "at": clock.now().isoformat()}
+    document.corrections = corrections
+    audit.record(session, "document.figure_corrected", obj=document, reason=reason.strip(),
+                 details={"field": field, "from": original, "to": amount_cents, "application": application.id})
+    evaluate(session, application)
 
 
 def _used_elsewhere(session: Session, application: Application, docs: list[rules.ParsedDocument]) -> dict[int, str]:
@@ -599,3 +635,14 @@ def queue(session: Session, staff, *, program: str | None = None, status: str | 
         last = rows[-1]
         cursor = f"{(last.submitted_at - EPOCH) // timedelta(microseconds=1)}-{last.id}"
     return QueuePage(rows, cursor)
+
+
+def on_document_parsed(_app, session: Session, document: Document) -> None:
+    """A worker finished reading a file after submission: the determination and flags catch up."""
+    applications = session.scalars(
+        select(Application).join(ApplicationDocument, ApplicationDocument.application_id == Application.id)
+        .where(ApplicationDocument.document_id == document.id,
+               Application.status.in_(("submitted", "in_review", "needs_info", "appealed"))))
+    for application in applications:
+        evaluate(session, application)
+        audit.record(session, "application.reevaluated", obj=application, details={"document": document.id})

@@ -293,7 +293,10 @@ def notice(application_id: int, notice_id: int):
 
 
 def init_applications(app) -> None:
+    from core.events import document_parsed
     from core.nav import register_nav
+
+    document_parsed.connect(service.on_document_parsed, sender=app, weak=False)
 
     app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
     register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)

@@ -254,3 +254,66 @@ def test_purge_removes_old_files_and_keeps_the_figures(world, db_session, clock)
     db_session.refresh(document)
     assert document.storage_name is None and document.purged_at is not None
     assert document.parse_result["amounts_cents"]["adjusted_gross_income"] == 3_600_000
+
+
+def test_a_document_read_after_submission_updates_the_determination(world, db_session):
+    from documents import service as documents_service
+    from documents.models import Document
+
+    application_id = world.start(household=family(income="1000.00")).json["id"]
+    document_id = world.upload(application_id, transcript(agi_cents=4_000_000)).json["id"]
+    document = db_session.get(Document, document_id)
+    document.status, document.parse_result = "stored", None  # as if a worker has not read it yet
+    db_session.flush()
+    body = world.submit(application_id).json
+    assert body["determinations"][0]["income_basis"] == "declared" and body["flags"] == []
+    documents_service.parse_document(document_id)  # the worker finishes
+    after = world.get(application_id).json
+    assert after["determinations"][0]["income_basis"] == "documented"
+    assert after["determinations"][0]["income_cents"] == 4_000_000
+    assert "income_mismatch" in [f["code"] for f in after["flags"]]
+
+
+def test_a_compression_bomb_uploaded_through_the_route_ends_in_review(world, app, monkeypatch):
+    from tests.documents import fixtures as fx
+
+    monkeypatch.setitem(app.config, "PARSE_TIME_LIMIT", 2.0)
+    application_id = world.start().json["id"]
+    response = world.upload(application_id, fx.compression_bomb(64), name="bomb.pdf")
+    assert response.status_code == 201
+    assert response.json["status"] == "needs_review"
+    assert response.json["problems"][0]["code"] in ("timeout", "memory_limit", "parser_crash")
+    assert world.get(application_id).status_code == 200  # the web process carries on
+    assert world.upload(application_id).json["status"] == "parsed"
+
+
+def test_a_csr_corrects_a_parsed_figure_with_a_reason_kept_beside_the_original(world, db_session):
+    from documents.models import Document
+
+    body = world.submitted()
+    document_id = body["documents"][0]["id"]
+    client = world.app.test_client()
+    url = f"/api/v1/applications/{body['id']}/documents/{document_id}/corrections"
+    refused = client.post(url, json={"field": "adjusted_gross_income", "amount": "30000.00", "reason": ""},
+                          headers=world.csr_headers)
+    assert refused.status_code == 422
+    response = client.post(url, json={"field": "adjusted_gross_income", "amount": "60000.00",
+                                      "reason": "Page 2 shows a second W-2"}, headers=world.csr_headers)
+    assert response.status_code == 200
+    assert response.json["determinations"][0]["income_cents"] == 6_000_000
+    document = db_session.get(Document, document_id)
+    db_session.refresh(document)
+    assert document.parse_result["amounts_cents"]["adjusted_gross_income"] == 3_600_000
+    assert document.corrections["adjusted_gross_income"]["original_cents"] == 3_600_000
+    assert client.post(url, json={"field": "x", "amount": "1.00", "reason": "r"},
+                       headers=world.customer_headers).status_code == 403
+
+
+def test_applications_can_be_assigned_to_another_csr(world, db_session):
+    body = world.submitted()
+    other = make_user(db_session, "csr")
+    response = world.app.test_client().post(f"/api/v1/applications/{body['id']}/assign", json={"email": other.email},
+                                            headers=world.manager_headers)
+    assert response.status_code == 200 and response.json["assigned_to"] == other.id
+    assert world.decide(body["id"], decision="approve").status_code == 409  # not the assignee
+    assert world.decide(body["id"], headers=api_headers(world.app, other), decision="approve").status_code == 200

@@ -143,3 +143,26 @@ def test_the_customer_reads_and_prints_a_notice_in_spanish(app, client, db_sessi
     assert notice.language == "es" and notice.subject.startswith("Recibimos su solicitud")
     letter = client.get(f"/applications/{application_id}/notices/{notice.id}").get_data(as_text=True)
     assert "Recibimos su solicitud el 23 de noviembre de 2026" in letter
+
+
+def test_managers_keep_the_denial_reasons_and_csrs_cannot(app, client, db_session):
+    from eligibility.applications.models import DenialReason
+
+    csr = app.test_client()
+    login(csr, make_user(db_session, "csr").email)
+    assert csr.get("/staff/denial-reasons").status_code == 403
+    login(client, make_user(db_session, "manager").email)
+    refused = post_form(client, "/staff/denial-reasons", {"code": "Bad Code!", "label_en": "x", "label_es": ""},
+                        token_from="/staff/denial-reasons")
+    assert refused.status_code == 422 and 'id="label_es-error-1"' in refused.get_data(as_text=True)
+    added = post_form(client, "/staff/denial-reasons", {"code": "income_not_verified",
+                                                        "label_en": "We could not verify the income",
+                                                        "label_es": "No pudimos verificar los ingresos"},
+                      token_from="/staff/denial-reasons")
+    assert added.status_code == 302
+    reason = db_session.scalar(select(DenialReason).where(DenialReason.code == "income_not_verified"))
+    assert reason.active and reason.labels["es"] == "No pudimos verificar los ingresos"
+    post_form(client, "/staff/denial-reasons", {"action": "toggle", "id": str(reason.id)},
+              token_from="/staff/denial-reasons")
+    db_session.refresh(reason)
+    assert not reason.active

@@ -1,0 +1,12 @@
+"""Signals between areas that must not import each other (documents -> eligibility), via blinker.
+
+A sender says what happened; receivers in later areas react in the same transaction.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sent with (session, document) after a document's parse result is stored
+document_parsed = _signals.signal("document-parsed")
