@@ -31,15 +31,18 @@ def _serve(conn: Connection, memory_limit: int) -> None:
 
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    from documents.parser import parse_bytes
+    from documents.parser import parse_bytes, render_page
 
     while True:
         try:
-            data, filename, max_pages = conn.recv()
+            operation, data, *arguments = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            answer = parse_bytes(data, filename, max_pages)
+            if operation == "render":
+                answer = render_page(data, *arguments)
+            else:
+                answer = parse_bytes(data, *arguments)
         except MemoryError:
             answer = _review("memory_limit", "Reading the file needed more memory than allowed. A person will read it.")
         except RecursionError:
@@ -113,11 +116,18 @@ class ParserPool:
             self._idle.put(worker)
 
     def parse(self, data: bytes, filename: str | None = None, max_pages: int = 30) -> dict:
+        return self._run(("parse", data, filename, max_pages))
+
+    def render(self, data: bytes, page: int, highlight: str | None = None, resolution: int = 100) -> dict:
+        """A page as PNG (`{"png": bytes}`), the highlighted line boxed; errors as `needs_review`."""
+        return self._run(("render", data, page, highlight, resolution))
+
+    def _run(self, message: tuple) -> dict:
         if self._closed:
             raise RuntimeError("the parser pool is closed")
         worker = self._take()
         try:
-            worker.conn.send((data, filename, max_pages))
+            worker.conn.send(message)
             if not worker.conn.poll(self.time_limit):
                 self._retire(worker)
                 return _review("timeout", f"Reading the file took longer than {self.time_limit:g} seconds. A person "

@@ -91,3 +91,36 @@ def _is_password_error(exc: BaseException | None) -> bool:
         exc = inner[0] if inner else (exc.__cause__ or exc.__context__)
         seen += 1
     return False
+
+
+def render_page(data: bytes, page_number: int, highlight: str | None = None, resolution: int = 100) -> dict:
+    """One page of a PDF as a PNG, with the line a figure came from boxed in red.
+
+    The line is found by its words, whatever spacing or dot leaders the extractor saw.
+    """
+    import re
+
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    if filetypes.kind_of(data) != "pdf":
+        return result("rejected", problems=[{"code": "not_pdf", "message": "Only PDF pages can be shown."}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            if not 1 <= page_number <= len(pdf.pages):
+                return result("rejected", problems=[{"code": "no_page", "message": "No such page."}])
+            page = pdf.pages[page_number - 1]
+            image = page.to_image(resolution=resolution)
+            found = 0
+            if highlight:
+                words = [w for w in re.split(r"[\s.…]+", highlight) if w][:6]
+                if words:
+                    pattern = r"[\s.]*".join(re.escape(w) for w in words)
+                    for match in page.search(pattern, regex=True, case=False)[:3]:
+                        image.draw_rect((0, match["top"] - 2, page.width, match["bottom"] + 2),
+                                        fill=(255, 235, 59, 70), stroke=(200, 0, 0), stroke_width=2)
+                        found += 1
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+    return {"status": "rendered", "png": buffer.getvalue(), "highlighted": found, "pages": len(pdf.pages)}

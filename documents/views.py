@@ -96,6 +96,46 @@ def staff_file(document_id: int):
     return _file_response(document, data)
 
 
+def _evidence_line(document: Document, figure: str | None) -> tuple[int | None, str | None]:
+    evidence = ((document.parse_result or {}).get("evidence") or {}).get(figure or "")
+    return (evidence.get("page"), evidence.get("line")) if evidence else (None, None)
+
+
+@bp.get("/staff/documents/<int:document_id>/pages/<int:page>")
+@allow(*STAFF)
+def staff_page(document_id: int, page: int):
+    """A page of the document with the line a figure came from boxed (the image itself is audited)."""
+    document = service.get_for(db.session, current_user, document_id)
+    figure = request.args.get("figure")
+    _page, line = _evidence_line(document, figure)
+    return render_template("documents/page.html", document=document, page=page, figure=figure, line=line,
+                           field_labels=FIELD_LABELS)
+
+
+@bp.get("/staff/documents/<int:document_id>/pages/<int:page>.png")
+@allow(*STAFF)
+def staff_page_image(document_id: int, page: int):
+    from flask import abort, current_app
+
+    from documents import isolation
+
+    document = service.get_for(db.session, current_user, document_id)
+    if document.kind != "pdf":
+        abort(404)
+    _page, line = _evidence_line(document, request.args.get("figure"))
+    data = service.read(db.session, current_user, document, reason=f"page {page}")
+    db.session.commit()
+    config = current_app.config
+    pool = isolation.pool(config.get("PARSE_WORKERS"), time_limit=config["PARSE_TIME_LIMIT"],
+                          memory_limit=config["PARSE_MEMORY_MB"] * 1024 * 1024)
+    answer = pool.render(data, page, line)
+    if "png" not in answer:
+        abort(404)
+    response = Response(answer["png"], mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_documents(app) -> None:
     from core.nav import register_nav
 

@@ -17,6 +17,7 @@ from core.database import Base, BigIntPK
 STATUSES = ("draft", "submitted", "in_review", "needs_info", "approved", "denied", "appealed", "withdrawn", "closed")
 OPEN_STATUSES = ("draft", "submitted", "in_review", "needs_info", "appealed")
 WAITING_FOR_STAFF = ("submitted", "in_review", "appealed")
+WAITING_CONDITION = "applications.status IN ('submitted', 'in_review', 'appealed')"
 PROGRAM_STATUSES = ("pending", "approved", "denied", "withdrawn")
 REQUIREMENTS = ("income", "categorical", "other")
 NOTICE_KINDS = ("receipt", "info_request", "approval", "denial", "appeal_outcome", "withdrawal", "closure")
@@ -66,6 +67,10 @@ class Application(Base):
         CheckConstraint(_in("language", ("en", "es")), name="language"),
         # The queue: waiting applications, oldest first, paged by (submitted_at, id).
         Index("ix_applications_queue", "status", "submitted_at", "id"),
+        # Everything waiting for staff in one ordered index, so page 100 costs what page 1 does.
+        Index("ix_applications_waiting", "submitted_at", "id",
+              sqlite_where=text("status IN ('submitted', 'in_review', 'appealed')"),
+              postgresql_where=text("status IN ('submitted', 'in_review', 'appealed')")),  # WAITING_FOR_STAFF
         Index("ix_applications_assigned", "assigned_to_id", "status"),
     )
 
@@ -92,6 +97,7 @@ class ApplicationProgram(Base):
 
     __table_args__ = (
         UniqueConstraint("application_id", "program_id"),
+        Index("ix_application_programs_program", "program_id", "application_id"),
         CheckConstraint(_in("status", PROGRAM_STATUSES), name="status"),
         CheckConstraint(_in("income_basis", ("documented", "declared")), name="income_basis"),
     )

@@ -605,16 +605,20 @@ def queue(session: Session, staff, *, program: str | None = None, status: str | 
           older_than_days: int | None = None, mine: bool = False, after: str | None = None,
           limit: int = 50) -> QueuePage:
     """Applications waiting for staff, oldest first; keyset paging makes page 100 as quick as page 1."""
-    from eligibility.applications.models import WAITING_FOR_STAFF
+    from sqlalchemy import and_, exists, text, tuple_
 
-    statuses = (status,) if status in WAITING_FOR_STAFF + ("needs_info",) else WAITING_FOR_STAFF
-    query = select(Application).where(Application.status.in_(statuses))
+    from eligibility.applications.models import WAITING_CONDITION, WAITING_FOR_STAFF
+
+    if status in WAITING_FOR_STAFF + ("needs_info",):
+        query = select(Application).where(Application.status == status)
+    else:  # written as in the partial index ix_applications_waiting, so both engines use it
+        query = select(Application).where(text(WAITING_CONDITION))
     if program:
-        query = query.where(Application.id.in_(
-            select(ApplicationProgram.application_id).join(Program, Program.id == ApplicationProgram.program_id)
-            .where(Program.code == program.upper())))
+        program_id = session.scalar(select(Program.id).where(Program.code == program.upper()))
+        query = query.where(exists().where(and_(ApplicationProgram.application_id == Application.id,
+                                                ApplicationProgram.program_id == program_id)))
     if flag:
-        query = query.where(Application.id.in_(select(Flag.application_id).where(Flag.code == flag)))
+        query = query.where(exists().where(and_(Flag.application_id == Application.id, Flag.code == flag)))
     if older_than_days:
         query = query.where(Application.submitted_at <= clock.now() - timedelta(days=older_than_days))
     if mine:
@@ -625,8 +629,7 @@ def queue(session: Session, staff, *, program: str | None = None, status: str | 
             when, after_id = EPOCH + timedelta(microseconds=int(micros)), int(id_text)
         except (ValueError, OverflowError):
             raise Invalid(_("The page cursor is not valid.")) from None
-        query = query.where((Application.submitted_at > when)
-                            | ((Application.submitted_at == when) & (Application.id > after_id)))
+        query = query.where(tuple_(Application.submitted_at, Application.id) > tuple_(when, after_id))
     rows = list(session.scalars(query.order_by(Application.submitted_at, Application.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -122,3 +122,21 @@ def test_rotate_key_re_encrypts_every_file_and_they_stay_readable(app, client, d
     assert client.get(f"/documents/{document.id}/file").data == TRANSCRIPT
     again = json.loads(app.test_cli_runner().invoke(args=["documents", "rotate-key"]).output)
     assert again["rewritten"] == 0
+
+
+def test_staff_see_a_page_with_the_source_line_boxed_and_the_view_is_logged(client, db_session, customer):
+    _upload(client, TRANSCRIPT, "mine.pdf")
+    (document,) = _documents(db_session, customer)
+    assert client.get(f"/staff/documents/{document.id}/pages/1.png").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    csr = make_user(db_session, "csr")
+    login(client, csr.email)
+    page = client.get(f"/staff/documents/{document.id}/pages/1?figure=adjusted_gross_income").get_data(as_text=True)
+    assert "ADJUSTED GROSS INCOME" in page and 'alt="Page 1 of the document' in page
+    image = client.get(f"/staff/documents/{document.id}/pages/1.png?figure=adjusted_gross_income")
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    record = db_session.scalar(select(AuditRecord).where(AuditRecord.action == "document.viewed",
+                                                         AuditRecord.object_id == str(document.id))
+                               .order_by(AuditRecord.id.desc()))
+    assert record.actor_id == csr.id and record.reason == "page 1"
+    assert client.get(f"/staff/documents/{document.id}/pages/9.png").status_code == 404
