@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
                  "eligibility.models", "eligibility.applications.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
-DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo")
+DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo")
 
 
 def import_all_models():

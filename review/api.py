@@ -128,3 +128,26 @@ def correct(application_id: int, document_id: int):
                            str(body.get("reason", "")))
     db.session.commit()
     return reply(application)
+
+
+@documented("/applications/{id}/notes", "post", summary="Add a staff note (`{\"note\"}`); it joins the history",
+            tags=["review"], errors=(404, 422))
+@bp.post("/applications/<int:application_id>/notes")
+@allow(*STAFF)
+def add_note(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    service.add_note(db.session, current_user, application, str((request.get_json(silent=True) or {}).get("note", "")))
+    db.session.commit()
+    return reply(application)
+
+
+@documented("/applications/{id}/reopen", "post", summary="Reopen a closed application (`{\"reason\"}`)",
+            tags=["review"], errors=(404, 409, 422))
+@bp.post("/applications/<int:application_id>/reopen")
+@allow(*STAFF)
+def reopen(application_id: int):
+    application = service.get_for(db.session, current_user, application_id)
+    service.reopen(db.session, current_user, application,
+                   str((request.get_json(silent=True) or {}).get("reason", "")))
+    db.session.commit()
+    return reply(application)

@@ -49,7 +49,15 @@ def _detail(application, errors=None, form=None, status: int = 200):
         account=service.account_of(db.session, application), documented=documented, used=used,
         declared=rules.declared_income(application.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
         field_labels=FIELD_LABELS, reasons=service.denial_reasons(db.session), errors=errors or {}, form=form or {},
+        staff_members=_staff_members(),
         language=language()), status
+
+
+def _staff_members():
+    from auth.models import User
+
+    return list(db.session.scalars(select(User).where(User.role.in_(STAFF), User.active.is_(True))
+                                   .order_by(User.email).limit(500)))
 
 
 @bp.get("/staff/applications/<int:application_id>")
@@ -157,6 +165,52 @@ def appeal_decision(application_id: int):
         errors = {"appeal_note": [exc.message]} if "note" in exc.fields else (exc.fields or {"_form": [exc.message]})
         return _detail(service.get_for(db.session, current_user, application_id), errors, form, status=exc.status)
     flash(_("The appeal is decided and the customer is told."), "success")
+    return redirect(url_for("review.application", application_id=application_id))
+
+
+@bp.post("/staff/applications/<int:application_id>/notes")
+@allow(*STAFF)
+def add_note(application_id: int):
+    return _simple(application_id, lambda a: service.add_note(db.session, current_user, a,
+                                                              request.form.get("note_text", "")),
+                   _("The note is added."), "note_text")
+
+
+@bp.post("/staff/applications/<int:application_id>/reopen")
+@allow(*STAFF)
+def reopen(application_id: int):
+    return _simple(application_id, lambda a: service.reopen(db.session, current_user, a,
+                                                            request.form.get("reopen_reason", "")),
+                   _("The application is back in the queue."), "reopen_reason")
+
+
+@bp.post("/staff/applications/<int:application_id>/assign")
+@allow(*STAFF)
+def assign(application_id: int):
+    from auth.models import User
+
+    def act(application):
+        to_user = db.session.get(User, int(request.form.get("user_id", "0") or 0))
+        if to_user is None:
+            raise AssistError(_("No such user."))
+        version = int(request.form["version"]) if request.form.get("version", "").isdigit() else None
+        service.assign(db.session, current_user, application, to_user, version)
+
+    return _simple(application_id, act, _("The application is assigned."), "user_id")
+
+
+def _simple(application_id: int, act, done: str, field_name: str):
+    """Load, act, commit once, or show the page again with the error by its field."""
+    application = service.get_for(db.session, current_user, application_id)
+    try:
+        act(application)
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        messages = [m for ms in exc.fields.values() for m in ms] or [exc.message]
+        return _detail(service.get_for(db.session, current_user, application_id), {field_name: messages},
+                       request.form, status=exc.status)
+    flash(done, "success")
     return redirect(url_for("review.application", application_id=application_id))
 
 

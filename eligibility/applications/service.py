@@ -649,3 +649,12 @@ def on_document_parsed(_app, session: Session, document: Document) -> None:
     for application in applications:
         evaluate(session, application)
         audit.record(session, "application.reevaluated", obj=application, details={"document": document.id})
+
+
+def add_note(session: Session, staff, application: Application, text: str) -> None:
+    """A CSR's note on the application; it joins the history."""
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(_("Write the note first."), fields={"note_text": [_("Write the note first.")]})
+    _event(session, application, "note", application.status, from_status=application.status, note=text[:4000])
+    application.updated_at = clock.now()

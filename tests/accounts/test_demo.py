@@ -15,3 +15,13 @@ def test_demo_adds_accounts_with_a_year_of_bills_and_scale_data(app, db_session)
                                     .where(Account.number.like("2%")))
     assert scale_bills == 25 * 12
     assert db_session.scalar(select(func.count()).select_from(AccountLink)) >= 1
+
+
+def test_demo_leaves_applications_waiting_in_the_queue(app, db_session):
+    from eligibility.applications.models import Application
+
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "applications waiting in the CSR queue" in result.output
+    waiting = db_session.scalars(select(Application).where(Application.status == "submitted")).all()
+    assert len(waiting) == 3 and all(a.notices for a in waiting)

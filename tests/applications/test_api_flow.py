@@ -317,3 +317,21 @@ def test_applications_can_be_assigned_to_another_csr(world, db_session):
     assert response.status_code == 200 and response.json["assigned_to"] == other.id
     assert world.decide(body["id"], decision="approve").status_code == 409  # not the assignee
     assert world.decide(body["id"], headers=api_headers(world.app, other), decision="approve").status_code == 200
+
+
+def test_refused_transitions_say_why(world, db_session):
+    client = world.app.test_client()
+    body = world.submitted()
+    url = f"/api/v1/applications/{body['id']}"
+    assert world.submit(body["id"]).status_code == 409  # twice
+    assert client.post(f"{url}/appeal", json={"reason": "x"}, headers=world.customer_headers).status_code == 409
+    assert client.post(f"{url}/reopen", json={"reason": "x"}, headers=world.csr_headers).status_code == 409
+    assert client.patch(url, json={"categorical": ["SNAP"]}, headers=world.customer_headers).status_code == 409
+    assert client.post(f"{url}/appeal-decision", json={"outcome": "upheld", "note": "n"},
+                       headers=world.manager_headers).status_code == 409
+    assert client.post(f"{url}/withdraw", json={}, headers=world.customer_headers).status_code == 200
+    for response in (client.post(f"{url}/withdraw", json={}, headers=world.customer_headers),
+                     world.upload(body["id"]), world.decide(body["id"], decision="request_info", checklist=["x"])):
+        assert response.status_code == 409 and response.json["error"]["message"]
+    history = db_session.get(Application, body["id"]).events
+    assert [e.action for e in history] == ["started", "submitted", "withdrawn"]

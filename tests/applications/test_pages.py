@@ -166,3 +166,37 @@ def test_managers_keep_the_denial_reasons_and_csrs_cannot(app, client, db_sessio
               token_from="/staff/denial-reasons")
     db_session.refresh(reason)
     assert not reason.active
+
+
+def test_a_csr_adds_notes_assigns_and_reopens_a_closed_application(app, client, db_session, customer, clock):
+    from datetime import timedelta
+
+    from eligibility.applications import service
+
+    _user, account = customer
+    application_id = _apply(client, account)
+    _household(client, application_id)
+    _upload(client, application_id, [(transcript(), "t.pdf")])
+    post_form(client, f"/applications/{application_id}/review", {"signature": "Zach T Woo"},
+              token_from=f"/applications/{application_id}/review")
+    staff = app.test_client()
+    login(staff, make_user(db_session, "csr").email)
+    page = f"/staff/applications/{application_id}"
+    empty = post_form(staff, f"{page}/notes", {"note_text": " "}, token_from=page)
+    assert empty.status_code == 422 and 'id="note_text-error-1"' in empty.get_data(as_text=True)
+    post_form(staff, f"{page}/notes", {"note_text": "Called the customer; page 2 is coming"}, token_from=page)
+    other = make_user(db_session, "csr")
+    post_form(staff, f"{page}/assign", {"user_id": str(other.id)}, token_from=page)
+    application = db_session.get(Application, application_id)
+    assert application.assigned_to_id == other.id
+    assert "Called the customer; page 2 is coming" in staff.get(page).get_data(as_text=True)
+    service.decide(db_session, other, application, decision="request_info", checklist=["Page 2"])
+    clock.advance(timedelta(days=46))
+    service.close_overdue(db_session)
+    staff = app.test_client()  # 46 days later: a new sign-in
+    login(staff, other.email)
+    response = post_form(staff, f"{page}/reopen", {"reopen_reason": "The customer called; the file is in the mail"},
+                         token_from=page)
+    assert response.status_code == 302
+    db_session.refresh(application)
+    assert application.status == "in_review"
