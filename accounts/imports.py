@@ -290,3 +290,9 @@ def _finish(session: Session, run: ImportRun, result: ImportResult, action: str)
                  details={"rows": result.rows, "created": result.created, "updated": result.updated,
                           "unchanged": result.unchanged, "closed": result.closed[:100], "sha256": run.sha256})
     session.flush()
+    if result.closed:
+        from flask import current_app
+
+        from core.events import accounts_imported
+
+        accounts_imported.send(current_app._get_current_object(), session=session, run=run)

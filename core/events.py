@@ -10,3 +10,6 @@ _signals = Namespace()
 
 # sent with (session, document) after a document's parse result is stored
 document_parsed = _signals.signal("document-parsed")
+
+# sent with (session, run) after an accounts import has been applied, before its commit
+accounts_imported = _signals.signal("accounts-imported")

@@ -133,3 +133,23 @@ def appeal(application_id: int):
     service.appeal(db.session, current_user, application, data.get("program"), data["reason"])
     db.session.commit()
     return reply(application)
+
+
+def enrollment_dict(enrollment) -> dict:
+    return {"program": enrollment.program.code, "status": enrollment.status,
+            "certified_on": enrollment.certified_from.isoformat(), "expires_on": enrollment.certified_to.isoformat(),
+            "ended_on": enrollment.ended_on.isoformat() if enrollment.ended_on else None,
+            "history": [{"at": e.occurred_at.isoformat(), "from": e.from_status, "status": e.to_status,
+                         "by": e.actor_label, "reason": e.reason} for e in enrollment.history]}
+
+
+@documented("/accounts/{number}/enrollments", "get", summary="The account's enrollments with their history "
+            "(its linked customers and staff only)", tags=["accounts"], errors=(404,))
+@bp.get("/accounts/<number>/enrollments")
+@signed_in
+def account_enrollments(number: str):
+    from accounts import service as accounts_service
+    from eligibility.applications import enrollments
+
+    account = accounts_service.account_for(db.session, current_user, number)
+    return jsonify({"enrollments": [enrollment_dict(e) for e in enrollments.for_account(db.session, account)]})

@@ -20,8 +20,10 @@ WAITING_FOR_STAFF = ("submitted", "in_review", "appealed")
 WAITING_CONDITION = "applications.status IN ('submitted', 'in_review', 'appealed')"
 PROGRAM_STATUSES = ("pending", "approved", "denied", "withdrawn")
 REQUIREMENTS = ("income", "categorical", "other")
-NOTICE_KINDS = ("receipt", "info_request", "approval", "denial", "appeal_outcome", "withdrawal", "closure")
-ENROLLMENT_STATUSES = ("active", "ended")
+NOTICE_KINDS = ("receipt", "info_request", "approval", "denial", "appeal_outcome", "withdrawal", "closure",
+                "enrollment_ended")
+ENROLLMENT_STATUSES = ("active", "recertification_due", "in_grace", "expired", "removed", "ended")
+CURRENT_ENROLLMENT = ("active", "recertification_due", "in_grace")  # the benefit still applies
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -180,23 +182,43 @@ class Enrollment(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), nullable=False)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False)
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default="active")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
     certified_from: Mapped[date] = mapped_column(Date, nullable=False)
     certified_to: Mapped[date] = mapped_column(Date, nullable=False)
     household_type: Mapped[str] = mapped_column(String(14), nullable=False)
     rule_version: Mapped[str] = mapped_column(String(60), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     ended_at: Mapped[datetime | None] = mapped_column()
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(Text)
 
     program = relationship("Program")
+    history: Mapped[list["EnrollmentEvent"]] = relationship(order_by="EnrollmentEvent.id")
 
     __table_args__ = (
         CheckConstraint(_in("status", ENROLLMENT_STATUSES), name="status"),
         CheckConstraint("certified_to >= certified_from", name="period"),
         CheckConstraint(_in("household_type", ("standard", "senior_only", "auto_enrolled")), name="household_type"),
-        Index("uq_enrollments_active", "account_id", "program_id", unique=True,
-              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+        # One current enrollment per account and program, whatever stage of its certification.
+        Index("uq_enrollments_current", "account_id", "program_id", unique=True,
+              sqlite_where=text("status IN ('active', 'recertification_due', 'in_grace')"),
+              postgresql_where=text("status IN ('active', 'recertification_due', 'in_grace')")),
     )
+
+
+class EnrollmentEvent(Base):
+    """An enrollment's history: every change of status, with who and why."""
+
+    __tablename__ = "enrollment_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), nullable=False, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(254), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class DenialReason(Base):

@@ -23,7 +23,7 @@ def _benefit(program) -> str:
     return _("a discount by income tier")
 
 
-def render(kind: str, application, program, language: str, *, account, reasons) -> tuple[str, str]:
+def render(kind: str, application, program, language: str, *, account, reasons, enrollment=None) -> tuple[str, str]:
     from eligibility.applications.service import APPEAL_DAYS, explanation
 
     number = application.number or f"#{application.id}"
@@ -75,6 +75,16 @@ def render(kind: str, application, program, language: str, *, account, reasons) 
     elif kind == "withdrawal":
         subject = _("Your application %(number)s was withdrawn", number=number)
         body = _("As you asked, we withdrew your application. You can apply again at any time.")
+    elif kind == "enrollment_ended":
+        name = enrollment.program.name(language)
+        subject = _("Your enrollment in %(program)s has ended", program=name)
+        body = _("Your enrollment in %(program)s ended on %(date)s. Reason: %(reason)s", program=name,
+                 date=format_date(enrollment.ended_on, "long"), reason=enrollment.end_reason)
+        if enrollment.status == "removed":
+            body += "\n\n" + _("If you disagree, you can appeal within %(days)s days: contact customer service.",
+                                days=APPEAL_DAYS)
+        else:
+            body += "\n\n" + _("If you still need help with your bill, you can apply again at any time.")
     elif kind == "closure":
         subject = _("Your application %(number)s was closed", number=number)
         body = _("We closed your application because we did not receive the information we asked for. You can ask "

@@ -26,8 +26,9 @@ from documents.models import Document
 from eligibility import explain
 from eligibility import service as programs_service
 from eligibility.applications import rules
-from eligibility.applications.models import (OPEN_STATUSES, Application, ApplicationDocument, ApplicationEvent,
-                                             ApplicationProgram, DenialReason, Enrollment, Flag, Notice)
+from eligibility.applications.models import (CURRENT_ENROLLMENT, OPEN_STATUSES, Application, ApplicationDocument,
+                                             ApplicationEvent, ApplicationProgram, DenialReason, Enrollment, Flag,
+                                             Notice)
 from eligibility.models import Program
 
 INFO_DUE_DAYS = 45
@@ -279,7 +280,7 @@ def evaluate(session: Session, application: Application) -> None:
     program_codes = [ap.program.code for ap in application.programs]
     enrolled = set(session.scalars(select(Program.code).join(Enrollment, Enrollment.program_id == Program.id)
                                    .where(Enrollment.account_id == application.account_id,
-                                          Enrollment.status == "active", Program.code.in_(program_codes))))
+                                          Enrollment.status.in_(CURRENT_ENROLLMENT), Program.code.in_(program_codes))))
     open_elsewhere = set(session.scalars(
         select(Program.code).join(ApplicationProgram, ApplicationProgram.program_id == Program.id)
         .join(Application, Application.id == ApplicationProgram.application_id)
@@ -469,7 +470,7 @@ def household_type(application: Application, ap: ApplicationProgram) -> str:
 def enroll(session: Session, application: Application, ap: ApplicationProgram) -> Enrollment:
     existing = session.scalar(select(Enrollment).where(Enrollment.account_id == application.account_id,
                                                        Enrollment.program_id == ap.program_id,
-                                                       Enrollment.status == "active"))
+                                                       Enrollment.status.in_(CURRENT_ENROLLMENT)))
     if existing is not None:
         raise Conflict(_("This account is already enrolled in %(program)s until %(date)s.", program=ap.program.code,
                          date=existing.certified_to.isoformat()))
@@ -486,6 +487,9 @@ def enroll(session: Session, application: Application, ap: ApplicationProgram) -
                             created_at=clock.now())
     session.add(enrollment)
     session.flush()
+    from eligibility.applications.enrollments import record
+
+    record(session, enrollment, "active", _("Approved on application %(number)s", number=application.number))
     audit.record(session, "enrollment.created", obj=enrollment,
                  details={"program": ap.program.code, "from": enrollment.certified_from.isoformat(),
                           "to": enrollment.certified_to.isoformat()})
@@ -526,7 +530,8 @@ def reopen(session: Session, staff, application: Application, reason: str) -> No
 
 # --- notices -----------------------------------------------------------------------------------
 
-def send_notice(session: Session, application: Application, kind: str, program: ApplicationProgram | None = None) -> Notice:
+def send_notice(session: Session, application: Application, kind: str, program: ApplicationProgram | None = None,
+                enrollment: Enrollment | None = None) -> Notice:
     from eligibility.applications import notices
 
     applicant = _user(session, application.applicant_id)
@@ -534,7 +539,8 @@ def send_notice(session: Session, application: Application, kind: str, program: 
     with force_locale(language):
         subject, body = notices.render(kind, application, program, language,
                                        account=account_of(session, application),
-                                       reasons={r.code: r for r in denial_reasons(session, active_only=False)})
+                                       reasons={r.code: r for r in denial_reasons(session, active_only=False)},
+                                       enrollment=enrollment)
     message = queue_message(session, to=applicant.email, subject=subject, body=body, kind=f"application.{kind}",
                             language=language, user_id=applicant.id)
     notice = Notice(application_id=application.id, kind=kind, language=language, subject=subject, body=body,

@@ -292,11 +292,60 @@ def notice(application_id: int, notice_id: int):
     return _page("letter.html", application, notice=letter, account=service.account_of(db.session, application))
 
 
+ENROLLMENT_STATUS_LABELS = {"active": _l("active"), "recertification_due": _l("time to recertify"),
+                            "in_grace": _l("expired: recertify now to keep the discount"), "expired": _l("expired"),
+                            "removed": _l("removed"), "ended": _l("ended")}
+
+
+@bp.get("/programs/mine")
+@allow("customer")
+def my_programs():
+    from eligibility.applications import enrollments
+
+    accounts = accounts_service.linked_accounts(db.session, current_user.id)
+    listing = [(account, enrollments.for_account(db.session, account)) for account in accounts]
+    return _page("my_programs.html", listing=listing, enrollment_statuses=ENROLLMENT_STATUS_LABELS)
+
+
+@bp.route("/staff/accounts/<number>/enrollments", methods=["GET", "POST"])
+@allow(*STAFF)
+def account_enrollments(number: str):
+    """A CSR sees an account's enrollments and can end one with a reason."""
+    from eligibility.applications import enrollments
+    from eligibility.applications.models import Enrollment
+
+    account = accounts_service.get_account(db.session, number)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        enrollment = db.session.get(Enrollment, int(request.form.get("enrollment_id", "0") or 0))
+        if enrollment is None or enrollment.account_id != account.id:
+            errors["_form"] = [_("No such enrollment.")]
+        else:
+            try:
+                enrollments.end(db.session, enrollment, request.form.get("status", ""),
+                                request.form.get("end_reason", ""))
+                db.session.commit()
+            except AssistError as exc:
+                db.session.rollback()
+                errors = _errors(exc)
+            else:
+                flash(_("The enrollment has ended and the customer is told."), "success")
+                return redirect(url_for("applications.account_enrollments", number=account.number))
+    return _page("account_enrollments.html", account=account, enrollments=enrollments.for_account(db.session, account),
+                 enrollment_statuses=ENROLLMENT_STATUS_LABELS, errors=errors, form=request.form,
+                 status=422 if errors else 200)
+
+
 def init_applications(app) -> None:
     from core.events import document_parsed
     from core.nav import register_nav
 
+    from core.events import accounts_imported
+    from eligibility.applications import enrollments
+
     document_parsed.connect(service.on_document_parsed, sender=app, weak=False)
+    accounts_imported.connect(enrollments.on_accounts_imported, sender=app, weak=False)
 
     app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
     register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)
+    register_nav(app, "applications.my_programs", _l("My programs"), ("customer",), order=13)

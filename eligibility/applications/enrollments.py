@@ -1,0 +1,65 @@
+"""Enrollments after approval: their history, and ending them (by staff, or when an account closes)."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import Account, AccountClosure
+from core import audit, clock
+from core.audit import current_actor
+from core.errors import Conflict, Invalid
+from eligibility.applications.models import CURRENT_ENROLLMENT, Application, Enrollment, EnrollmentEvent
+
+END_STATUSES = ("ended", "removed")
+
+
+def record(session: Session, enrollment: Enrollment, to_status: str, reason: str | None,
+           from_status: str | None = None) -> None:
+    actor = current_actor()
+    session.add(EnrollmentEvent(enrollment_id=enrollment.id, occurred_at=clock.now(), actor_id=actor.user_id,
+                                actor_label=actor.label, from_status=from_status, to_status=to_status, reason=reason))
+    audit.record(session, f"enrollment.{to_status}", obj=enrollment, reason=reason,
+                 details={"from": from_status, "to": to_status})
+
+
+def for_account(session: Session, account: Account) -> list[Enrollment]:
+    return list(session.scalars(select(Enrollment).where(Enrollment.account_id == account.id)
+                                .order_by(Enrollment.certified_from.desc(), Enrollment.id.desc())))
+
+
+def end(session: Session, enrollment: Enrollment, status: str, reason: str) -> None:
+    """End a current enrollment: `ended` (moved, account closed, customer's request) or `removed` (for cause)."""
+    from eligibility.applications.service import send_notice
+
+    if status not in END_STATUSES:
+        raise Invalid(_("An enrollment ends as ended or removed."), fields={"status": [_("Choose ended or removed.")]})
+    if not (reason or "").strip():
+        raise Invalid(_("Say why the enrollment ends."), fields={"end_reason": [_("Say why the enrollment ends.")]})
+    if enrollment.status not in CURRENT_ENROLLMENT:
+        raise Conflict(_("This enrollment has already ended."))
+    before = enrollment.status
+    enrollment.status, enrollment.end_reason = status, reason.strip()
+    enrollment.ended_at, enrollment.ended_on = clock.now(), clock.today()
+    record(session, enrollment, status, reason.strip(), from_status=before)
+    application = session.get(Application, enrollment.application_id)
+    send_notice(session, application, "enrollment_ended", enrollment=enrollment)
+    session.flush()
+
+
+def end_for_closed_accounts(session: Session) -> int:
+    """Accounts an import closed: their enrollments end, with a notice; the closure is then handled."""
+    closures = list(session.scalars(select(AccountClosure).where(AccountClosure.handled_at.is_(None))))
+    ended = 0
+    for closure in closures:
+        for enrollment in session.scalars(select(Enrollment).where(Enrollment.account_id == closure.account_id,
+                                                                   Enrollment.status.in_(CURRENT_ENROLLMENT))):
+            end(session, enrollment, "ended", _("The account was closed."))
+            ended += 1
+        closure.handled_at = clock.now()
+    session.flush()
+    return ended
+
+
+def on_accounts_imported(_app, session: Session, **_kwargs) -> None:
+    end_for_closed_accounts(session)
