@@ -86,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     from auth.cli import users_cli
     from core.cli import register_cli
     from documents.cli import documents_cli
+    from eligibility.applications import credits as _benefit_credits  # noqa: F401 - adds `credits post`
     from eligibility.applications.cli import applications_cli
     from eligibility.cli import eligibility_cli, programs_cli
 
