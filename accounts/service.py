@@ -356,16 +356,26 @@ def render_xlsx(session: Session, batch: CreditBatch) -> bytes:
 
 
 def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
-    """Rewrite a zip with fixed member times so the same content gives the same bytes."""
+    """Rewrite a zip with fixed member times so the same content gives the same bytes.
+
+    openpyxl stamps docProps/core.xml's `modified` with the time of saving; it becomes the batch's time.
+    """
+    import re
+
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=(max(stamp.year, 1980), stamp.month, stamp.day,
                                                               stamp.hour, stamp.minute, stamp.second))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, source.read(info.filename))
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 lambda m: m.group(1) + when + m.group(2), content)
+            target.writestr(fixed, content)
     return out.getvalue()
 
 

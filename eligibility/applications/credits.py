@@ -86,6 +86,12 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
                                       _last_benefit_day(enrollment), lookup)
             amount = benefits.credit_cents(bill_start=bill.period_start, bill_end=bill.period_end, service=bill.service,
                                            charges_cents=bill.charges_cents, parts=parts, tier=tiers.get(enrollment.id))
+            posted = session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+            if posted is not None:
+                # Already credited: a back-dated end can only lower what the bill earns.
+                report.reversed += _reverse_excess(session, posted, amount, bill)
+                report.unchanged += 1
+                continue
             if amount <= 0:
                 continue
             _entry, created = ledger.post_entry(
@@ -95,10 +101,19 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
             if created:
                 report.credits += 1
                 report.credited_cents += amount
-            else:
-                report.unchanged += 1
     session.flush()
     return report
+
+
+def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill: Bill) -> int:
+    """Reverse what a credit holds beyond what the bill now earns (an enrollment ended back-dated)."""
+    held = entry.amount_cents + sum(ledger.reversed_so_far(session, entry))
+    excess = held - max(0, earned)
+    if excess <= 0:
+        return 0
+    ledger.reverse_entry(session, entry.id, amount_cents=excess, idempotency_key=f"{entry.idempotency_key}:to:{earned}",
+                         reason=f"enrollment ended before the end of bill {bill.bill_id}; {excess} cents over")
+    return 1
 
 
 def _reverse_cancelled(session: Session, key: str, bill: Bill) -> int:

@@ -42,7 +42,7 @@ def test_export_writes_one_batch_and_marks_it_sent(app, db_session, tmp_path):
     assert _export(app, tmp_path) == {"batch": None, "entries": 0}
 
 
-def test_re_exporting_a_batch_gives_identical_bytes(app, db_session, tmp_path, clock):
+def test_re_exporting_a_batch_gives_identical_bytes(app, db_session, tmp_path, clock, monkeypatch):
     from datetime import timedelta
 
     account = make_account(db_session)
@@ -50,6 +50,17 @@ def test_re_exporting_a_batch_gives_identical_bytes(app, db_session, tmp_path, c
     db_session.commit()
     batch = _export(app, tmp_path / "first")
     clock.advance(timedelta(days=3))
+    # openpyxl stamps the save time into the workbook; a later save must still give the same bytes
+    import datetime as real_datetime
+
+    import openpyxl.writer.excel as excel_writer
+
+    class Later(real_datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return real_datetime.datetime(2031, 1, 2, 3, 4, 5, tzinfo=tz)
+
+    monkeypatch.setattr(excel_writer.datetime, "datetime", Later)
     again = _export(app, tmp_path / "again", "--batch", str(batch["batch"]))
     for suffix in ("csv", "xlsx"):
         name = f"credits-{batch['batch']:06d}.{suffix}"

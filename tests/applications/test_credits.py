@@ -82,3 +82,16 @@ def test_a_closed_account_gets_no_new_credit_and_an_ended_enrollment_stops_the_c
     account.status = "closed"
     _bill(db_session, account, "B-F", date(2027, 1, 3), date(2027, 2, 2), 9_000)
     assert _post(app)["credits"] == 0
+
+
+def test_a_back_dated_removal_reverses_the_excess_once(world, app, db_session):
+    account = world.account
+    _bill(db_session, account, "B-X", date(2026, 12, 4), date(2027, 1, 2), 9_000)  # 30 days
+    _post(app)
+    assert _credits(db_session, account) == [("discount", 3_150, "B-X")]
+    enrollment = db_session.scalar(select(Enrollment).where(Enrollment.account_id == account.id))
+    enrollment.status, enrollment.ended_on = "removed", date(2026, 12, 14)  # benefit through Dec 13: 10 days
+    report = _post(app)
+    assert report["reversed"] == 1 and report["credits"] == 0
+    assert sum(cents for _kind, cents, _source in _credits(db_session, account)) == 1_050  # 35% x $90 x 10/30
+    assert _post(app)["reversed"] == 0
