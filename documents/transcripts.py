@@ -320,6 +320,13 @@ def _evidence(line: Line) -> dict:
     return {"page": line.page, "line": redact(line.text)}
 
 
+def _entry_evidence(entry: Entry) -> dict:
+    """Where a figure came from: its line, with the value joined on when it stood on the next line."""
+    if entry.value_line is entry.line:
+        return _evidence(entry.line)
+    return _evidence(Line(entry.line.page, f"{entry.line.text} {entry.value}"))
+
+
 def _dollars(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
@@ -360,8 +367,7 @@ def _read_return_figures(result: Result, found: list[Entry]) -> None:
         if chosen is None:
             continue
         result.amounts_cents[name] = chosen[0]
-        result.evidence[name] = _evidence(chosen[1].line if chosen[1].value_line is chosen[1].line
-                                          else Line(chosen[1].line.page, f"{chosen[1].line.text} {chosen[1].value}"))
+        result.evidence[name] = _entry_evidence(chosen[1])
         if computed and reported and computed[0] != reported[0]:
             result.problem("per_computer_differs",
                            f"{name.replace('_', ' ')}: the return says {_dollars(reported[0])}, the IRS computed "
@@ -392,8 +398,7 @@ def _read_forms(result: Result, lines: list[Line]) -> None:
                     continue
                 seen.add(name)
                 result.amounts_cents[name] = result.amounts_cents.get(name, 0) + amount
-                where = _evidence(entry.line if entry.value_line is entry.line
-                                  else Line(entry.line.page, f"{entry.line.text} {entry.value}"))
+                where = _entry_evidence(entry)
                 if name in result.evidence:
                     result.evidence[name].setdefault("more", []).append(where)
                 else:

@@ -36,6 +36,25 @@ def language() -> str:
 
 # --- The screener ------------------------------------------------------------------------------
 
+def income_from_row(row: dict, i: int, errors: dict[str, list[str]]) -> dict | None:
+    """One person's income as typed on a page (amount, how often, kind): a dict in cents, or None.
+
+    A bad amount is put in `errors` by its field; an unknown frequency or kind falls back to the
+    page's default (monthly wages).
+    """
+    if not row.get("amount"):
+        return None
+    try:
+        cents = parse_dollars(row["amount"], allow_negative=False)
+    except MoneyError:
+        errors[f"amount-{i}"] = [_("Enter the income of person %(n)s in dollars, like 1250.00.", n=i + 1)]
+        return None
+    if not cents:
+        return None
+    return {"kind": row.get("kind") if row.get("kind") in INCOME_KIND_LABELS else "wages", "amount_cents": cents,
+            "frequency": row.get("frequency") if row.get("frequency") in FREQUENCIES else "monthly"}
+
+
 def _rows_from(form) -> int:
     try:
         rows = int(form.get("rows", SCREEN_ROWS))
@@ -63,16 +82,8 @@ def _read_screen_form(form) -> tuple[dict, dict[str, list[str]], Household | Non
             errors[f"age-{i}"] = [_("Enter the age of person %(n)s in years.", n=i + 1)]
         else:
             age = int(row["age"])
-        incomes = ()
-        if row["amount"]:
-            try:
-                cents = parse_dollars(row["amount"], allow_negative=False)
-            except MoneyError:
-                errors[f"amount-{i}"] = [_("Enter the income of person %(n)s in dollars, like 1250.00.", n=i + 1)]
-            else:
-                frequency = row["frequency"] if row["frequency"] in FREQUENCIES else "monthly"
-                kind = row["kind"] if row["kind"] in INCOME_KIND_LABELS else "wages"
-                incomes = (IncomeSource(kind, cents, frequency),) if cents else ()
+        income = income_from_row(row, i, errors)
+        incomes = (IncomeSource(income["kind"], income["amount_cents"], income["frequency"]),) if income else ()
         if age is not None:
             members.append(Member(age=age, incomes=incomes))
     if not members and "age-0" not in errors:

@@ -71,7 +71,7 @@ def application(application_id: int):
 def decide(application_id: int):
     application = service.get_for(db.session, current_user, application_id)
     form = request.form
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    version = _form_version()
     checklist = [line.strip() for line in form.get("checklist", "").splitlines() if line.strip()]
     try:
         service.decide(db.session, current_user, application, decision=form.get("decision", ""),
@@ -99,31 +99,16 @@ def release(application_id: int):
 
 
 def _assignment(application_id: int, action: str):
-    application = service.get_for(db.session, current_user, application_id)
-    version = int(request.form["version"]) if request.form.get("version", "").isdigit() else None
-    try:
-        (service.claim if action == "claim" else service.release)(db.session, current_user, application, version)
-        db.session.commit()
-    except AssistError as exc:
-        db.session.rollback()
-        return _detail(service.get_for(db.session, current_user, application_id), {"_form": [exc.message]},
-                       status=exc.status)
-    return redirect(url_for("review.application", application_id=application_id))
+    change = service.claim if action == "claim" else service.release
+    return _simple(application_id, lambda a: change(db.session, current_user, a, _form_version()), None, "_form")
 
 
 @bp.post("/staff/applications/<int:application_id>/income-basis")
 @allow(*STAFF)
 def income_basis(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
-    try:
-        service.choose_income_basis(db.session, application, request.form.get("program", ""),
-                                    request.form.get("basis", ""), request.form.get("basis_reason", ""))
-        db.session.commit()
-    except AssistError as exc:
-        db.session.rollback()
-        return _detail(service.get_for(db.session, current_user, application_id),
-                       {"basis_reason": [exc.message]}, request.form, status=exc.status)
-    return redirect(url_for("review.application", application_id=application_id))
+    return _simple(application_id, lambda a: service.choose_income_basis(
+        db.session, a, request.form.get("program", ""), request.form.get("basis", ""),
+        request.form.get("basis_reason", "")), None, "basis_reason")
 
 
 @bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/corrections")
@@ -155,7 +140,7 @@ def correct(application_id: int, document_id: int):
 def appeal_decision(application_id: int):
     application = service.get_for(db.session, current_user, application_id)
     form = request.form
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    version = _form_version()
     try:
         service.decide_appeal(db.session, current_user, application, form.get("program") or None,
                               form.get("outcome", ""), form.get("appeal_note", ""), version)
@@ -193,13 +178,18 @@ def assign(application_id: int):
         to_user = db.session.get(User, int(request.form.get("user_id", "0") or 0))
         if to_user is None:
             raise AssistError(_("No such user."))
-        version = int(request.form["version"]) if request.form.get("version", "").isdigit() else None
-        service.assign(db.session, current_user, application, to_user, version)
+        service.assign(db.session, current_user, application, to_user, _form_version())
 
     return _simple(application_id, act, _("The application is assigned."), "user_id")
 
 
-def _simple(application_id: int, act, done: str, field_name: str):
+def _form_version() -> int | None:
+    """The application version the form was drawn from; a stale one makes the service answer 409."""
+    value = request.form.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _simple(application_id: int, act, done: str | None, field_name: str):
     """Load, act, commit once, or show the page again with the error by its field."""
     application = service.get_for(db.session, current_user, application_id)
     try:
@@ -210,7 +200,8 @@ def _simple(application_id: int, act, done: str, field_name: str):
         messages = [m for ms in exc.fields.values() for m in ms] or [exc.message]
         return _detail(service.get_for(db.session, current_user, application_id), {field_name: messages},
                        request.form, status=exc.status)
-    flash(done, "success")
+    if done:
+        flash(done, "success")
     return redirect(url_for("review.application", application_id=application_id))
 
 

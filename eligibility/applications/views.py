@@ -15,13 +15,12 @@ from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError
 from core.extensions import limiter
-from core.money import MoneyError, parse_dollars
 from documents.views import UPLOAD_LIMIT, _upload_key
 from eligibility import service as programs_service
 from eligibility.applications import service
 from eligibility.applications.present import application_dict
 from eligibility.rules import CATEGORICAL_PROGRAMS
-from eligibility.views import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, language
+from eligibility.views import CATEGORICAL_LABELS, income_from_row, language
 
 bp = Blueprint("applications", __name__)
 
@@ -126,17 +125,8 @@ def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
             errors[f"age-{i}"] = [_("Enter the age of person %(n)s in years.", n=i + 1)]
         if row["ssn_last4"] and not (len(row["ssn_last4"]) == 4 and row["ssn_last4"].isdigit()):
             errors[f"ssn_last4-{i}"] = [_("Give only the last four digits.")]
-        incomes = []
-        if row["amount"]:
-            try:
-                cents = parse_dollars(row["amount"], allow_negative=False)
-            except MoneyError:
-                errors[f"amount-{i}"] = [_("Enter the income of person %(n)s in dollars, like 1250.00.", n=i + 1)]
-            else:
-                if cents:
-                    incomes.append({"kind": row["kind"] if row["kind"] in INCOME_KIND_LABELS else "wages",
-                                    "amount_cents": cents,
-                                    "frequency": row["frequency"] if row["frequency"] in FREQUENCY_LABELS else "monthly"})
+        income = income_from_row(row, i, errors)
+        incomes = [income] if income else []
         if f"age-{i}" not in errors:
             member = {"name": row["name"], "age": int(row["age"]), "incomes": incomes}
             if row["relationship"] in RELATIONSHIPS:
