@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent
 
 # Every module that defines tables, so Alembic and the tests see the whole schema.
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
-                 "eligibility.models", "eligibility.applications.models")
+                 "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo")
 
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.api import bp as eligibility_api_bp
     from eligibility.applications.api import bp as applications_api_bp
     from eligibility.applications.views import bp as applications_bp, init_applications
+    from eligibility.recertification.views import bp as recertification_bp, init_recertification
     from eligibility.views import bp as eligibility_bp, init_eligibility
     from review.api import bp as review_api_bp
     from review.views import bp as review_bp, init_review
@@ -78,7 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_documents(app)
     init_applications(app)
     init_review(app)
-    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, api, auth_api_bp,
+    init_recertification(app)
+    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, api, auth_api_bp,
                       accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp):
         app.register_blueprint(blueprint)
 
@@ -89,10 +91,11 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.applications import credits as _benefit_credits  # noqa: F401 - adds `credits post`
     from eligibility.applications.cli import applications_cli
     from eligibility.cli import eligibility_cli, programs_cli
+    from eligibility.recertification.cli import enrollments_cli, recert_cli
 
     register_cli(app)
     for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
-                  applications_cli, demo):
+                  applications_cli, recert_cli, enrollments_cli, demo):
         app.cli.add_command(group)
     return app
 

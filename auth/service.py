@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
@@ -20,6 +20,7 @@ from core import audit, clock, crypto, outbox
 from core.access import ROLES, STAFF
 from core.audit import Actor
 from core.errors import Conflict, Invalid, NotFound
+from core.web import external_url
 
 _hasher = PasswordHasher()
 # A fixed hash to verify against when the email is unknown, so both cases take the same time.
@@ -106,16 +107,9 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def _external_url(endpoint: str, **values) -> str:
-    base = current_app.config.get("BASE_URL")
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
 def send_confirmation(session: Session, user: User) -> None:
     token = _serializer("confirm-email").dumps({"u": user.id, "e": user.email})
-    link = _external_url("auth.confirm_email", token=token)
+    link = external_url("auth.confirm_email", token=token)
     with force_locale(user.language):
         outbox.queue_message(
             session, to=user.email, kind="auth.confirm_email", language=user.language, user_id=user.id,
@@ -155,7 +149,7 @@ def request_password_reset(session: Session, email: str) -> None:
     if user is None or not user.active:
         return
     token = _serializer("reset-password").dumps({"u": user.id, "p": user.password_hash[-20:]})
-    link = _external_url("auth.reset_password", token=token)
+    link = external_url("auth.reset_password", token=token)
     with force_locale(user.language):
         outbox.queue_message(
             session, to=user.email, kind="auth.reset_password", language=user.language, user_id=user.id,

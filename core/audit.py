@@ -108,3 +108,22 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(session: Session, action: str, object_type: str,
+                items: list[tuple[Any, str | None, dict[str, Any] | None]], actor: Actor | None = None) -> int:
+    """One audit record per (object id, reason, details), written in one statement: batch jobs
+    change thousands of rows at a time and each change still gets its own record."""
+    if not items:
+        return 0
+    from sqlalchemy import insert
+
+    who = actor or current_actor()
+    at = clock.now()
+    request_id = g.get("request_id") if has_app_context() else None
+    session.execute(insert(AuditRecord), [
+        {"occurred_at": at, "actor_id": who.user_id, "actor_label": who.label, "actor_role": who.role,
+         "action": action, "object_type": object_type, "object_id": str(object_id), "reason": reason,
+         "details": details or {}, "ip_address": None, "request_id": request_id}
+        for object_id, reason, details in items])
+    return len(items)

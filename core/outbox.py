@@ -61,6 +61,34 @@ def queue_message(session: Session, *, to: str, subject: str, body: str, kind: s
     return message
 
 
+def queue_messages(session: Session, messages: list[dict]) -> list[int]:
+    """Many messages in one statement (dicts of to, subject, body, kind, language, user_id); their ids in order.
+
+    With a mail server, one job per call sends them after the commit.
+    """
+    if not messages:
+        return []
+    from sqlalchemy import insert
+
+    at = clock.now()
+    rows = [{"created_at": at, "kind": m["kind"], "to_address": m["to"], "subject": m["subject"],
+             "body_text": m["body"], "language": m.get("language", "en"), "status": "queued", "attempts": 0,
+             "user_id": m.get("user_id")} for m in messages]
+    ids = list(session.scalars(insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows))
+    if current_app.config.get("MAIL_SERVER"):
+        jobs.enqueue(deliver_many, ids, session=session, queue="mail")
+    return ids
+
+
+def deliver_many(message_ids: list[int]) -> dict[str, int]:
+    """Job: send a batch of queued messages, each claimed on its own as `deliver` does."""
+    counts: dict[str, int] = {}
+    for message_id in message_ids:
+        status = deliver(message_id)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
 def _claim(session: Session, message_id: int) -> bool:
     """Mark a message as being sent; only one process wins the claim."""
     result = session.execute(

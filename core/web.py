@@ -5,7 +5,7 @@ import logging
 import re
 import uuid
 
-from flask import Flask, g, has_request_context, render_template, request
+from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from flask_babel import Babel, format_date, format_datetime, get_locale, gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -16,6 +16,15 @@ from core.nav import init_nav
 from core.errors import AssistError
 
 log = logging.getLogger(__name__)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """A full link for a letter or an email, from a request or from a command (BASE_URL decides)."""
+    base = current_app.config.get("BASE_URL")
+    if has_request_context():
+        return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=base or "http://localhost"):
+        return url_for(endpoint, _external=True, **values)
 
 LANGUAGE_COOKIE = "assist_lang"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from marshmallow import ValidationError
 
+from eligibility.recertification.rules import DEFAULT_GRACE_DAYS, DEFAULT_REMINDER_DAYS, DEFAULT_VERIFICATION_DAYS
 from eligibility.rules import IncomeTest, RuleVersion, Tier
 from eligibility.schemas import DefinitionsFile, VersionFile
 
@@ -125,7 +126,20 @@ def rule_version(program: str, number: int, effective_from: date, effective_to: 
         counted_members=rules.get("income", {}).get("members", "all"),
         income_basis=rules.get("income", {}).get("basis", "gross"), benefit=rules.get("benefit", {}),
         recertification_months=rules.get("recertification_months", {}),
-        verification_rate=Decimal(rules.get("verification_rate", "0")))
+        verification_rate=Decimal(rules.get("verification_rate", "0")),
+        reminder_days=tuple(rules.get("reminder_days") or DEFAULT_REMINDER_DAYS),
+        grace_days=rules.get("grace_days", DEFAULT_GRACE_DAYS),
+        verification_days=rules.get("verification_days", DEFAULT_VERIFICATION_DAYS))
+
+
+RECERTIFICATION_DEFAULTS = {"reminder_days": list(DEFAULT_REMINDER_DAYS), "grace_days": DEFAULT_GRACE_DAYS,
+                            "verification_days": DEFAULT_VERIFICATION_DAYS}
+
+
+def with_defaults(rules: Mapping) -> dict:
+    """Stored rules with the recertification settings filled in: versions stored before those
+    settings existed mean the defaults, so loading the same file again still changes nothing."""
+    return {**RECERTIFICATION_DEFAULTS, **rules}
 
 
 def _dollars(cents: int) -> str:
@@ -155,6 +169,9 @@ def to_file_rules(rules: Mapping) -> dict:
     out["benefit"] = benefit(rules["benefit"])
     out["recertification_months"] = rules["recertification_months"]
     out["verification_rate"] = rules.get("verification_rate", "0")
+    out["reminder_days"] = list(rules.get("reminder_days") or DEFAULT_REMINDER_DAYS)
+    out["grace_days"] = rules.get("grace_days", DEFAULT_GRACE_DAYS)
+    out["verification_days"] = rules.get("verification_days", DEFAULT_VERIFICATION_DAYS)
     return out
 
 

@@ -192,6 +192,9 @@ class RuleVersion:
     benefit: Mapping = field(default_factory=dict)
     recertification_months: Mapping[str, int] = field(default_factory=dict)
     verification_rate: Decimal = Decimal(0)
+    reminder_days: tuple[int, ...] = (90, 60, 30, 7)
+    grace_days: int = 30
+    verification_days: int = 45
 
     def __post_init__(self) -> None:
         if not self.tests and not self.tiers:

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from core.schemas import BaseSchema, Cents, Dollars, IsoDate
+from eligibility.recertification.rules import DEFAULT_GRACE_DAYS, DEFAULT_REMINDER_DAYS, DEFAULT_VERIFICATION_DAYS
 from eligibility.rules import CATEGORICAL_PROGRAMS, COUNTED_MEMBERS, FREQUENCIES, INCOME_BASES, INCOME_KINDS, PERIODS
 
 SERVICES = ("electric", "gas", "water", "wastewater", "refuse")
@@ -169,6 +170,12 @@ class VersionFile(BaseSchema):
     benefit = fields.Nested(Benefit, required=True)
     recertification_months = fields.Nested(Recertification, required=True)
     verification_rate = Percent(load_default="0")
+    # Days before expiry when a reminder goes out, days the benefit continues after it, days to send proof.
+    reminder_days = fields.List(fields.Integer(strict=True, validate=validate.Range(1, 365)),
+                                load_default=lambda: list(DEFAULT_REMINDER_DAYS), validate=validate.Length(min=1, max=8))
+    grace_days = fields.Integer(strict=True, load_default=DEFAULT_GRACE_DAYS, validate=validate.Range(0, 365))
+    verification_days = fields.Integer(strict=True, load_default=DEFAULT_VERIFICATION_DAYS,
+                                       validate=validate.Range(1, 365))
 
     @validates_schema
     def _dates(self, data, **kwargs):
@@ -176,6 +183,9 @@ class VersionFile(BaseSchema):
             raise ValidationError("The end date is before the start date.", "effective_to")
         if Decimal(data.get("verification_rate", "0")) > 100:
             raise ValidationError("A verification rate is a percentage up to 100.", "verification_rate")
+        days = data.get("reminder_days") or []
+        if len(set(days)) != len(days):
+            raise ValidationError("Each reminder day appears once.", "reminder_days")
         if data["limit"]["kind"] == "tiers" and data["benefit"]["kind"] != "per_tier":
             raise ValidationError("A tiered program gives its benefit per tier.", "benefit")
 
@@ -200,6 +210,9 @@ class VersionFile(BaseSchema):
             "benefit": data["benefit"],
             "recertification_months": data["recertification_months"],
             "verification_rate": data["verification_rate"],
+            "reminder_days": sorted(data["reminder_days"], reverse=True),
+            "grace_days": data["grace_days"],
+            "verification_days": data["verification_days"],
         }
         return {"label": data["label"], "effective_from": data["effective_from"],
                 "effective_to": data["effective_to"], "source": data["source"], "note": data["note"],

@@ -47,8 +47,11 @@ def _benefit_lookup(catalog, code: str):
 
 
 def _last_benefit_day(enrollment: Enrollment) -> date:
+    """The benefit runs to the end of the certification, through grace while a renewal is awaited."""
     if enrollment.ended_on is not None:
         return enrollment.ended_on - timedelta(days=1)
+    if enrollment.status == "in_grace" and enrollment.grace_ends_on is not None:
+        return enrollment.grace_ends_on
     return enrollment.certified_to
 
 
@@ -82,7 +85,7 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
                 report.reversed += _reverse_cancelled(session, key, bill)
                 continue
             lookup = lookups.setdefault(code, _benefit_lookup(catalog, code))
-            parts = benefits.segments(bill.period_start, bill.period_end, enrollment.certified_from,
+            parts = benefits.segments(bill.period_start, bill.period_end, enrollment.enrolled_from,
                                       _last_benefit_day(enrollment), lookup)
             amount = benefits.credit_cents(bill_start=bill.period_start, bill_end=bill.period_end, service=bill.service,
                                            charges_cents=bill.charges_cents, parts=parts, tier=tiers.get(enrollment.id))

@@ -28,9 +28,18 @@ def for_account(session: Session, account: Account) -> list[Enrollment]:
                                 .order_by(Enrollment.certified_from.desc(), Enrollment.id.desc())))
 
 
+def verifications_waiting(session: Session, rows: list[Enrollment]) -> dict[int, Application]:
+    """Enrollments whose verification waits for the customer's proof, with the request to answer."""
+    ids = [e.id for e in rows]
+    if not ids:
+        return {}
+    return {a.enrollment_id: a for a in session.scalars(select(Application).where(
+        Application.enrollment_id.in_(ids), Application.purpose == "verification", Application.status == "needs_info"))}
+
+
 def end(session: Session, enrollment: Enrollment, status: str, reason: str) -> None:
     """End a current enrollment: `ended` (moved, account closed, customer's request) or `removed` (for cause)."""
-    from eligibility.applications.service import send_notice
+    from eligibility.recertification import letters
 
     if status not in END_STATUSES:
         raise Invalid(_("An enrollment ends as ended or removed."), fields={"status": [_("Choose ended or removed.")]})
@@ -42,8 +51,8 @@ def end(session: Session, enrollment: Enrollment, status: str, reason: str) -> N
     enrollment.status, enrollment.end_reason = status, reason.strip()
     enrollment.ended_at, enrollment.ended_on = clock.now(), clock.today()
     record(session, enrollment, status, reason.strip(), from_status=before)
-    application = session.get(Application, enrollment.application_id)
-    send_notice(session, application, "enrollment_ended", enrollment=enrollment)
+    letters.send(session, enrollment, "enrollment_ended", ended_on=enrollment.ended_on, reason=enrollment.end_reason,
+                 status=status)
     session.flush()
 
 

@@ -21,7 +21,11 @@ WAITING_CONDITION = "applications.status IN ('submitted', 'in_review', 'appealed
 PROGRAM_STATUSES = ("pending", "approved", "denied", "withdrawn")
 REQUIREMENTS = ("income", "categorical", "other")
 NOTICE_KINDS = ("receipt", "info_request", "approval", "denial", "appeal_outcome", "withdrawal", "closure",
-                "enrollment_ended")
+                "enrollment_ended", "recert_reminder", "grace_started", "enrollment_expired", "verification_request",
+                "verification_passed", "auto_enrolled")
+# Why an application exists: a first application, renewing an enrollment, or proving income when asked.
+PURPOSES = ("new", "recertification", "verification")
+ENROLLMENT_SOURCES = ("application", "auto")
 ENROLLMENT_STATUSES = ("active", "recertification_due", "in_grace", "expired", "removed", "ended")
 CURRENT_ENROLLMENT = ("active", "recertification_due", "in_grace")  # the benefit still applies
 
@@ -51,6 +55,8 @@ class Application(Base):
     info_due_on: Mapped[date | None] = mapped_column(Date)
     info_checklist: Mapped[list | None] = mapped_column(JSON)
     customer_responded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False, default="new", server_default="new")
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", use_alter=True), index=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -60,13 +66,16 @@ class Application(Base):
                                                                 cascade="all, delete-orphan")
     flags: Mapped[list["Flag"]] = relationship(order_by="Flag.id", cascade="all, delete-orphan")
     events: Mapped[list["ApplicationEvent"]] = relationship(order_by="ApplicationEvent.id")
-    notices: Mapped[list["Notice"]] = relationship(order_by="Notice.id")
+    notices: Mapped[list["Notice"]] = relationship(order_by="Notice.id",
+                                                   primaryjoin="Application.id == Notice.application_id")
     attachments: Mapped[list["ApplicationDocument"]] = relationship(order_by="ApplicationDocument.id")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("language", ("en", "es")), name="language"),
+        CheckConstraint(_in("purpose", PURPOSES), name="purpose"),
+        CheckConstraint("purpose = 'new' OR enrollment_id IS NOT NULL", name="purpose_enrollment"),
         # The queue: waiting applications, oldest first, paged by (submitted_at, id).
         Index("ix_applications_queue", "status", "submitted_at", "id"),
         # Everything waiting for staff in one ordered index, so page 100 costs what page 1 does.
@@ -157,12 +166,19 @@ class ApplicationEvent(Base):
 
 
 class Notice(Base):
-    """A letter to the customer, in their language: kept here, shown in the portal, mailed by the outbox."""
+    """A letter to the customer, in their language: kept here, shown in the portal, mailed by the outbox.
+
+    It belongs to an application, an enrollment, or both. `delivery` is `post` when nobody has a
+    login on the account (a household enrolled from a partner agency's file): the letter waits
+    for the print run instead of the outbox.
+    """
 
     __tablename__ = "notices"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    delivery: Mapped[str] = mapped_column(String(5), nullable=False, default="email", server_default="email")
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     language: Mapped[str] = mapped_column(String(5), nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
@@ -170,21 +186,38 @@ class Notice(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
 
-    __table_args__ = (CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
+        CheckConstraint(_in("delivery", ("email", "post")), name="delivery"),
+        CheckConstraint("application_id IS NOT NULL OR enrollment_id IS NOT NULL", name="about"),
+    )
 
 
 class Enrollment(Base):
-    """An account in a program for a certification period. One active enrollment per account and program."""
+    """An account in a program for a certification period. One current enrollment per account and program.
+
+    `certified_from`/`certified_to` are the certification period now in force (a recertification
+    moves them); `enrolled_from` is the first day of the benefit, which a recertification never
+    moves, so the benefit runs without a gap through grace and renewal. `application_id` is the
+    application that certified the current period; none for a household enrolled from a partner
+    agency's file (`source` auto, with the agency's reference and the qualifying program).
+    """
 
     __tablename__ = "enrollments"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), nullable=False)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
     certified_from: Mapped[date] = mapped_column(Date, nullable=False)
     certified_to: Mapped[date] = mapped_column(Date, nullable=False)
+    enrolled_from: Mapped[date] = mapped_column(Date, nullable=False)
+    grace_ends_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(12), nullable=False, default="application", server_default="application")
+    categorical: Mapped[str | None] = mapped_column(String(20))
+    agency_reference: Mapped[str | None] = mapped_column(String(80))
+    opted_out_at: Mapped[datetime | None] = mapped_column()
     household_type: Mapped[str] = mapped_column(String(14), nullable=False)
     rule_version: Mapped[str] = mapped_column(String(60), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
@@ -194,10 +227,16 @@ class Enrollment(Base):
 
     program = relationship("Program")
     history: Mapped[list["EnrollmentEvent"]] = relationship(order_by="EnrollmentEvent.id")
+    notices: Mapped[list["Notice"]] = relationship(order_by="Notice.id", viewonly=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", ENROLLMENT_STATUSES), name="status"),
         CheckConstraint("certified_to >= certified_from", name="period"),
+        CheckConstraint(_in("source", ENROLLMENT_SOURCES), name="source"),
+        CheckConstraint("source = 'auto' OR application_id IS NOT NULL", name="source_application"),
+        # The daily job walks current enrollments by expiry.
+        Index("ix_enrollments_status_expiry", "status", "certified_to"),
+        Index("ix_enrollments_account", "account_id", "program_id"),
         CheckConstraint(_in("household_type", ("standard", "senior_only", "auto_enrolled")), name="household_type"),
         # One current enrollment per account and program, whatever stage of its certification.
         Index("uq_enrollments_current", "account_id", "program_id", unique=True,

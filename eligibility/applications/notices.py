@@ -23,7 +23,7 @@ def _benefit(program) -> str:
     return _("a discount by income tier")
 
 
-def render(kind: str, application, program, language: str, *, account, reasons, enrollment=None) -> tuple[str, str]:
+def render(kind: str, application, program, language: str, *, account, reasons) -> tuple[str, str]:
     from eligibility.applications.service import APPEAL_DAYS, explanation
 
     number = application.number or f"#{application.id}"
@@ -75,20 +75,75 @@ def render(kind: str, application, program, language: str, *, account, reasons, 
     elif kind == "withdrawal":
         subject = _("Your application %(number)s was withdrawn", number=number)
         body = _("As you asked, we withdrew your application. You can apply again at any time.")
-    elif kind == "enrollment_ended":
-        name = enrollment.program.name(language)
-        subject = _("Your enrollment in %(program)s has ended", program=name)
-        body = _("Your enrollment in %(program)s ended on %(date)s. Reason: %(reason)s", program=name,
-                 date=format_date(enrollment.ended_on, "long"), reason=enrollment.end_reason)
-        if enrollment.status == "removed":
-            body += "\n\n" + _("If you disagree, you can appeal within %(days)s days: contact customer service.",
-                                days=APPEAL_DAYS)
-        else:
-            body += "\n\n" + _("If you still need help with your bill, you can apply again at any time.")
     elif kind == "closure":
         subject = _("Your application %(number)s was closed", number=number)
         body = _("We closed your application because we did not receive the information we asked for. You can ask "
                  "us to reopen it, or apply again.")
+    else:
+        raise ValueError(kind)
+    return subject, f"{greeting}\n\n{body.strip()}"
+
+
+ENROLLMENT_KINDS = ("enrollment_ended", "recert_reminder", "grace_started", "enrollment_expired",
+                    "verification_request", "verification_passed", "auto_enrolled")
+
+
+def render_enrollment(kind: str, language: str, *, program, account: str, link: str = "", **values) -> tuple[str, str]:
+    """A letter about an enrollment (reminders, grace, expiry, verification, ending, auto-enrollment).
+
+    `values` hold what the kind needs: dates as `date`, `days`, `reason`, `status`, `agency`,
+    `categorical`. Called inside `force_locale(language)`.
+    """
+    from eligibility.applications.service import APPEAL_DAYS
+
+    name = program.name(language)
+
+    def day(key: str) -> str:
+        return format_date(values[key], "long")
+
+    greeting = _("Account %(account)s.", account=account)
+    if kind == "recert_reminder":
+        subject = _("Time to renew %(program)s", program=name)
+        body = _("Your enrollment in %(program)s ends on %(date)s, in %(days)s days. To keep receiving %(benefit)s, "
+                 "renew before then:\n%(link)s\n\nYour answers from last time are filled in: check each one, change "
+                 "what is different, and send new proof of income (documents from last time are not reused).",
+                 program=name, date=day("expires_on"), days=values["days"], benefit=_benefit(program), link=link)
+    elif kind == "grace_started":
+        subject = _("Your %(program)s enrollment has reached its end date", program=name)
+        body = _("Your enrollment in %(program)s reached its end date on %(date)s. We will keep giving you the benefit "
+                 "until %(grace)s while you renew:\n%(link)s\n\nIf we do not receive your renewal by then, the "
+                 "benefit stops.", program=name, date=day("expires_on"), grace=day("grace_ends_on"), link=link)
+    elif kind == "enrollment_expired":
+        subject = _("Your enrollment in %(program)s has expired", program=name)
+        body = _("We did not receive a renewal, so your enrollment in %(program)s expired and the benefit stopped after "
+                 "%(date)s. You can apply again at any time:\n%(link)s", program=name, date=day("grace_ends_on"),
+                 link=link)
+    elif kind == "verification_request":
+        subject = _("Please send proof of income for %(program)s", program=name)
+        body = _("Each month we check a few enrollments in %(program)s, chosen at random, and yours was chosen. This "
+                 "does not mean anything is wrong. Please send proof of your household's income (an IRS tax "
+                 "transcript, or pay stubs and benefit letters) by %(date)s:\n%(link)s\n\nIf we do not receive "
+                 "it by then, your enrollment will end.", program=name, date=day("due_on"), link=link)
+    elif kind == "verification_passed":
+        subject = _("Thank you: your %(program)s enrollment is confirmed", program=name)
+        body = _("We checked your proof of income. You stay enrolled in %(program)s until %(date)s.", program=name,
+                 date=day("expires_on"))
+    elif kind == "auto_enrolled":
+        subject = _("You are enrolled in %(program)s", program=name)
+        body = _("%(agency)s told us that your household takes part in %(categorical)s, so we enrolled you in "
+                 "%(program)s from %(start)s to %(end)s. You will receive %(benefit)s. You do not need to do "
+                 "anything.\n\nIf you do not want this, you can opt out here:\n%(link)s", agency=values["agency"],
+                 categorical=values["categorical"], program=name, start=day("start"), end=day("end"),
+                 benefit=_benefit(program), link=link)
+    elif kind == "enrollment_ended":
+        subject = _("Your enrollment in %(program)s has ended", program=name)
+        body = _("Your enrollment in %(program)s ended on %(date)s. Reason: %(reason)s", program=name,
+                 date=day("ended_on"), reason=values["reason"])
+        if values.get("status") == "removed":
+            body += "\n\n" + _("If you disagree, you can appeal within %(days)s days: contact customer service.",
+                                days=APPEAL_DAYS)
+        else:
+            body += "\n\n" + _("If you still need help with your bill, you can apply again at any time.")
     else:
         raise ValueError(kind)
     return subject, f"{greeting}\n\n{body.strip()}"

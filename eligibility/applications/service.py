@@ -5,7 +5,6 @@ change of status is an `ApplicationEvent` and an audit record in the same transa
 """
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -26,6 +25,7 @@ from documents.models import Document
 from eligibility import explain
 from eligibility import service as programs_service
 from eligibility.applications import rules
+from eligibility.recertification.rules import add_months
 from eligibility.applications.models import (CURRENT_ENROLLMENT, OPEN_STATUSES, Application, ApplicationDocument,
                                              ApplicationEvent, ApplicationProgram, DenialReason, Enrollment, Flag,
                                              Notice)
@@ -281,6 +281,8 @@ def evaluate(session: Session, application: Application) -> None:
     enrolled = set(session.scalars(select(Program.code).join(Enrollment, Enrollment.program_id == Program.id)
                                    .where(Enrollment.account_id == application.account_id,
                                           Enrollment.status.in_(CURRENT_ENROLLMENT), Program.code.in_(program_codes))))
+    if application.purpose != "new":  # renewing or proving the enrollment it is about
+        enrolled = set()
     open_elsewhere = set(session.scalars(
         select(Program.code).join(ApplicationProgram, ApplicationProgram.program_id == Program.id)
         .join(Application, Application.id == ApplicationProgram.application_id)
@@ -395,12 +397,6 @@ def release(session: Session, staff, application: Application, version: int | No
     audit.record(session, "application.released", obj=application)
 
 
-def add_months(day: date, months: int) -> date:
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def decide(session: Session, staff, application: Application, *, decision: str, program_code: str | None = None,
            reason: str | None = None, note: str | None = None, version: int | None = None,
            checklist: list[str] | None = None, due_on: date | None = None) -> Application:
@@ -429,7 +425,7 @@ def decide(session: Session, staff, application: Application, *, decision: str, 
         ap.decided_at, ap.decided_by_id, ap.note = clock.now(), staff.id, note
         if decision == "approve":
             ap.status, ap.reason_code = "approved", None
-            enroll(session, application, ap)
+            grant(session, application, ap)
         else:
             codes = {r.code for r in denial_reasons(session)}
             if reason not in codes:
@@ -437,7 +433,12 @@ def decide(session: Session, staff, application: Application, *, decision: str, 
             ap.status, ap.reason_code = "denied", reason
         _move(session, application, _status_after_decisions(application),
               "approved" if decision == "approve" else "denied", program=ap.program.code, note=note)
-        send_notice(session, application, "approval" if decision == "approve" else "denial", program=ap)
+        if application.purpose == "verification":
+            from eligibility.recertification import service as recertification
+
+            recertification.verification_decided(session, application, ap, passed=decision == "approve")
+        else:
+            send_notice(session, application, "approval" if decision == "approve" else "denial", program=ap)
     else:
         raise Invalid(_("The decision is approve, deny or request_info."), fields={"decision": [_("Unknown decision.")]})
     try:
@@ -467,6 +468,28 @@ def household_type(application: Application, ap: ApplicationProgram) -> str:
     return "standard"
 
 
+def grant(session: Session, application: Application, ap: ApplicationProgram) -> Enrollment | None:
+    """What approving a program means for the application's purpose: enroll, renew, or confirm."""
+    from eligibility.recertification import service as recertification
+
+    current = session.get(Enrollment, application.enrollment_id) if application.enrollment_id else None
+    if current is None or current.status not in CURRENT_ENROLLMENT:
+        return enroll(session, application, ap)  # new, or the enrollment ended meanwhile: a fresh one
+    if application.purpose == "recertification":
+        return recertification.recertify(session, application, ap, current)
+    return None  # verification: the enrollment stands as it is
+
+
+def certification_months(session: Session, application: Application, ap: ApplicationProgram) -> tuple[int, object, str]:
+    """How long a period the program gives this household, under the rules of the application's day."""
+    catalog = programs_service.catalog(session)
+    version = catalog.version_on(ap.program.code, application.submitted_on or clock.today()) or \
+        catalog.version_on(ap.program.code, clock.today())
+    kind = household_type(application, ap)
+    months = version.recertification_months.get(kind) or version.recertification_months.get("standard") or 24
+    return months, version, kind
+
+
 def enroll(session: Session, application: Application, ap: ApplicationProgram) -> Enrollment:
     existing = session.scalar(select(Enrollment).where(Enrollment.account_id == application.account_id,
                                                        Enrollment.program_id == ap.program_id,
@@ -474,14 +497,10 @@ def enroll(session: Session, application: Application, ap: ApplicationProgram) -
     if existing is not None:
         raise Conflict(_("This account is already enrolled in %(program)s until %(date)s.", program=ap.program.code,
                          date=existing.certified_to.isoformat()))
-    catalog = programs_service.catalog(session)
     start_on = clock.today()
-    version = catalog.version_on(ap.program.code, application.submitted_on or start_on) or \
-        catalog.version_on(ap.program.code, start_on)
-    kind = household_type(application, ap)
-    months = version.recertification_months.get(kind) or version.recertification_months.get("standard") or 24
+    months, version, kind = certification_months(session, application, ap)
     enrollment = Enrollment(account_id=application.account_id, program_id=ap.program_id, application_id=application.id,
-                            status="active", certified_from=start_on,
+                            status="active", certified_from=start_on, enrolled_from=start_on,
                             certified_to=add_months(start_on, months) - timedelta(days=1), household_type=kind,
                             rule_version=(ap.determination or {}).get("rule_version") or version.id,
                             created_at=clock.now())
@@ -509,9 +528,13 @@ def withdraw(session: Session, user, application: Application, reason: str | Non
 
 
 def close_overdue(session: Session, today: date | None = None) -> int:
-    """Applications past their information due date are closed, with a notice."""
+    """Applications past their information due date are closed, with a notice.
+
+    Verification requests are not closed here: `recert run` removes the enrollment instead.
+    """
     today = today or clock.today()
     overdue = list(session.scalars(select(Application).where(Application.status == "needs_info",
+                                                             Application.purpose != "verification",
                                                              Application.info_due_on < today)))
     for application in overdue:
         _move(session, application, "closed", "closed", note=_("No answer by %(date)s", date=application.info_due_on.isoformat()))
@@ -530,8 +553,8 @@ def reopen(session: Session, staff, application: Application, reason: str) -> No
 
 # --- notices -----------------------------------------------------------------------------------
 
-def send_notice(session: Session, application: Application, kind: str, program: ApplicationProgram | None = None,
-                enrollment: Enrollment | None = None) -> Notice:
+def send_notice(session: Session, application: Application, kind: str,
+                program: ApplicationProgram | None = None) -> Notice:
     from eligibility.applications import notices
 
     applicant = _user(session, application.applicant_id)
@@ -539,12 +562,12 @@ def send_notice(session: Session, application: Application, kind: str, program: 
     with force_locale(language):
         subject, body = notices.render(kind, application, program, language,
                                        account=account_of(session, application),
-                                       reasons={r.code: r for r in denial_reasons(session, active_only=False)},
-                                       enrollment=enrollment)
+                                       reasons={r.code: r for r in denial_reasons(session, active_only=False)})
     message = queue_message(session, to=applicant.email, subject=subject, body=body, kind=f"application.{kind}",
                             language=language, user_id=applicant.id)
-    notice = Notice(application_id=application.id, kind=kind, language=language, subject=subject, body=body,
-                    created_at=clock.now(), outbox_message_id=message.id)
+    notice = Notice(application_id=application.id, enrollment_id=application.enrollment_id, kind=kind,
+                    language=language, subject=subject, body=body, created_at=clock.now(),
+                    outbox_message_id=message.id)
     session.add(notice)
     session.flush()
     return notice
@@ -599,7 +622,7 @@ def decide_appeal(session: Session, manager, application: Application, program_c
     row.outcome, row.note, row.decided_at, row.decided_by_id = outcome, note.strip(), clock.now(), manager.id
     if outcome == "overturned":
         ap.status, ap.decided_at, ap.decided_by_id = "approved", clock.now(), manager.id
-        enroll(session, application, ap)
+        grant(session, application, ap)
     _move(session, application, _status_after_decisions(application), f"appeal_{outcome}", program=ap.program.code,
           note=note.strip())
     send_notice(session, application, "appeal_outcome", program=ap)

@@ -294,7 +294,8 @@ def my_programs():
 
     accounts = accounts_service.linked_accounts(db.session, current_user.id)
     listing = [(account, enrollments.for_account(db.session, account)) for account in accounts]
-    return _page("my_programs.html", listing=listing, enrollment_statuses=ENROLLMENT_STATUS_LABELS)
+    return _page("my_programs.html", listing=listing, enrollment_statuses=ENROLLMENT_STATUS_LABELS,
+                 verifications=enrollments.verifications_waiting(db.session, [e for _a, rows in listing for e in rows]))
 
 
 @bp.route("/staff/accounts/<number>/enrollments", methods=["GET", "POST"])
@@ -337,5 +338,6 @@ def init_applications(app) -> None:
     accounts_imported.connect(enrollments.on_accounts_imported, sender=app, weak=False)
 
     app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
+    app.jinja_env.globals["enrollment_status_labels"] = ENROLLMENT_STATUS_LABELS
     register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)
     register_nav(app, "applications.my_programs", _l("My programs"), ("customer",), order=13)
