@@ -47,3 +47,37 @@ def api_headers(app, user) -> dict:
 
     token = app.test_client().post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).json["token"]
     return {"Authorization": f"Bearer {token}"}
+
+
+def make_enrollment(session, *, account, applicant, program: str = "CARE", certified_from=None, months: int = 24,
+                    household: dict | None = None, status: str = "active"):
+    """An approved application and the enrollment its approval made, as the review leaves them."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from core import clock
+    from eligibility.applications.models import Application, ApplicationProgram, Enrollment
+    from eligibility.models import Program
+    from eligibility.recertification.rules import add_months
+
+    start = certified_from or clock.today()
+    program_row = session.scalar(select(Program).where(Program.code == program))
+    now = clock.now()
+    application = Application(account_id=account.id, applicant_id=applicant.id, started_by_id=applicant.id,
+                              status="approved", household=household or {"members": [
+                                  {"age": 41, "name": "Rosa Diaz", "incomes": [
+                                      {"kind": "wages", "amount_cents": 250_000, "frequency": "monthly"}]}]},
+                              categorical=[], language=applicant.language, submitted_at=now, submitted_on=start,
+                              created_at=now, updated_at=now)
+    application.programs = [ApplicationProgram(program_id=program_row.id, status="approved")]
+    session.add(application)
+    session.flush()
+    application.number = f"A{start.year}-{application.id:07d}"
+    enrollment = Enrollment(account_id=account.id, program_id=program_row.id, application_id=application.id,
+                            status=status, certified_from=start, enrolled_from=start,
+                            certified_to=add_months(start, months) - timedelta(days=1), household_type="standard",
+                            rule_version=f"{program}.v1", created_at=now)
+    session.add(enrollment)
+    session.flush()
+    return enrollment

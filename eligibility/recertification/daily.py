@@ -102,8 +102,9 @@ class Run:
         if pattern is None:
             pattern = external_url(endpoint, **{k: 987654321 for k in values})
             self._links[key] = pattern
-        (value,) = values.values()
-        return pattern.replace("987654321", str(value))
+        for value in values.values():
+            pattern = pattern.replace("987654321", str(value), 1)
+        return pattern
 
     def account_numbers(self, account_ids: set[int]) -> dict[int, str]:
         missing = [a for a in account_ids if a not in self._accounts]
