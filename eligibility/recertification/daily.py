@@ -314,7 +314,10 @@ class Run:
             return
         population = list(self.session.scalars(
             select(Enrollment.id).where(Enrollment.program_id == s.program.id, Enrollment.status == "active",
-                                        Enrollment.source == "application", Enrollment.created_at <= draw.created_at)
+                                        Enrollment.source == "application", Enrollment.created_at <= draw.created_at,
+                                        ~exists().where(and_(Application.enrollment_id == Enrollment.id,
+                                                             Application.purpose == "verification",
+                                                             Application.status.in_(RENEWAL_PENDING))))
             .order_by(Enrollment.id)))
         chosen = rules.select_for_verification(draw.seed, population, draw.rate_percent)
         self.session.commit()
