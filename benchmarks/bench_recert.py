@@ -29,11 +29,15 @@ CHUNK = 20_000
 LAPSED = 20  # one enrollment in LAPSED is past its expiry (by 1 to 60 days) on the run day
 
 
+def language(customer: int) -> str:
+    return "es" if customer % 5 == 4 else "en"  # a fifth of the customers read Spanish; the first one, English
+
+
 def freeze(app, day: date) -> None:
     app.extensions["assist.clock"].freeze(datetime.combine(day, clock_time(6, 0)))
 
 
-def seed(app, count: int) -> None:
+def seed(app, count: int, analyze: bool = True) -> None:
     from sqlalchemy import insert, select, text
 
     from accounts.models import Account
@@ -54,32 +58,32 @@ def seed(app, count: int) -> None:
         now = first.created_at
         session.execute(insert(User), [
             {"id": first.id + n, "email": f"bench{n}@example.com", "password_hash": first.password_hash,
-             "role": "customer", "active": True, "language": "es" if n % 5 == 0 else "en", "created_at": now,
+             "role": "customer", "active": True, "language": language(n), "created_at": now,
              "email_confirmed_at": now, "password_changed_at": now, "failed_logins": 0} for n in range(1, USERS)])
         session.commit()
         care = session.scalar(select(Program.id).where(Program.code == "CARE"))
         household = {"members": [{"age": 41, "name": "Rosa Diaz", "incomes": [
             {"kind": "wages", "amount_cents": 250_000, "frequency": "monthly"}]}]}
-        window = (RUN_DAY - add_months(RUN_DAY, -24)).days  # certifications that started in the last 24 months
+        # Certifications that started in the 24 months before the run day, and ones that ended 1 to 60 days before it.
+        current = [period_of(RUN_DAY - timedelta(days=d), 24) for d in range((RUN_DAY - add_months(RUN_DAY, -24)).days)]
+        lapsed = [period_of(add_months(RUN_DAY - timedelta(days=d - 1), -24), 24) for d in range(1, 61)]
         for offset in range(0, count, CHUNK):
             accounts, applications, programs, enrollments = [], [], [], []
             for n in range(offset + 1, min(count, offset + CHUNK) + 1):
-                if n % LAPSED == 0:  # expired 1 to 60 days ago; reminders would have made it due
-                    start = add_months(RUN_DAY - timedelta(days=rng.randint(1, 60)) + timedelta(days=1), -24)
-                    status = "recertification_due"
+                if n % LAPSED == 0:  # reminders went out before it expired
+                    (start, end), status = rng.choice(lapsed), "recertification_due"
                 else:
-                    start, status = RUN_DAY - timedelta(days=rng.randrange(window)), "active"
-                start, end = period_of(start, 24)
+                    (start, end), status = rng.choice(current), "active"
                 at = datetime.combine(start, clock_time(0), timezone.utc)
-                applicant = first.id + n % USERS
+                customer = n % USERS
                 accounts.append({"id": n, "number": f"B{n:09d}", "customer_name": f"Customer {n}",
                                  "service_address": f"{n} Main St", "city": "Alameda", "zip": "94501",
                                  "services": "electric", "status": "active", "meter_type": "individual",
                                  "last_bill_amount_cents": 10_000, "updated_at": at})
                 applications.append({"id": n, "number": f"A{start.year}-{n:07d}", "account_id": n,
-                                     "applicant_id": applicant, "started_by_id": applicant, "assisted": False,
-                                     "status": "approved", "household": household, "categorical": [],
-                                     "language": "es" if applicant % 5 == 0 else "en", "submitted_at": at,
+                                     "applicant_id": first.id + customer, "started_by_id": first.id + customer,
+                                     "assisted": False, "status": "approved", "household": household,
+                                     "categorical": [], "language": language(customer), "submitted_at": at,
                                      "submitted_on": start, "customer_responded": False, "purpose": "new",
                                      "created_at": at, "updated_at": at, "version": 2})
                 programs.append({"id": n, "application_id": n, "program_id": care, "status": "approved",
@@ -88,16 +92,17 @@ def seed(app, count: int) -> None:
                                     "status": status, "certified_from": start, "certified_to": end,
                                     "enrolled_from": start, "source": "application", "household_type": "standard",
                                     "rule_version": "CARE.v3", "created_at": at})
-            session.execute(insert(Account), accounts)
-            session.execute(insert(Application), applications)
-            session.execute(insert(ApplicationProgram), programs)
-            session.execute(insert(Enrollment), enrollments)
+            for model, rows in ((Account, accounts), (Application, applications), (ApplicationProgram, programs),
+                                (Enrollment, enrollments)):
+                session.execute(insert(model.__table__), rows)
             session.commit()
         restart_sequences(session, ("users", "accounts", "applications", "application_programs", "enrollments"))
-        session.execute(text("ANALYZE"))  # planner statistics, as autovacuum would gather after a load this size
+        if analyze:  # planner statistics, as autovacuum would gather after a load this size
+            session.execute(text("ANALYZE"))
         session.commit()
         print(f"seeded {count:,} enrollments ({count // LAPSED:,} lapsed), {count:,} accounts and approved "
-              f"applications, {USERS:,} customers in {time.perf_counter() - started:.1f} s (with ANALYZE)")
+              f"applications, {USERS:,} customers in {time.perf_counter() - started:.1f} s "
+              f"({'with' if analyze else 'without'} ANALYZE)")
 
 
 def restart_sequences(session, tables) -> None:
@@ -140,7 +145,7 @@ def recert_run(app, day: date, label: str) -> None:
         print("    " + "; ".join(f"{phase} {seconds:.1f} s" for phase, seconds in phases.items()))
 
 
-def seed_bills(app, count: int, first: date, last: date) -> None:
+def seed_bills(app, count: int, first: date, last: date, analyze: bool = True) -> None:
     from sqlalchemy import insert, text
 
     from accounts.models import Bill, ImportRun
@@ -166,7 +171,8 @@ def seed_bills(app, count: int, first: date, last: date) -> None:
             session.execute(insert(Bill), rows)
             session.commit()
         restart_sequences(session, ("bills",))
-        session.execute(text("ANALYZE"))
+        if analyze:
+            session.execute(text("ANALYZE"))
         session.commit()
         print(f"seeded {count:,} electric bills for {first:%Y-%m} in {time.perf_counter() - started:.1f} s")
 
@@ -198,15 +204,17 @@ def credits_post(app, first: date, last: date, label: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--enrollments", type=int, default=1_000_000)
-    parser.add_argument("--bills", type=int, default=None,
-                        help="bills to seed for `credits post`, one per account (default: one per enrollment)")
+    parser.add_argument("--bills", type=int, default=100_000,
+                        help="electric bills for `credits post`, one per account, at most one per enrollment")
+    parser.add_argument("--no-analyze", dest="analyze", action="store_false",
+                        help="leave the planner without statistics (SQLite never gathers them by itself)")
     args = parser.parse_args()
-    bills = min(args.enrollments, args.bills if args.bills is not None else args.enrollments)
+    bills = min(args.enrollments, args.bills)
     from benchmarks.common import bench_app
 
     with bench_app() as (app, engine_name, _folder):
         print(f"engine: {engine_name}, run day {RUN_DAY}")
-        seed(app, args.enrollments)
+        seed(app, args.enrollments, args.analyze)
         recert_run(app, RUN_DAY, "first (catch-up)")
         recert_run(app, RUN_DAY, "same day again")
         recert_run(app, RUN_DAY + timedelta(days=1), "next day")
@@ -214,7 +222,7 @@ def main() -> None:
         first = last.replace(day=1)
         if bills:
             freeze(app, RUN_DAY + timedelta(days=1))
-            seed_bills(app, bills, first, last)
+            seed_bills(app, bills, first, last, args.analyze)
             credits_post(app, first, last, f"{first:%Y-%m}, first")
             credits_post(app, first, last, f"{first:%Y-%m}, again")
 

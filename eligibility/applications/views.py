@@ -98,6 +98,14 @@ def _load(application_id: int):
 
 def _member_rows(application, rows: int | None = None) -> list[dict]:
     members = application.household.get("members", [])
+    out = _rows_of(members)
+    while len(out) < max(rows or 0, len(members) + 1, 3):
+        out.append({"frequency": "monthly", "kind": "wages"})
+    return out[:MAX_ROWS]
+
+
+def _rows_of(members: list[dict]) -> list[dict]:
+    """Members as the form's rows (text), so what was sent can be compared with what was shown."""
     out = []
     for m in members:
         income = (m.get("incomes") or [{}])[0]
@@ -105,9 +113,23 @@ def _member_rows(application, rows: int | None = None) -> list[dict]:
                     "ssn_last4": m.get("ssn_last4", ""),
                     "amount": f"{income['amount_cents'] / 100:.2f}" if income.get("amount_cents") else "",
                     "frequency": income.get("frequency", "monthly"), "kind": income.get("kind", "wages")})
-    while len(out) < max(rows or 0, len(members) + 1, 3):
-        out.append({"frequency": "monthly", "kind": "wages"})
-    return out[:MAX_ROWS]
+    return out
+
+
+ROW_FIELDS = ("name", "age", "relationship", "ssn_last4", "amount", "frequency", "kind")
+
+
+def _unconfirmed(previous: list[dict], rows: list[dict], form) -> dict[str, list[str]]:
+    """A renewal: each person from last time is either changed or confirmed as still right."""
+    errors = {}
+    for i, before in enumerate(_rows_of(previous)):
+        now = rows[i] if i < len(rows) else {}
+        before = {**before, "relationship": before.get("relationship") or ("self" if i == 0 else "other")}
+        unchanged = all((now.get(k) or "") == (before.get(k) or "") for k in ROW_FIELDS)
+        if unchanged and form.get(f"confirm-{i}") != "yes":
+            errors[f"confirm-{i}"] = [_("Confirm that what we have for %(name)s is still right, or change it.",
+                                        name=before.get("name") or i + 1)]
+    return errors
 
 
 def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
@@ -142,13 +164,19 @@ def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
 @bp.route("/applications/<int:application_id>/household", methods=["GET", "POST"])
 @allow(*APPLICANTS)
 def household(application_id: int):
+    from eligibility.recertification.service import previous_household
+
     application = _load(application_id)
+    previous = previous_household(db.session, application)
     if request.method == "GET":
-        return _page("household.html", application, rows=_member_rows(application), step="household")
+        return _page("household.html", application, rows=_member_rows(application), step="household",
+                     confirm=len(previous))
     rows, members, errors = _read_members(request.form)
     if request.form.get("action") == "add":
         rows += [{"frequency": "monthly", "kind": "wages"}] * 2
-        return _page("household.html", application, rows=rows[:MAX_ROWS], step="household")
+        return _page("household.html", application, rows=rows[:MAX_ROWS], step="household", confirm=len(previous),
+                     form=request.form)
+    errors.update(_unconfirmed(previous, rows, request.form))
     if not errors:
         try:
             service.update(db.session, application, household={"members": members})
@@ -158,7 +186,8 @@ def household(application_id: int):
             errors = _errors(exc)
         else:
             return redirect(url_for("applications.enrollments", application_id=application.id))
-    return _page("household.html", application, rows=rows, errors=errors, step="household", status=422)
+    return _page("household.html", application, rows=rows, errors=errors, step="household", status=422,
+                 confirm=len(previous), form=request.form)
 
 
 @bp.route("/applications/<int:application_id>/enrollments", methods=["GET", "POST"])
