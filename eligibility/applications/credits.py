@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import click
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from accounts import service as ledger
@@ -59,21 +59,31 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
     """Credit every bill (of the month, when given) of an active account under its enrollments."""
     report = PostReport()
     catalog = programs_service.catalog(session)
-    query = (select(Bill, Account).join(Account, Account.id == Bill.account_id).where(Account.status == "active")
-             .order_by(Bill.id))
+    in_period = (Account.status == "active",)
     if first is not None:
-        query = query.where(Bill.period_start >= first, Bill.period_start <= last)
-    rows = session.execute(query).all()
-    account_ids = {account.id for _bill, account in rows}
+        in_period += (Bill.period_start >= first, Bill.period_start <= last)
+    billed = select(Bill.account_id).join(Account, Account.id == Bill.account_id).where(*in_period)
+    rows = session.execute(select(Bill, Account).join(Account, Account.id == Bill.account_id).where(*in_period)
+                           .order_by(Bill.id)).all()
     by_account: dict[int, list[Enrollment]] = defaultdict(list)
     tiers: dict[int, str | None] = {}
-    if account_ids:
-        for enrollment in session.scalars(select(Enrollment).where(Enrollment.account_id.in_(account_ids))):
-            by_account[enrollment.account_id].append(enrollment)
-            ap = session.scalar(select(ApplicationProgram).where(
-                ApplicationProgram.application_id == enrollment.application_id,
-                ApplicationProgram.program_id == enrollment.program_id))
-            tiers[enrollment.id] = (ap.determination or {}).get("tier") if ap else None
+    # Enrollments of the billed accounts with the determination that set their tier, in one query
+    # (a sub-select, not a list of ids: a month of a large utility's bills is a million accounts).
+    for enrollment, determination in session.execute(
+            select(Enrollment, ApplicationProgram.determination)
+            .outerjoin(ApplicationProgram, and_(ApplicationProgram.application_id == Enrollment.application_id,
+                                                ApplicationProgram.program_id == Enrollment.program_id))
+            .where(Enrollment.account_id.in_(billed))):
+        by_account[enrollment.account_id].append(enrollment)
+        tiers[enrollment.id] = (determination or {}).get("tier")
+    posted_by_key = {entry.idempotency_key: entry for entry in session.scalars(
+        select(LedgerEntry).where(LedgerEntry.source_type == "bill", LedgerEntry.kind == "discount",
+                                  LedgerEntry.source_id.in_(select(Bill.bill_id).join(Account, Account.id == Bill.account_id)
+                                                            .where(*in_period))))}
+    # What has been taken back of each credit so far (reversals are few: one query for all).
+    reversed_cents = dict(session.execute(
+        select(LedgerEntry.reverses_id, func.sum(LedgerEntry.amount_cents))
+        .where(LedgerEntry.reverses_id.is_not(None)).group_by(LedgerEntry.reverses_id)).all()) if posted_by_key else {}
     cancelled = set(session.scalars(select(Bill.cancels_bill_id).where(Bill.cancels_bill_id.is_not(None))))
     lookups: dict[str, object] = {}
     for bill, account in rows:
@@ -89,10 +99,10 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
                                       _last_benefit_day(enrollment), lookup)
             amount = benefits.credit_cents(bill_start=bill.period_start, bill_end=bill.period_end, service=bill.service,
                                            charges_cents=bill.charges_cents, parts=parts, tier=tiers.get(enrollment.id))
-            posted = session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+            posted = posted_by_key.get(key)
             if posted is not None:
                 # Already credited: a back-dated end can only lower what the bill earns.
-                report.reversed += _reverse_excess(session, posted, amount, bill)
+                report.reversed += _reverse_excess(session, posted, amount, bill, reversed_cents.get(posted.id, 0))
                 report.unchanged += 1
                 continue
             if amount <= 0:
@@ -108,9 +118,9 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
     return report
 
 
-def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill: Bill) -> int:
+def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill: Bill, reversed_cents: int) -> int:
     """Reverse what a credit holds beyond what the bill now earns (an enrollment ended back-dated)."""
-    held = entry.amount_cents + sum(ledger.reversed_so_far(session, entry))
+    held = entry.amount_cents + reversed_cents
     excess = held - max(0, earned)
     if excess <= 0:
         return 0
