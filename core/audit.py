@@ -116,12 +116,12 @@ def record_many(session: Session, action: str, object_type: str,
     change thousands of rows at a time and each change still gets its own record."""
     if not items:
         return 0
-    from sqlalchemy import insert
+    from core.bulk import insert_rows
 
     who = actor or current_actor()
     at = clock.now()
     request_id = g.get("request_id") if has_app_context() else None
-    session.execute(insert(AuditRecord), [
+    insert_rows(session, AuditRecord, [
         {"occurred_at": at, "actor_id": who.user_id, "actor_label": who.label, "actor_role": who.role,
          "action": action, "object_type": object_type, "object_id": str(object_id), "reason": reason,
          "details": details or {}, "ip_address": None, "request_id": request_id}

@@ -68,13 +68,13 @@ def queue_messages(session: Session, messages: list[dict]) -> list[int]:
     """
     if not messages:
         return []
-    from sqlalchemy import insert
+    from core.bulk import insert_rows
 
     at = clock.now()
     rows = [{"created_at": at, "kind": m["kind"], "to_address": m["to"], "subject": m["subject"],
              "body_text": m["body"], "language": m.get("language", "en"), "status": "queued", "attempts": 0,
              "user_id": m.get("user_id")} for m in messages]
-    ids = list(session.scalars(insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows))
+    ids = insert_rows(session, OutboxMessage, rows, return_ids=True)
     if current_app.config.get("MAIL_SERVER"):
         jobs.enqueue(deliver_many, ids, session=session, queue="mail")
     return ids

@@ -18,11 +18,12 @@ from decimal import Decimal
 from typing import Callable
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import and_, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from accounts.models import Account
 from core import audit, clock
+from core.bulk import among, insert_rows
 from core.audit import current_actor
 from core.web import external_url
 from eligibility import service as programs_service
@@ -108,19 +109,25 @@ class Run:
 
     def account_numbers(self, account_ids: set[int]) -> dict[int, str]:
         missing = [a for a in account_ids if a not in self._accounts]
-        for start in range(0, len(missing), 1000):
+        for start in range(0, len(missing), 10_000):
             self._accounts.update(self.session.execute(
-                select(Account.id, Account.number).where(Account.id.in_(missing[start:start + 1000]))).all())
+                select(Account.id, Account.number).where(among(self.session, Account.id, missing[start:start + 10_000]))).all())
         return self._accounts
 
     def locked(self, ids: list[int], *conditions) -> list:
         """The chunk's enrollments as they are now, locked until the chunk commits."""
         query = (select(Enrollment.id, Enrollment.status, Enrollment.certified_to, Enrollment.grace_ends_on,
                         Enrollment.account_id, Enrollment.application_id, Enrollment.program_id)
-                 .where(Enrollment.id.in_(ids), *conditions).order_by(Enrollment.id))
+                 .where(among(self.session, Enrollment.id, ids), *conditions).order_by(Enrollment.id))
         if self.postgres:
             query = query.with_for_update()
         return list(self.session.execute(query))
+
+    def _set(self, ids: list[int], **values) -> None:
+        """The same change to many locked enrollments, in one statement."""
+        if ids:
+            self.session.execute(update(Enrollment).where(among(self.session, Enrollment.id, ids)).values(**values)
+                                 .execution_options(synchronize_session=False))
 
     def chunks(self, phase: str, items: list):
         total = len(items)
@@ -142,7 +149,7 @@ class Run:
         if not rows:
             return
         actor, now = current_actor(), clock.now()
-        self.session.execute(insert(EnrollmentEvent), [
+        insert_rows(self.session, EnrollmentEvent, [
             {"enrollment_id": eid, "occurred_at": now, "actor_id": actor.user_id, "actor_label": actor.label,
              "from_status": before, "to_status": after, "reason": why} for eid, before, after, why in rows])
         by_status: dict[str, list] = defaultdict(list)
@@ -183,7 +190,7 @@ class Run:
         rows = self.locked(ids, Enrollment.status.in_(("active", "recertification_due", "in_grace")),
                            Enrollment.certified_to < self.on)
         pending = set(self.session.scalars(select(Application.enrollment_id).where(
-            Application.enrollment_id.in_(ids), Application.purpose == "recertification",
+            among(self.session, Application.enrollment_id, ids), Application.purpose == "recertification",
             Application.status.in_(RENEWAL_PENDING))))
         to_grace, to_expire = [], []
         for row in rows:
@@ -193,15 +200,12 @@ class Run:
                     to_expire.append((row, grace_end))
             elif row.status != "in_grace":
                 to_grace.append((row, grace_end))
-        if to_grace:
-            self.session.execute(update(Enrollment), [
-                {"id": row.id, "status": "in_grace", "grace_ends_on": end} for row, end in to_grace])
-        if to_expire:
-            now = clock.now()
-            self.session.execute(update(Enrollment), [
-                {"id": row.id, "status": "expired", "grace_ends_on": end, "ended_on": end + timedelta(days=1),
-                 "ended_at": now, "end_reason": "No renewal was received by the end of the grace period."}
-                for row, end in to_expire])
+        now = clock.now()
+        for end, ids in _by_date(to_grace).items():
+            self._set(ids, status="in_grace", grace_ends_on=end)
+        for end, ids in _by_date(to_expire).items():
+            self._set(ids, status="expired", grace_ends_on=end, ended_on=end + timedelta(days=1), ended_at=now,
+                      end_reason="No renewal was received by the end of the grace period.")
         self.history([(row.id, row.status, "in_grace", f"Certification ended {row.certified_to}; benefit continues "
                                                         f"to {end} while the customer renews") for row, end in to_grace]
                      + [(row.id, row.status, "expired", f"No renewal by the end of the grace period ({end})")
@@ -248,7 +252,7 @@ class Run:
         rows = self.locked(ids, Enrollment.status.in_(("active", "recertification_due")))
         sent: dict[int, list[str]] = defaultdict(list)
         for eid, key in self.session.execute(select(EnrollmentStep.enrollment_id, EnrollmentStep.key).where(
-                EnrollmentStep.enrollment_id.in_(ids), EnrollmentStep.kind == "reminder")):
+                among(self.session, EnrollmentStep.enrollment_id, ids), EnrollmentStep.kind == "reminder")):
             sent[eid].append(key)
         due = {}
         for row in rows:
@@ -258,13 +262,11 @@ class Run:
                 due[row.id] = (row, days)
         if not due:
             return
-        taken = self._claim([{"enrollment_id": eid, "kind": "reminder", "key": f"{row.certified_to.isoformat()}:{days}",
-                              "days_before": days} for eid, (row, days) in due.items()])
+        taken = self._claim("reminder", [(eid, f"{row.certified_to.isoformat()}:{days}", days)
+                                         for eid, (row, days) in due.items()])
         chosen = [due[eid] for eid in sorted(taken)]
         newly_due = [row for row, _days in chosen if row.status == "active"]
-        if newly_due:
-            self.session.execute(update(Enrollment),
-                                 [{"id": row.id, "status": "recertification_due"} for row in newly_due])
+        self._set([row.id for row in newly_due], status="recertification_due")
         self.history([(row.id, "active", "recertification_due", "Reminders to recertify have started")
                       for row in newly_due])
         audit.record_many(self.session, "enrollment.reminder_sent", "enrollments", [
@@ -280,17 +282,26 @@ class Run:
         letters.write()
         self.report.reminders_sent += len(chosen)
 
-    def _claim(self, steps: list[dict]) -> set[int]:
-        """Insert the steps that nobody has taken yet; the enrollment ids whose step this run took."""
-        if self.postgres:
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
+    def _claim(self, kind: str, steps: list[tuple[int, str, int | None]]) -> set[int]:
+        """Insert the (enrollment, key, days before) steps nobody has taken yet; the enrollments this run took."""
+        if not steps:
+            return set()
         now = clock.now()
+        if self.postgres:  # one statement over arrays, however many steps
+            return set(self.session.scalars(text(
+                "INSERT INTO enrollment_steps (enrollment_id, kind, key, days_before, taken_on, created_at) "
+                "SELECT e, :kind, k, d, :on, :now FROM unnest(CAST(:e AS bigint[]), CAST(:k AS text[]), "
+                "CAST(:d AS integer[])) AS t(e, k, d) "
+                "ON CONFLICT (enrollment_id, kind, key) DO NOTHING RETURNING enrollment_id"),
+                {"kind": kind, "on": self.on, "now": now, "e": [s[0] for s in steps], "k": [s[1] for s in steps],
+                 "d": [s[2] for s in steps]}))
+        from sqlalchemy.dialects.sqlite import insert as upsert
+
         statement = (upsert(EnrollmentStep).on_conflict_do_nothing(
             index_elements=["enrollment_id", "kind", "key"]).returning(EnrollmentStep.enrollment_id))
-        rows = [{"taken_on": self.on, "created_at": now, "days_before": None, **step} for step in steps]
-        return set(self.session.scalars(statement, rows))
+        return set(self.session.scalars(statement, [
+            {"enrollment_id": e, "kind": kind, "key": k, "days_before": d, "taken_on": self.on, "created_at": now}
+            for e, k, d in steps]))
 
     # --- post-enrollment verification ----------------------------------------------------------
 
@@ -331,17 +342,17 @@ class Run:
 
     def _verify_chunk(self, s: Settings, draw: VerificationDraw, ids: list[int]) -> None:
         rows = {row.id: row for row in self.locked(ids, Enrollment.status == "active")}
-        taken = self._claim([{"enrollment_id": eid, "kind": "verification", "key": draw.month} for eid in rows])
+        taken = self._claim("verification", [(eid, draw.month, None) for eid in rows])
         chosen = [rows[eid] for eid in sorted(taken)]
         if not chosen:
             return
         last = {a.id: a for a in self.session.execute(
             select(Application.id, Application.applicant_id, Application.household, Application.categorical,
-                   Application.language).where(Application.id.in_([r.application_id for r in chosen])))}
+                   Application.language).where(among(self.session, Application.id, [r.application_id for r in chosen])))}
         from auth.models import User
 
         languages = dict(self.session.execute(select(User.id, User.language).where(
-            User.id.in_({a.applicant_id for a in last.values()}))).all())
+            among(self.session, User.id, {a.applicant_id for a in last.values()}))).all())
         now, due_on = clock.now(), self.on + timedelta(days=s.verification_days)
         checklists = {}
         for language in ("en", "es"):
@@ -360,14 +371,13 @@ class Run:
                 "info_checklist": checklists.get(language, checklists["en"]), "customer_responded": False,
                 "purpose": "verification", "enrollment_id": row.id, "created_at": now, "updated_at": now,
                 "version": 1})
-        new_ids = list(self.session.scalars(
-            insert(Application).returning(Application.id, sort_by_parameter_order=True), applications))
-        self.session.execute(insert(ApplicationProgram), [
+        new_ids = insert_rows(self.session, Application, applications, return_ids=True)
+        insert_rows(self.session, ApplicationProgram, [
             {"application_id": aid, "program_id": s.program.id, "status": "pending", "income_basis": "documented"}
             for aid in new_ids])
         actor = current_actor()
         note = f"Chosen at random for post-enrollment verification ({draw.month}, {draw.rate_percent}%)"
-        self.session.execute(insert(ApplicationEvent), [
+        insert_rows(self.session, ApplicationEvent, [
             {"application_id": aid, "occurred_at": now, "actor_id": actor.user_id, "actor_label": actor.label,
              "action": "verification_requested", "from_status": None, "to_status": "needs_info",
              "program_code": s.program.code, "note": note} for aid in new_ids])
@@ -395,7 +405,7 @@ class Run:
 
     def _remove_chunk(self, ids: list[int]) -> None:
         query = select(Application.id, Application.enrollment_id, Application.info_due_on).where(
-            Application.id.in_(ids), Application.status == "needs_info").order_by(Application.id)
+            among(self.session, Application.id, ids), Application.status == "needs_info").order_by(Application.id)
         if self.postgres:
             query = query.with_for_update()
         overdue = list(self.session.execute(query))
@@ -403,11 +413,11 @@ class Run:
             return
         now, actor = clock.now(), current_actor()
         self.session.execute(
-            update(Application).where(Application.id.in_([a.id for a in overdue]))
+            update(Application).where(among(self.session, Application.id, [a.id for a in overdue]))
             .values(status="closed", updated_at=now, version=Application.version + 1)
             .execution_options(synchronize_session=False))
         note_of = {a.id: f"No proof of income by {a.info_due_on.isoformat()}" for a in overdue}
-        self.session.execute(insert(ApplicationEvent), [
+        insert_rows(self.session, ApplicationEvent, [
             {"application_id": a.id, "occurred_at": now, "actor_id": actor.user_id, "actor_label": actor.label,
              "action": "closed", "from_status": "needs_info", "to_status": "closed", "program_code": None,
              "note": note_of[a.id]} for a in overdue])
@@ -416,10 +426,7 @@ class Run:
         by_enrollment = {a.enrollment_id: a for a in overdue}
         rows = self.locked(list(by_enrollment), Enrollment.status.in_(("active", "recertification_due", "in_grace")))
         reason = "No proof of income was received for post-enrollment verification."
-        if rows:
-            self.session.execute(update(Enrollment), [
-                {"id": row.id, "status": "removed", "ended_on": self.on, "ended_at": now, "end_reason": reason}
-                for row in rows])
+        self._set([row.id for row in rows], status="removed", ended_on=self.on, ended_at=now, end_reason=reason)
         self.history([(row.id, row.status, "removed", f"{reason} Due {by_enrollment[row.id].info_due_on}")
                       for row in rows])
         programs = {p.id: p for p in self.session.scalars(select(Program))}
@@ -432,6 +439,14 @@ class Run:
                         application_id=by_enrollment[row.id].id, ended_on=self.on, reason=reason, status="removed")
         letters.write()
         self.report.verification_removed += len(rows)
+
+
+def _by_date(rows: list[tuple]) -> dict[date, list[int]]:
+    """(row, date) pairs grouped by the date: one UPDATE per distinct date, not one per row."""
+    out: dict[date, list[int]] = defaultdict(list)
+    for row, day in rows:
+        out[day].append(row.id)
+    return out
 
 
 def _sent_days(keys, expires: date) -> list[int]:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from flask_babel import force_locale
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, AccountLink
 from core import clock
+from core.bulk import among, insert_rows
 from core.outbox import queue_messages
 from eligibility.applications import notices
 from eligibility.applications.models import Application, Enrollment, Notice
@@ -33,12 +34,12 @@ def recipients(session: Session, enrollment_ids: Iterable[int]) -> dict[int, Rec
 
     ids = list(enrollment_ids)
     out: dict[int, Recipient] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+    for start in range(0, len(ids), 10_000):
+        chunk = ids[start:start + 10_000]
         for eid, uid, email, language in session.execute(
                 select(Enrollment.id, User.id, User.email, User.language)
                 .join(Application, Application.id == Enrollment.application_id)
-                .join(User, User.id == Application.applicant_id).where(Enrollment.id.in_(chunk))):
+                .join(User, User.id == Application.applicant_id).where(among(session, Enrollment.id, chunk))):
             out[eid] = Recipient(uid, email, language or "en")
         missing = [eid for eid in chunk if eid not in out]
         if missing:
@@ -46,7 +47,7 @@ def recipients(session: Session, enrollment_ids: Iterable[int]) -> dict[int, Rec
                     select(Enrollment.id, User.id, User.email, User.language)
                     .join(AccountLink, AccountLink.account_id == Enrollment.account_id)
                     .join(User, User.id == AccountLink.user_id)
-                    .where(Enrollment.id.in_(missing), User.role == "customer", User.active.is_(True))
+                    .where(among(session, Enrollment.id, missing), User.role == "customer", User.active.is_(True))
                     .order_by(Enrollment.id, AccountLink.linked_at.desc())):
                 out.setdefault(eid, Recipient(uid, email, language or "en"))
     return out
@@ -89,7 +90,7 @@ class Letters:
              "language": r["language"], "user_id": r["recipient"].user_id} for r in emailed])
         message_of = {id(r): message_id for r, message_id in zip(emailed, ids)}
         now = clock.now()
-        self.session.execute(insert(Notice), [
+        insert_rows(self.session, Notice, [
             {"application_id": r["application_id"], "enrollment_id": r["enrollment_id"], "kind": r["kind"],
              "language": r["language"], "subject": r["subject"], "body": r["body"], "created_at": now,
              "outbox_message_id": message_of.get(id(r)), "delivery": "email" if r["recipient"] else "post"}

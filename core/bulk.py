@@ -1,0 +1,53 @@
+"""Writing many rows at once: PostgreSQL's COPY where the engine has it, one executemany elsewhere.
+
+Batch jobs (the daily recertification run) write hundreds of thousands of letters, history
+rows and audit records. A multi-row INSERT spends most of its time building and parsing huge
+statements; COPY streams the rows. The rows join the session's transaction either way.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import JSON, insert, text
+from sqlalchemy.orm import Session
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict], *, return_ids: bool = False) -> list[int]:
+    """Insert `rows` (dicts with the same keys) into `model`'s table; with `return_ids`, their new ids in order."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        if return_ids:
+            statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+            return list(session.scalars(statement, rows))
+        session.execute(insert(model), rows)
+        return []
+    table = model.__table__
+    connection = session.connection()
+    ids: list[int] = []
+    if return_ids:
+        ids = list(connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)}).scalars())
+        rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids)]
+    names = list(rows[0])
+    is_json = [isinstance(table.c[name].type, JSON) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[name]) if as_json and row[name] is not None else row[name]
+                                for name, as_json in zip(names, is_json)])
+    return ids
+
+
+def among(session: Session, column: Any, ids: list[int]):
+    """`column IN ids` for many ids: one array parameter on PostgreSQL instead of thousands of them."""
+    ids = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import BigInteger, any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam("ids", ids, type_=ARRAY(BigInteger), unique=True))
+    return column.in_(ids)
