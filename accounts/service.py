@@ -123,6 +123,30 @@ def post_entry(session: Session, *, account: Account, amount_cents: int, kind: s
     return entry, True
 
 
+def post_entries(session: Session, entries: list[dict]) -> dict[str, int]:
+    """Many credits at once (dicts of account_id, amount_cents, kind, idempotency_key, reason, source and
+    period), each once per idempotency key: keys already posted are skipped. The new entries' ids by key."""
+    from core.bulk import insert_new
+
+    actor, now = current_actor(), clock.now()
+    rows = [{"reason_code": None, "reverses_id": None, "source_type": None, "source_id": None, "period_start": None,
+             "period_end": None, **entry, "created_at": now, "created_by_id": actor.user_id,
+             "created_by_label": actor.label} for entry in entries]
+    if any(row["amount_cents"] == 0 for row in rows):
+        raise Invalid(_("The amount cannot be zero."))
+    created = {key: entry_id for entry_id, key in insert_new(session, LedgerEntry, rows, ["idempotency_key"],
+                                                              ["id", "idempotency_key"])}
+    by_kind: dict[str, list] = {}
+    for row in rows:
+        if row["idempotency_key"] in created:
+            by_kind.setdefault(row["kind"], []).append(
+                (created[row["idempotency_key"]], row["reason"],
+                 {"account_id": row["account_id"], "amount_cents": row["amount_cents"], "key": row["idempotency_key"]}))
+    for kind, items in by_kind.items():
+        audit.record_many(session, f"credit.posted.{kind}", "ledger_entries", items)
+    return created
+
+
 def _same_or_conflict(existing: LedgerEntry, account: Account, amount_cents: int) -> LedgerEntry:
     if existing.account_id != account.id or existing.amount_cents != amount_cents:
         raise Conflict(_("A different credit was already posted under this key."))

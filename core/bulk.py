@@ -51,3 +51,19 @@ def among(session: Session, column: Any, ids: list[int]):
 
         return column == any_(bindparam("ids", ids, type_=ARRAY(BigInteger), unique=True))
     return column.in_(ids)
+
+
+def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str], returning: list[str]) -> list:
+    """Insert the rows whose unique key is not taken yet (`ON CONFLICT DO NOTHING`); the inserted rows' `returning`.
+
+    The unique constraint decides, so two processes inserting the same key at once insert it once.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(model).on_conflict_do_nothing(index_elements=unique).returning(
+        *(getattr(model, name) for name in returning))
+    return list(session.execute(statement, rows))

@@ -63,8 +63,9 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
     if first is not None:
         in_period += (Bill.period_start >= first, Bill.period_start <= last)
     billed = select(Bill.account_id).join(Account, Account.id == Bill.account_id).where(*in_period)
-    rows = session.execute(select(Bill, Account).join(Account, Account.id == Bill.account_id).where(*in_period)
-                           .order_by(Bill.id)).all()
+    rows = session.execute(select(Bill.bill_id, Bill.account_id, Bill.period_start, Bill.period_end, Bill.service,
+                                  Bill.charges_cents).join(Account, Account.id == Bill.account_id)
+                           .where(*in_period).order_by(Bill.id)).all()
     by_account: dict[int, list[Enrollment]] = defaultdict(list)
     tiers: dict[int, str | None] = {}
     # Enrollments of the billed accounts with the determination that set their tier, in one query
@@ -86,9 +87,10 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
         .where(LedgerEntry.reverses_id.is_not(None)).group_by(LedgerEntry.reverses_id)).all()) if posted_by_key else {}
     cancelled = set(session.scalars(select(Bill.cancels_bill_id).where(Bill.cancels_bill_id.is_not(None))))
     lookups: dict[str, object] = {}
-    for bill, account in rows:
+    pending: list[dict] = []
+    for bill in rows:
         report.bills += 1
-        for enrollment in by_account.get(account.id, ()):
+        for enrollment in by_account.get(bill.account_id, ()):
             code = enrollment.program.code
             key = f"benefit:{code}:{bill.bill_id}"
             if bill.bill_id in cancelled:
@@ -107,15 +109,26 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
                 continue
             if amount <= 0:
                 continue
-            _entry, created = ledger.post_entry(
-                session, account=account, amount_cents=amount, kind="discount", idempotency_key=key,
-                reason=f"{code} benefit on bill {bill.bill_id}", source_type="bill", source_id=bill.bill_id,
-                period_start=bill.period_start, period_end=bill.period_end)
-            if created:
-                report.credits += 1
-                report.credited_cents += amount
+            pending.append({"account_id": bill.account_id, "amount_cents": amount, "kind": "discount",
+                            "idempotency_key": key, "reason": f"{code} benefit on bill {bill.bill_id}",
+                            "source_type": "bill", "source_id": bill.bill_id, "period_start": bill.period_start,
+                            "period_end": bill.period_end})
+            if len(pending) >= POST_CHUNK:
+                _post(session, pending, report)
+    _post(session, pending, report)
     session.flush()
     return report
+
+
+POST_CHUNK = 5_000
+
+
+def _post(session: Session, pending: list[dict], report: PostReport) -> None:
+    """Post the credits gathered so far; a key another run posted first is skipped (the unique key decides)."""
+    created = ledger.post_entries(session, pending)
+    report.credits += len(created)
+    report.credited_cents += sum(e["amount_cents"] for e in pending if e["idempotency_key"] in created)
+    pending.clear()
 
 
 def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill: Bill, reversed_cents: int) -> int:
