@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Callable
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import and_, exists, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from accounts.models import Account
@@ -172,11 +172,6 @@ class Run:
 
     # --- grace and expiry ----------------------------------------------------------------------
 
-    def _renewal_pending(self):
-        return exists().where(and_(Application.enrollment_id == Enrollment.id,
-                                   Application.purpose == "recertification",
-                                   Application.status.in_(RENEWAL_PENDING)))
-
     def expire_and_grace(self, s: Settings) -> None:
         ids = list(self.session.scalars(
             select(Enrollment.id).where(Enrollment.program_id == s.program.id,
@@ -234,8 +229,11 @@ class Run:
         window = (Enrollment.program_id == s.program.id,
                   Enrollment.status.in_(("active", "recertification_due")),
                   Enrollment.certified_to >= self.on, Enrollment.certified_to <= latest)
-        candidates = self.session.execute(select(Enrollment.id, Enrollment.certified_to)
-                                          .where(*window, ~self._renewal_pending()).order_by(Enrollment.id)).all()
+        renewing = set(self.session.scalars(select(Application.enrollment_id).where(
+            Application.purpose == "recertification", Application.status.in_(RENEWAL_PENDING))))
+        candidates = [(eid, expires) for eid, expires in self.session.execute(
+            select(Enrollment.id, Enrollment.certified_to).where(*window).order_by(Enrollment.id))
+            if eid not in renewing]
         sent: dict[int, list[str]] = defaultdict(list)
         for eid, key in self.session.execute(
                 select(EnrollmentStep.enrollment_id, EnrollmentStep.key)
@@ -323,13 +321,12 @@ class Run:
                                                                   VerificationDraw.month == month))
         if draw.completed_at is not None:
             return
-        population = list(self.session.scalars(
+        being_verified = set(self.session.scalars(select(Application.enrollment_id).where(
+            Application.purpose == "verification", Application.status.in_(RENEWAL_PENDING))))
+        population = [eid for eid in self.session.scalars(
             select(Enrollment.id).where(Enrollment.program_id == s.program.id, Enrollment.status == "active",
-                                        Enrollment.source == "application", Enrollment.created_at <= draw.created_at,
-                                        ~exists().where(and_(Application.enrollment_id == Enrollment.id,
-                                                             Application.purpose == "verification",
-                                                             Application.status.in_(RENEWAL_PENDING))))
-            .order_by(Enrollment.id)))
+                                        Enrollment.source == "application", Enrollment.created_at <= draw.created_at)
+            .order_by(Enrollment.id)) if eid not in being_verified]
         chosen = rules.select_for_verification(draw.seed, population, draw.rate_percent)
         self.session.commit()
         for chunk in self.chunks(f"{s.program.code} verification draw", chosen):
