@@ -21,7 +21,7 @@ def insert_rows(session: Session, model: Any, rows: list[dict], *, return_ids: b
         if return_ids:
             statement = insert(model).returning(model.id, sort_by_parameter_order=True)
             return list(session.scalars(statement, rows))
-        session.execute(insert(model), rows)
+        _sqlite_executemany(session, model.__table__, rows)
         return []
     table = model.__table__
     connection = session.connection()
@@ -40,6 +40,35 @@ def insert_rows(session: Session, model: Any, rows: list[dict], *, return_ids: b
                 copy.write_row([json.dumps(row[name]) if as_json and row[name] is not None else row[name]
                                 for name, as_json in zip(names, is_json)])
     return ids
+
+
+def _sqlite_executemany(session: Session, table, rows: list[dict]) -> None:
+    """One prepared INSERT run over all rows by sqlite3 itself, values stored as SQLAlchemy stores them."""
+    from datetime import date, datetime, timezone
+
+    names = list(rows[0])
+    is_json = [isinstance(table.c[name].type, JSON) for name in names]
+
+    def stored(value, as_json: bool):
+        if value is None:
+            return None
+        if as_json:
+            return json.dumps(value)
+        if isinstance(value, datetime):  # UTC, naive, in SQLAlchemy's SQLite format
+            return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, bool):
+            return int(value)
+        return value
+
+    sql = (f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
+           f'VALUES ({", ".join("?" for _ in names)})')
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, [[stored(row[n], j) for n, j in zip(names, is_json)] for row in rows])
+    finally:
+        cursor.close()
 
 
 def among(session: Session, column: Any, ids: list[int]):
