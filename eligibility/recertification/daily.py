@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account
 from core import audit, clock
-from core.bulk import among, insert_rows
+from core.bulk import among, insert_new, insert_rows
 from core.audit import current_actor
 from core.web import external_url
 from eligibility import service as programs_service
@@ -293,29 +293,21 @@ class Run:
                 "ON CONFLICT (enrollment_id, kind, key) DO NOTHING RETURNING enrollment_id"),
                 {"kind": kind, "on": self.on, "now": now, "e": [s[0] for s in steps], "k": [s[1] for s in steps],
                  "d": [s[2] for s in steps]}))
-        from sqlalchemy.dialects.sqlite import insert as upsert
-
-        statement = (upsert(EnrollmentStep).on_conflict_do_nothing(
-            index_elements=["enrollment_id", "kind", "key"]).returning(EnrollmentStep.enrollment_id))
-        return set(self.session.scalars(statement, [
-            {"enrollment_id": e, "kind": kind, "key": k, "days_before": d, "taken_on": self.on, "created_at": now}
-            for e, k, d in steps]))
+        rows = [{"enrollment_id": e, "kind": kind, "key": k, "days_before": d, "taken_on": self.on, "created_at": now}
+                for e, k, d in steps]
+        return {eid for (eid,) in insert_new(self.session, EnrollmentStep, rows, ["enrollment_id", "kind", "key"],
+                                             ["enrollment_id"])}
 
     # --- post-enrollment verification ----------------------------------------------------------
 
     def draw(self, s: Settings) -> None:
         """This month's draw for a program: made once (its seed recorded), completed by any run."""
         month = rules.month_of(self.on)
-        if self.postgres:
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
         seed = self.seed or secrets.token_hex(16)
-        self.session.execute(upsert(VerificationDraw).on_conflict_do_nothing(index_elements=["program_id", "month"]),
-                             [{"program_id": s.program.id, "month": month, "seed": seed,
-                               "rate_percent": str(s.verification_rate), "rule_version": s.version, "population": 0,
-                               "selected": 0, "drawn_on": self.on, "created_at": clock.now(),
-                               "actor_label": current_actor().label}])
+        insert_new(self.session, VerificationDraw, [
+            {"program_id": s.program.id, "month": month, "seed": seed, "rate_percent": str(s.verification_rate),
+             "rule_version": s.version, "population": 0, "selected": 0, "drawn_on": self.on,
+             "created_at": clock.now(), "actor_label": current_actor().label}], ["program_id", "month"], ["id"])
         self.session.commit()
         draw = self.session.scalar(select(VerificationDraw).where(VerificationDraw.program_id == s.program.id,
                                                                   VerificationDraw.month == month))
