@@ -21,10 +21,15 @@ def world(app, db_session, clock, tmp_path):
 
 
 def extend_care(app, tmp_path) -> None:
-    """CARE's rules as shipped end in May 2027: a utility loads each new program year; here, one to 2031."""
+    """CARE's rules as shipped end in May 2027: a utility loads each new program year; here, one to 2031.
+
+    This year draws nobody for verification: the draw is random, and a chosen enrollee would be
+    removed part-way through the cycle these tests follow (test_verification.py covers the draw).
+    """
     raw = json.loads((ROOT / "eligibility/data/programs.json").read_text())
     care = next(p for p in raw["programs"] if p["code"] == "CARE")
-    later = dict(care["versions"][-1], label="2027-31", effective_from="2027-06-01", effective_to="2031-05-31")
+    later = dict(care["versions"][-1], label="2027-31", effective_from="2027-06-01", effective_to="2031-05-31",
+                 verification_rate="0")
     care["versions"].append(later)
     path = tmp_path / "care.json"
     path.write_text(json.dumps({"programs": [care]}))
