@@ -170,7 +170,7 @@ class Notice(Base):
 
     It belongs to an application, an enrollment, or both. `delivery` is `post` when nobody has a
     login on the account (a household enrolled from a partner agency's file): the letter waits
-    for the print run instead of the outbox.
+    for the next print run (`print_run_id`) instead of the outbox.
     """
 
     __tablename__ = "notices"
@@ -185,9 +185,13 @@ class Notice(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
+    print_run_id: Mapped[int | None] = mapped_column(ForeignKey("print_runs.id"), index=True)
 
     __table_args__ = (
         CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
+        # The letters waiting for the next print run, found without reading every letter.
+        Index("ix_notices_to_print", "id", sqlite_where=text("delivery = 'post' AND print_run_id IS NULL"),
+              postgresql_where=text("delivery = 'post' AND print_run_id IS NULL")),
         CheckConstraint(_in("delivery", ("email", "post")), name="delivery"),
         CheckConstraint("application_id IS NOT NULL OR enrollment_id IS NOT NULL", name="about"),
     )

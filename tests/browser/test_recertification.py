@@ -82,3 +82,27 @@ def test_the_worklist_and_the_month_view_are_accessible(live_server, new_page, m
     manager.goto(f"{live_server}/staff/recertification/months")
     expect(manager.get_by_role("table")).to_be_visible()
     assert_accessible(manager)
+
+
+def test_a_csr_starts_a_print_run_and_its_letters_are_accessible(live_app, live_server, new_page, make_staff,
+                                                                  make_account, tmp_path):
+    """A household with no sign-in, enrolled from an agency's file: its letter goes to the next print run."""
+    number = make_account()
+    path = tmp_path / "agency.csv"
+    path.write_text(f"account_number,program,categorical_program,agency_reference\n{number},CARE,SNAP,CF-77\n")
+    result = live_app.test_cli_runner().invoke(args=["enrollments", "auto", str(path)])
+    assert result.exit_code == 0, result.output
+    email, password = make_staff("csr")
+    page = new_page()
+    sign_in(page, live_server, email, password)
+    page.goto(f"{live_server}/staff/letters")
+    expect(page.get_by_text("letter is waiting", exact=False).or_(page.get_by_text("letters are waiting",
+                                                                                    exact=False))).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Start a print run").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Print run", exact=False).first).to_be_visible()
+    expect(page.get_by_role("heading", name="You are enrolled", exact=False).first).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{live_server}/staff/letters")
+    expect(page.get_by_text("No letters are waiting to be printed.")).to_be_visible()

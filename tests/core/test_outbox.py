@@ -126,3 +126,20 @@ def test_a_message_is_claimed_once_so_it_is_not_sent_twice(app, db_session, smtp
     finally:
         app.config["MAIL_SERVER"] = None
     assert len(smtp_server.messages) == 1
+
+
+def test_many_messages_queued_at_once_get_their_own_ids_in_order(app, db_session):
+    """The daily job ties each letter to its message by the ids queue_messages returns."""
+    from core.outbox import OutboxMessage, queue_message, queue_messages
+
+    with app.test_request_context():
+        queue_message(db_session, to="first@example.org", subject="Before", body="x", kind="test")
+        db_session.flush()
+        batch = [{"to": f"person{n}@example.org", "subject": f"Letter {n}", "body": "x", "kind": "test"}
+                 for n in range(5)]
+        ids = queue_messages(db_session, batch)
+        later = queue_message(db_session, to="last@example.org", subject="After", body="x", kind="test")
+        db_session.flush()
+    assert len(set(ids)) == 5
+    assert [db_session.get(OutboxMessage, i).subject for i in ids] == [f"Letter {n}" for n in range(5)]
+    assert later.id not in ids and db_session.get(OutboxMessage, later.id).subject == "After"
