@@ -49,7 +49,8 @@ def set_language():
     return response
 
 
-def _page_number() -> int:
+def page_number() -> int:
+    """The `?page=` of a paged list: 1 when missing, not a number, or below 1."""
     try:
         return max(1, int(request.args.get("page", "1")))
     except ValueError:
@@ -60,7 +61,7 @@ def _page_number() -> int:
 @staff
 def outbox():
     """Outgoing mail as staff see it; with no mail server this is where messages are read."""
-    page = _page_number()
+    page = page_number()
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     to = request.args.get("to", "").strip()
     if to:
@@ -86,7 +87,7 @@ def outbox_message(message_id: int):
 @allow("manager", "admin")
 def audit_log():
     """Managers read the audit log; nobody can edit it."""
-    page = _page_number()
+    page = page_number()
     query = select(AuditRecord).order_by(AuditRecord.id.desc())
     filters = {key: request.args.get(key, "").strip() for key in ("action", "object_type", "object_id", "actor")}
     if filters["action"]:

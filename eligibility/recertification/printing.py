@@ -8,6 +8,7 @@ A run is printed in ZIP order, as presorted mail is posted, and can be printed a
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -43,13 +44,12 @@ def start_print_run(session: Session) -> PrintRun:
     run = PrintRun(created_at=clock.now(), created_by_id=actor.user_id, actor_label=actor.label, letters=0)
     session.add(run)
     session.flush()
-    taken = session.execute(update(Notice).where(*_WAITING).values(print_run_id=run.id)
-                            .execution_options(synchronize_session=False)).rowcount
+    kinds = Counter(session.scalars(update(Notice).where(*_WAITING).values(print_run_id=run.id)
+                                    .returning(Notice.kind).execution_options(synchronize_session=False)))
+    taken = sum(kinds.values())
     if not taken:
         raise Conflict(_("No letters are waiting to be printed."))
     run.letters = taken
-    kinds = dict(session.execute(select(Notice.kind, func.count()).where(Notice.print_run_id == run.id)
-                                 .group_by(Notice.kind)).all())
     audit.record(session, "letters.print_run", obj=run, reason=f"{taken} letters taken for printing",
                  details={"letters": taken, "kinds": dict(sorted(kinds.items()))})
     return run

@@ -11,6 +11,7 @@ from core import clock
 from core.access import ANONYMOUS, ROLES, STAFF, allow
 from core.database import db
 from core.errors import AssistError
+from core.views import page_number
 from eligibility.recertification import printing, reports, service
 from eligibility.views import language
 
@@ -85,7 +86,7 @@ def worklist():
     view = request.args.get("view", "due30")
     if view not in WORKLISTS:
         view = "due30"
-    page = max(1, request.args.get("page", "1").isdigit() and int(request.args.get("page", "1")) or 1)
+    page = page_number()
     rows, has_next = reports.worklist(db.session, view, clock.today(), page=page)
     return render_template("recertification/worklist.html", view=view, views=WORKLISTS, rows=rows, page=page,
                            has_next=has_next, counts=reports.worklist_counts(db.session, clock.today()),
@@ -131,8 +132,7 @@ def start_print_run():
 def print_run(run_id: int):
     """A run's letters, one to a printed page, in ZIP order; long runs in pages of 200 letters."""
     run = printing.get_run(db.session, run_id)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = page_number()
     letters = printing.letters_of(db.session, run, offset=(page - 1) * LETTERS_PER_PAGE, limit=LETTERS_PER_PAGE)
     return render_template("recertification/print_run.html", run=run, letters=letters, page=page,
                            has_next=page * LETTERS_PER_PAGE < run.letters,
