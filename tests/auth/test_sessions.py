@@ -1,6 +1,8 @@
 """Sessions and tokens that can be revoked, timeouts, two-factor sign-in, lock-out, API sign-in."""
 from __future__ import annotations
 
+from tests.conftest import TEST_REDIS_URL
+
 import re
 from datetime import timedelta
 
@@ -247,7 +249,7 @@ def production_app(database_url, monkeypatch):
     from app import create_app
     from tests.conftest import test_config
 
-    app = create_app(test_config(database_url, ASSIST_ENV="production", REDIS_URL="redis://127.0.0.1:6379/15",
+    app = create_app(test_config(database_url, ASSIST_ENV="production", REDIS_URL=TEST_REDIS_URL,
                                  RATELIMIT_STORAGE_URI="memory://", SESSION_COOKIE_SECURE=False,
                                  SESSION_COOKIE_NAME="assist_session"))
     from tests.conftest import _isolated_client_class

@@ -1,6 +1,8 @@
 """Start-up: development keys are made and shared; production refuses unsafe settings."""
 from __future__ import annotations
 
+from tests.conftest import TEST_REDIS_URL
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -14,7 +16,7 @@ def _production_env(monkeypatch, tmp_path, **overrides):
     monkeypatch.setenv("ASSIST_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     values = {"SECRET_KEY": GOOD_SECRET, "DOCUMENT_KEY": Fernet.generate_key().decode(),
-              "REDIS_URL": "redis://127.0.0.1:6379/15"}
+              "REDIS_URL": TEST_REDIS_URL}
     values.update(overrides)
     for key, value in values.items():
         if value is None:

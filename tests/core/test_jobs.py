@@ -9,10 +9,10 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from tests.conftest import ROOT, TEST_DOCUMENT_KEY, TEST_SECRET_KEY, test_config
+from tests.conftest import ROOT, TEST_DOCUMENT_KEY, TEST_REDIS_URL, TEST_SECRET_KEY, test_config
 from tests.core import jobs_support
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = TEST_REDIS_URL
 
 
 def _markers(session, marker):

@@ -1,6 +1,8 @@
 """What every page gets: error pages, security headers, CSRF, language choice."""
 from __future__ import annotations
 
+from tests.conftest import TEST_REDIS_URL
+
 import pytest
 
 from tests.conftest import csrf_token, login, post_form, test_config
@@ -125,7 +127,7 @@ def test_production_sends_hsts(monkeypatch, tmp_path):
     monkeypatch.setenv("ASSIST_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "p" * 40 + "9x")
     monkeypatch.setenv("DOCUMENT_KEY", Fernet.generate_key().decode())
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
     app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
     response = app.test_client().get("/static/assist.css")
