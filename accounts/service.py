@@ -23,6 +23,7 @@ from accounts.models import (Account, AccountLink, AdjustmentRequest, CreditBatc
 from core import audit, clock
 from core.audit import current_actor
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.database import lock_for_change
 
 DEFAULT_APPROVAL_LIMIT_CENTS = 50_000
 
@@ -163,7 +164,8 @@ def reverse_entry(session: Session, entry_id: int, *, reason: str, amount_cents:
     if not (reason or "").strip():
         raise Invalid(_("Give a reason for the reversal."), fields={"reason": [_("Give a reason for the reversal.")]})
     # Lock the original so two reversals at once cannot both take what remains.
-    entry = session.scalar(select(LedgerEntry).where(LedgerEntry.id == entry_id).with_for_update())
+    lock_for_change(session, "ledger_entries", entry_id)
+    entry = session.scalar(select(LedgerEntry).where(LedgerEntry.id == entry_id))
     if entry is None:
         raise NotFound(_("No such ledger entry."))
     if entry.kind == "reversal":

@@ -110,6 +110,8 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         "SECRET_KEY": secret_key,
         "DOCUMENT_KEY": document_key,
         "DATABASE_URL": database_url,
+        # PostgreSQL: the role migrations create for the web processes and workers to connect as.
+        "DATABASE_APP_ROLE": (env.get("DATABASE_APP_ROLE") or "assist_app").strip(),
         "UPLOAD_DIR": upload_dir,
         "REDIS_URL": redis_url,
         "ASSIST_TIMEZONE": timezone,
@@ -145,6 +147,10 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
 
 def validate_config(config: dict) -> None:
     """Refuse to start with settings that would be unsafe (checked after test overrides)."""
+    from core.database import valid_role_name
+
+    if not valid_role_name(config.get("DATABASE_APP_ROLE", "assist_app")):
+        raise ConfigError("DATABASE_APP_ROLE must be a plain PostgreSQL role name (lower-case letters, digits, _)")
     if config.get("ASSIST_ENV") not in ENVIRONMENTS:
         raise ConfigError(f"ASSIST_ENV must be one of {', '.join(ENVIRONMENTS)}")
     if config.get("ASSIST_ENV") == "production":

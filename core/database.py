@@ -7,6 +7,7 @@ SQLite is tuned for several local writer processes: WAL, a busy timeout, foreign
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -167,3 +168,65 @@ def append_only_ddl(table: str, dialect: str) -> tuple[list[str], list[str]]:
     ]
     drop = [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
     return create, drop
+
+
+# Tables whose rows are history: the application role may read and add to them, never change them.
+APPEND_ONLY_TABLES = ("audit_records", "ledger_entries", "guideline_tables", "program_versions")
+DEFAULT_APPLICATION_ROLE = "assist_app"
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def valid_role_name(name: str | None) -> bool:
+    return bool(name) and bool(_ROLE_NAME.match(name))
+
+
+def application_role_ddl(role: str, schema: str) -> list[str]:
+    """PostgreSQL statements that give the application role what it needs and nothing more.
+
+    Migrations run as the owner of the tables; the web processes and workers connect as this
+    role, which owns nothing, so it can neither switch off the append-only triggers nor UPDATE,
+    DELETE or TRUNCATE history. Every statement can run again (each upgrade re-applies them, so
+    tables added by later migrations are covered). Roles belong to the whole cluster: the role
+    is created only when it does not exist, without a password (the operator sets one).
+    """
+    if not valid_role_name(role) or not valid_role_name(schema):
+        raise ValueError(f"not a plain role or schema name: {role!r} / {schema!r}")
+    history = ", ".join(APPEND_ONLY_TABLES)
+    return [
+        f"""DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} LOGIN;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$""",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON {history} FROM {role}",
+        f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
+    ]
+
+
+def grant_application_role(connection: Connection, role: str) -> None:
+    """Apply `application_role_ddl` to the connection's current schema (PostgreSQL only)."""
+    if connection.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+    for statement in application_role_ddl(role, schema):
+        connection.execute(text(statement))
+
+
+def lock_for_change(session: Session, table: str, row_id: int) -> None:
+    """Serialize changes that hang off one row without `SELECT ... FOR UPDATE`.
+
+    FOR UPDATE needs the UPDATE privilege, which the application role does not hold on
+    append-only tables; a transaction-scoped advisory lock on (table, id) does the same job.
+    SQLite already serializes writers (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t), :k)"),
+                        {"t": table, "k": row_id % 2_147_483_647})

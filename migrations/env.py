@@ -17,6 +17,23 @@ def _render_item(type_, obj, autogen_context):
     return False
 
 
+def _grant_application_role(connection) -> None:
+    """After an upgrade, the application role gets the same grants on every table, new ones too."""
+    from alembic.script import ScriptDirectory
+
+    from core.database import DEFAULT_APPLICATION_ROLE, grant_application_role
+
+    if connection.dialect.name != "postgresql":
+        return
+    current = context.get_context().get_current_revision()
+    script = ScriptDirectory.from_config(config)
+    # Only once the migration that introduces the role has run.
+    if current is None or "0011" not in {rev.revision for rev in script.iterate_revisions(current, "base")}:
+        return
+    app = config.attributes.get("app")
+    grant_application_role(connection, app.config["DATABASE_APP_ROLE"] if app else DEFAULT_APPLICATION_ROLE)
+
+
 def _configure(connection) -> None:
     context.configure(
         connection=connection,
@@ -40,12 +57,14 @@ def run_migrations_online() -> None:
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
+            _grant_application_role(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
+            _grant_application_role(connection)
     engine.dispose()
 
 

@@ -35,9 +35,26 @@ def _base_url() -> str | None:
     return None
 
 
-def _schema_url(base: str, schema: str) -> str:
+def _schema_url(base: str, schema: str | None) -> str:
+    if not schema:
+        return base
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+APP_ROLE = "assist_app"
+
+
+def as_application_role(owner_url: str, schema: str | None = None) -> str:
+    """On PostgreSQL the tests connect as production does: as the role that owns nothing.
+
+    Migrations run as the owner (the URL's user) and create the role; the machine's PostgreSQL
+    trusts local connections, so the role signs in without a password here.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(owner_url).set(username=APP_ROLE, password=None)
+    return _schema_url(url.render_as_string(hide_password=False), schema)
 
 
 def migrate(url: str) -> None:
@@ -117,12 +134,13 @@ def database_url(tmp_path_factory, _instance_dir) -> str:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-        url = base
+        migrate(base)
+        return as_application_role(base)
     migrate(url)
     return url
 
 
-def fresh_database(directory: Path):
+def fresh_database(directory: Path, as_owner: bool = False):
     """Create a migrated database of its own; yields its URL, then removes it."""
     base = _base_url()
     if base is None:
@@ -138,7 +156,7 @@ def fresh_database(directory: Path):
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = _schema_url(base, schema)
     migrate(url)
-    yield url
+    yield url if as_owner else as_application_role(base, schema)
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
@@ -148,6 +166,12 @@ def fresh_database(directory: Path):
 def fresh_database_url(tmp_path):
     """A migrated database of this test's own, for work that really commits."""
     yield from fresh_database(tmp_path)
+
+
+@pytest.fixture
+def fresh_owner_database_url(tmp_path):
+    """Like `fresh_database_url`, connecting as the owner of the tables (to run migrations)."""
+    yield from fresh_database(tmp_path, as_owner=True)
 
 
 def _isolated_client_class():
