@@ -115,9 +115,7 @@ def staff_page(document_id: int, page: int):
 @bp.get("/staff/documents/<int:document_id>/pages/<int:page>.png")
 @allow(*STAFF)
 def staff_page_image(document_id: int, page: int):
-    from flask import abort, current_app
-
-    from documents import isolation
+    from flask import abort
 
     document = service.get_for(db.session, current_user, document_id)
     if document.kind != "pdf":
@@ -125,10 +123,7 @@ def staff_page_image(document_id: int, page: int):
     _page, line = _evidence_line(document, request.args.get("figure"))
     data = service.read(db.session, current_user, document, reason=f"page {page}")
     db.session.commit()
-    config = current_app.config
-    pool = isolation.pool(config.get("PARSE_WORKERS"), time_limit=config["PARSE_TIME_LIMIT"],
-                          memory_limit=config["PARSE_MEMORY_MB"] * 1024 * 1024)
-    answer = pool.render(data, page, line)
+    answer = service.parser_pool().render(data, page, line)
     if "png" not in answer:
         abort(404)
     response = Response(answer["png"], mimetype="image/png")
@@ -140,3 +135,4 @@ def init_documents(app) -> None:
     from core.nav import register_nav
 
     register_nav(app, "documents.mine", _l("My documents"), ("customer",), order=15)
+    service.init_parsing(app)
