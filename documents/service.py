@@ -195,6 +195,12 @@ def read(session: Session, user, document: Document, reason: str | None = None) 
     return data
 
 
+def viewed_text(session: Session, user, document: Document, reason: str | None = None) -> None:
+    """Staff saw the extracted text and figures (document page, application panel): an audited view."""
+    audit.record(session, "document.viewed", obj=document, reason=reason,
+                 details={"owner_id": document.owner_id, "by_staff": bool(user.is_staff), "part": "extracted text"})
+
+
 def parse_document(document_id: int) -> str | None:
     """The background job, first half: claim the document for one more read and commit that claim.
 

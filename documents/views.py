@@ -82,16 +82,29 @@ def my_file(document_id: int):
 @bp.get("/staff/documents/<int:document_id>")
 @allow(*STAFF)
 def staff_document(document_id: int):
+    """The extracted text and figures: seeing them is an audited view, like the file itself."""
     document = service.get_for(db.session, current_user, document_id)
+    service.viewed_text(db.session, current_user, document, reason=_reason() or None)
+    db.session.commit()
     return render_template("documents/staff_document.html", document=document, statuses=STATUS_LABELS,
-                           field_labels=FIELD_LABELS, result=document.parse_result or {})
+                           field_labels=FIELD_LABELS, result=document.parse_result or {}, errors={})
+
+
+def _reason() -> str:
+    return " ".join((request.args.get("reason") or "").split())[:500]
 
 
 @bp.get("/staff/documents/<int:document_id>/file")
 @allow(*STAFF)
 def staff_file(document_id: int):
+    """The file, once staff say why they open it (the reason goes into the audit record)."""
     document = service.get_for(db.session, current_user, document_id)
-    data = service.read(db.session, current_user, document, reason=request.args.get("reason") or None)
+    reason = _reason()
+    if not reason:
+        errors = {"reason": [_("Say why you open the file.")]} if "reason" in request.args else {}
+        return render_template("documents/file_reason.html", document=document, errors=errors), (
+            422 if errors else 200)
+    data = service.read(db.session, current_user, document, reason=reason)
     db.session.commit()
     return _file_response(document, data)
 
