@@ -12,8 +12,8 @@ from tests.documents import fixtures as fx
 DASHES = ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\ufe63", "\uff0d"]
 SEPARATORS = DASHES + [" ", ".", "\u00a0", " - ", " \u2013 "]
 LABELS = ["SSN ", "SSN: ", "SSN#", "SSN Provided: ", "Spouse SSN ", "Social Security Number: ", "TIN ", "ssn: "]
-# Surrounding text without digits, so the SSN's own digits are the only ones in the text.
-AROUND = st.text(st.characters(blacklist_categories=("Nd", "Cs")), max_size=25)
+# Surrounding text on the same line, without digits, so the SSN's own digits are the only ones.
+AROUND = st.text(st.characters(blacklist_categories=("Nd", "Cs", "Cc", "Zl", "Zp")), max_size=25)
 
 
 @st.composite
