@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base, BigIntPK
@@ -31,7 +31,7 @@ class Document(Base):
     parse_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Reads started so far (a killed worker still counts), and when the parse was last queued or
     # started: the reconciliation re-queues a document whose parse has not moved for a few minutes.
-    parse_attempts: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    parse_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     parse_updated_at: Mapped[datetime | None] = mapped_column()
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     seen_in_person: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
