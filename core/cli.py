@@ -70,7 +70,7 @@ def check() -> None:
 
 
 @click.command("worker")
-@click.option("--queue", "queues", multiple=True, help="Queues to serve (default: all of Assist's).")
+@click.option("--queue", "queues", multiple=True, help="Queues to serve (default: every queue Assist uses).")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
 def worker(queues: tuple[str, ...], burst: bool) -> None:
@@ -78,7 +78,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run inside the web process.")
-    jobs.start_worker(app, list(queues) or [jobs.DEFAULT_QUEUE, "mail"], burst=burst)
+    jobs.start_worker(app, list(queues) or list(jobs.QUEUES), burst=burst)
 
 
 outbox_cli = AppGroup("outbox", help="Outgoing mail.")

@@ -58,3 +58,16 @@ def rotate_key() -> None:
     db.session.commit()
     click.echo(json.dumps({"rewritten": report.rewritten, "already_current": report.current,
                            "missing": report.missing}))
+
+
+@documents_cli.command("reconcile")
+def reconcile() -> None:
+    """Re-queue documents left unread (a lost worker, Redis down at upload); the workers do it every minute."""
+    from core.audit import Actor, acting_as
+    from core.database import db
+    from documents import service
+
+    acting_as(Actor(label="cli: documents reconcile"))
+    count = service.reconcile(db.session())
+    db.session.commit()
+    click.echo(json.dumps({"requeued": count}))

@@ -44,7 +44,8 @@ def _serve(conn: Connection, memory_limit: int) -> None:
             else:
                 answer = parse_bytes(data, *arguments)
         except MemoryError:
-            answer = _review("memory_limit", "Reading the file needed more memory than allowed. A person will read it.")
+            answer = _review("memory_limit", f"Reading the file needed more than the {memory_limit >> 20} MB of memory "
+                                             f"allowed (it inflates when opened). A person will read it.")
         except RecursionError:
             answer = _review("parser_error", "The file is built in a way the reader cannot follow. A person will "
                                              "read it.")
@@ -87,11 +88,14 @@ class ParserPool:
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
+        self.spawned = 0  # workers started over the pool's life (a warm pool keeps this at its size)
+        self.served = 0   # files and pages handled
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._context, self.memory_limit)
         with self._lock:
             self._all.append(worker)
+            self.spawned += 1
         return worker
 
     def _retire(self, worker: _Worker) -> None:
@@ -137,6 +141,14 @@ class ParserPool:
             self._retire(worker)
             code = worker.process.exitcode
             return _review("parser_crash", f"The reader stopped on this file (exit {code}). A person will read it.")
+        except BaseException:
+            # Interrupted while waiting (a job timeout, a signal): the worker may still be busy with
+            # this file, so it must never answer the next caller. Replace it.
+            self._retire(worker)
+            raise
+        finally:
+            with self._lock:
+                self.served += 1
         self._idle.put(worker)
         return answer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base, BigIntPK
@@ -29,6 +29,10 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="stored")
     parsed_at: Mapped[datetime | None] = mapped_column()
     parse_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Reads started so far (a killed worker still counts), and when the parse was last queued or
+    # started: the reconciliation re-queues a document whose parse has not moved for a few minutes.
+    parse_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    parse_updated_at: Mapped[datetime | None] = mapped_column()
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     seen_in_person: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # A CSR's corrections of parsed figures, each beside the original: {field: {amount_cents,
@@ -39,6 +43,7 @@ class Document(Base):
         CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
         CheckConstraint("size_bytes > 0", name="size"),
+        CheckConstraint("parse_attempts >= 0", name="parse_attempts"),
         CheckConstraint("(storage_name IS NULL) = (purged_at IS NOT NULL)", name="stored_or_purged"),
         Index("ix_documents_status", "status", "uploaded_at"),
     )

@@ -68,6 +68,10 @@ def parse_pdf(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> dict:
     except (PDFPasswordIncorrect, PDFEncryptionError):
         return rejected("encrypted", REJECT_MESSAGES["encrypted"])
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds for a damaged file
+        if _wraps(exc, lambda e: isinstance(e, MemoryError)):
+            # A stream that would inflate past the worker's memory limit: not a damaged file, and
+            # the customer cannot fix it by downloading again. pdfplumber wraps the MemoryError.
+            raise MemoryError("the file inflates past the memory limit") from exc
         if _is_password_error(exc):
             return rejected("encrypted", REJECT_MESSAGES["encrypted"])
         if isinstance(exc, (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, IndexError, AssertionError,
@@ -82,10 +86,14 @@ def parse_pdf(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> dict:
 
 def _is_password_error(exc: BaseException | None) -> bool:
     """pdfplumber wraps pdfminer's errors; look through the wrapping."""
+    return _wraps(exc, lambda e: "Password" in e.__class__.__name__ or "Encryption" in e.__class__.__name__)
+
+
+def _wraps(exc: BaseException | None, test) -> bool:
+    """Whether `exc` or an error it wraps (in its args, cause or context) passes `test`."""
     seen = 0
     while exc is not None and seen < 5:
-        name = exc.__class__.__name__
-        if "Password" in name or "Encryption" in name:
+        if test(exc):
             return True
         inner = [a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)]
         exc = inner[0] if inner else (exc.__cause__ or exc.__context__)

@@ -24,8 +24,14 @@ BROWSER_NOISE = (
     re.compile(r"^(?:https?://|www\.)\S+(?:\s+\d+/\d+)?$", re.I),                       # the URL footer
     re.compile(r"^\d+\s*/\s*\d+$"),                                                     # 1/3
 )
-UNMASKED_SSN = re.compile(r"(?<![\dX])(\d{3})-(\d{2})-(\d{4})(?!\d)")
-PLAIN_SSN = re.compile(r"(?i)\b(?:ssn|social security number|tin)\b[^:\n]*:\s*(\d{9})\b")
+# A full SSN however it is written: 123-45-6789 with any kind of dash (hyphen, non-breaking
+# hyphen, figure, en and em dashes, minus, fullwidth), 123 45 6789, 123.45.6789, and nine digits
+# after an SSN/TIN label (SSN 123456789, SSN: 123456789). Each becomes XXX-XX-6789.
+_DASH = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_SEP = rf"(?:[ \t\u00a0]*[{_DASH}][ \t\u00a0]*|\.|[ \t\u00a0]+)"
+UNMASKED_SSN = re.compile(rf"(?<![0-9])([0-9]{{3}}){_SEP}([0-9]{{2}}){_SEP}([0-9]{{4}})(?![0-9])")
+PLAIN_SSN = re.compile(r"(?i)\b(?:ssn|social\s+security\s+(?:number|no\.?)|tin)\b([^0-9\n]{0,30}?)"
+                       r"(?<![0-9])([0-9]{5})([0-9]{4})(?![0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +42,8 @@ class Line:
 
 def redact(text: str) -> str:
     """Unmasked SSNs become XXX-XX-1234: they are never stored, not even in evidence."""
-    text = UNMASKED_SSN.sub(lambda m: f"XXX-XX-{m.group(3)}", text)
-    return PLAIN_SSN.sub(lambda m: m.group(0)[: -9] + "XXXXX" + m.group(1)[-4:], text)
+    text = PLAIN_SSN.sub(lambda m: m.group(0)[: m.start(2) - m.start(0)] + f"XXX-XX-{m.group(3)}", text)
+    return UNMASKED_SSN.sub(lambda m: f"XXX-XX-{m.group(3)}", text)
 
 
 def has_unmasked_ssn(text: str) -> bool:
@@ -308,12 +314,24 @@ class Result:
             self.problems.append({"code": code, "message": message})
 
     def as_dict(self) -> dict:
-        return {"status": self.status, "document_type": self.document_type, "layout": self.layout,
+        """The result as stored and shown; every text in it has full SSNs redacted."""
+        return redact_all({"status": self.status, "document_type": self.document_type, "layout": self.layout,
                 "tax_year": self.tax_year, "ssn_last4": self.ssn_last4, "name_control": self.name_control,
                 "filing_status": self.filing_status, "exemptions": self.exemptions,
                 "return_filed": self.return_filed, "tracking_number": self.tracking_number,
                 "amounts_cents": dict(self.amounts_cents), "evidence": dict(self.evidence),
-                "forms": dict(self.forms), "problems": list(self.problems)}
+                "forms": dict(self.forms), "problems": list(self.problems)})
+
+
+def redact_all(value):
+    """`redact` applied to every string (keys too) inside dicts and lists."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_all(k): redact_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_all(v) for v in value]
+    return value
 
 
 def _evidence(line: Line) -> dict:
@@ -357,7 +375,7 @@ def _read_return_figures(result: Result, found: list[Entry]) -> None:
             amount = parse_amount(entry.value)
             if amount is None:
                 if entry.value and entry.value.upper() not in ("NONE", "NO", "N/A"):
-                    result.problem("unreadable_amount", f"{entry.label}: the value {entry.value!r} is not an amount")
+                    result.problem("unreadable_amount", f"{entry.label}: the value {redact(entry.value)!r} is not an amount")
                 continue
             if is_computer and computed is None:
                 computed = (amount, entry)
@@ -394,7 +412,7 @@ def _read_forms(result: Result, lines: list[Line]) -> None:
                 amount = parse_amount(entry.value)
                 if amount is None:
                     if entry.value:
-                        result.problem("unreadable_amount", f"{form} {entry.label}: {entry.value!r} is not an amount")
+                        result.problem("unreadable_amount", f"{form} {entry.label}: {redact(entry.value)!r} is not an amount")
                     continue
                 seen.add(name)
                 result.amounts_cents[name] = result.amounts_cents.get(name, 0) + amount
@@ -420,7 +438,7 @@ def _identity(result: Result, lines: list[Line], found: list[Entry]) -> None:
             if result.filing_status:
                 result.evidence["filing_status"] = _evidence(entry.line)
             else:
-                result.problem("unreadable_filing_status", f"filing status {entry.value!r} is not one we know")
+                result.problem("unreadable_filing_status", f"filing status {redact(entry.value)!r} is not one we know")
         elif result.exemptions is None and label in ("EXEMPTION NUMBER", "EXEMPTIONS") and entry.value.isdigit():
             result.exemptions = int(entry.value)
             result.evidence["exemptions"] = _evidence(entry.line)

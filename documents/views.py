@@ -82,16 +82,29 @@ def my_file(document_id: int):
 @bp.get("/staff/documents/<int:document_id>")
 @allow(*STAFF)
 def staff_document(document_id: int):
+    """The extracted text and figures: seeing them is an audited view, like the file itself."""
     document = service.get_for(db.session, current_user, document_id)
+    service.viewed_text(db.session, current_user, document, reason=_reason() or None)
+    db.session.commit()
     return render_template("documents/staff_document.html", document=document, statuses=STATUS_LABELS,
-                           field_labels=FIELD_LABELS, result=document.parse_result or {})
+                           field_labels=FIELD_LABELS, result=document.parse_result or {}, errors={})
+
+
+def _reason() -> str:
+    return " ".join((request.args.get("reason") or "").split())[:500]
 
 
 @bp.get("/staff/documents/<int:document_id>/file")
 @allow(*STAFF)
 def staff_file(document_id: int):
+    """The file, once staff say why they open it (the reason goes into the audit record)."""
     document = service.get_for(db.session, current_user, document_id)
-    data = service.read(db.session, current_user, document, reason=request.args.get("reason") or None)
+    reason = _reason()
+    if not reason:
+        errors = {"reason": [_("Say why you open the file.")]} if "reason" in request.args else {}
+        return render_template("documents/file_reason.html", document=document, errors=errors), (
+            422 if errors else 200)
+    data = service.read(db.session, current_user, document, reason=reason)
     db.session.commit()
     return _file_response(document, data)
 
@@ -115,9 +128,7 @@ def staff_page(document_id: int, page: int):
 @bp.get("/staff/documents/<int:document_id>/pages/<int:page>.png")
 @allow(*STAFF)
 def staff_page_image(document_id: int, page: int):
-    from flask import abort, current_app
-
-    from documents import isolation
+    from flask import abort
 
     document = service.get_for(db.session, current_user, document_id)
     if document.kind != "pdf":
@@ -125,10 +136,7 @@ def staff_page_image(document_id: int, page: int):
     _page, line = _evidence_line(document, request.args.get("figure"))
     data = service.read(db.session, current_user, document, reason=f"page {page}")
     db.session.commit()
-    config = current_app.config
-    pool = isolation.pool(config.get("PARSE_WORKERS"), time_limit=config["PARSE_TIME_LIMIT"],
-                          memory_limit=config["PARSE_MEMORY_MB"] * 1024 * 1024)
-    answer = pool.render(data, page, line)
+    answer = service.parser_pool().render(data, page, line)
     if "png" not in answer:
         abort(404)
     response = Response(answer["png"], mimetype="image/png")
@@ -140,3 +148,4 @@ def init_documents(app) -> None:
     from core.nav import register_nav
 
     register_nav(app, "documents.mine", _l("My documents"), ("customer",), order=15)
+    service.init_parsing(app)

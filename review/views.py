@@ -63,7 +63,15 @@ def _staff_members():
 @bp.get("/staff/applications/<int:application_id>")
 @allow(*STAFF)
 def application(application_id: int):
-    return _detail(service.get_for(db.session, current_user, application_id))
+    from documents import service as documents_service
+
+    application = service.get_for(db.session, current_user, application_id)
+    page = _detail(application)
+    reason = f"review of application {application.number or application.id}"
+    for attachment in application.attachments:  # the panel shows each document's text and figures
+        documents_service.viewed_text(db.session, current_user, attachment.document, reason=reason)
+    db.session.commit()
+    return page
 
 
 @bp.post("/staff/applications/<int:application_id>/decision")

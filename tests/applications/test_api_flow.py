@@ -267,7 +267,8 @@ def test_a_document_read_after_submission_updates_the_determination(world, db_se
     db_session.flush()
     body = world.submit(application_id).json
     assert body["determinations"][0]["income_basis"] == "declared" and body["flags"] == []
-    documents_service.parse_document(document_id)  # the worker finishes
+    documents_service.parse_document(document_id)  # the worker claims the document ...
+    db_session.commit()  # ... and, once that commits, reads it
     after = world.get(application_id).json
     assert after["determinations"][0]["income_basis"] == "documented"
     assert after["determinations"][0]["income_cents"] == 4_000_000

@@ -193,7 +193,7 @@ def _lines(rows: list[Row], style: Style) -> list[tuple[str, str | None]]:
     return out
 
 
-def render(rows: list[Row], style: Style | None = None, *, encrypt: str | None = None) -> bytes:
+def render(rows: list[Row], style: Style | None = None, *, encrypt: str | None = None, extra_strokes: int = 0) -> bytes:
     style = style or Style()
     lines = _lines(rows, style)
     chunks = [lines[i:i + style.rows_per_page] for i in range(0, len(lines), style.rows_per_page)] or [[]]
@@ -226,6 +226,11 @@ def render(rows: list[Row], style: Style | None = None, *, encrypt: str | None =
         if style.browser_print:
             pdf.text(10, 272, "https://sa.www4.irs.gov/ola/transcripts/view")
             pdf.text(190, 272, f"{number}/{total}")
+    if extra_strokes:
+        pdf.add_page()
+        for i in range(extra_strokes):
+            x, y = 10 + (i % 190), 10 + (i // 190) % 250
+            pdf.line(x, y, x + 0.5, y + 0.5)
     return bytes(pdf.output())
 
 
@@ -305,3 +310,11 @@ def heic_bytes() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 90, 90)).save(buffer, format="HEIF")
     return buffer.getvalue()
+
+
+
+def slow_transcript(strokes: int = 8_000) -> bytes:
+    """A valid transcript followed by a page of many tiny strokes, so that reading it takes a while
+    (long enough to kill the reader in the middle of it)."""
+    rows = tax_return_transcript(Taxpayer(), {"wages": 3_120_000, "adjusted_gross_income": 3_121_250}, Style("legacy"))
+    return render(rows, Style("legacy"), extra_strokes=strokes)

@@ -57,3 +57,15 @@ def test_a_crashing_worker_is_replaced(parser_pool):
     results = [parser_pool.parse(TRANSCRIPT, "t.pdf") for _ in range(3)]
     assert [r["status"] for r in results].count("parsed") >= 2
     assert {r["status"] for r in results} <= {"parsed", "needs_review"}
+
+
+def test_a_file_that_would_inflate_past_the_memory_limit_waits_for_a_person_and_is_not_called_damaged():
+    pool = ParserPool(1, time_limit=30, memory_limit=200 << 20)
+    try:
+        result = pool.parse(fx.compression_bomb(256), "bomb.pdf")
+        assert result["status"] == "needs_review"
+        assert [p["code"] for p in result["problems"]] == ["memory_limit"]
+        assert "200 MB" in result["problems"][0]["message"] and "damaged" not in result["problems"][0]["message"]
+        assert pool.parse(TRANSCRIPT, "after.pdf")["status"] == "parsed"
+    finally:
+        pool.close()

@@ -140,3 +140,45 @@ def test_staff_see_a_page_with_the_source_line_boxed_and_the_view_is_logged(clie
                                .order_by(AuditRecord.id.desc()))
     assert record.actor_id == csr.id and record.reason == "page 1"
     assert client.get(f"/staff/documents/{document.id}/pages/9.png").status_code == 404
+
+
+def _views(db_session, document_id):
+    return db_session.scalars(select(AuditRecord).where(AuditRecord.action == "document.viewed",
+                                                        AuditRecord.object_id == str(document_id))
+                              .order_by(AuditRecord.id)).all()
+
+
+def test_seeing_the_extracted_text_is_an_audited_view_and_the_file_asks_why(client, db_session, customer):
+    _upload(client, TRANSCRIPT, "mine.pdf")
+    (document,) = _documents(db_session, customer)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    csr = make_user(db_session, "csr")
+    login(client, csr.email)
+    page = client.get(f"/staff/documents/{document.id}").get_data(as_text=True)
+    assert "ADJUSTED GROSS INCOME" in page
+    (record,) = _views(db_session, document.id)
+    assert record.actor_id == csr.id and record.details["part"] == "extracted text"
+
+    response = client.get(f"/staff/documents/{document.id}/file")  # no reason: asked for one, no file
+    assert response.status_code == 200 and response.data != TRANSCRIPT
+    assert "Why you open the file" in response.get_data(as_text=True)
+    empty = client.get(f"/staff/documents/{document.id}/file?reason=+")
+    assert empty.status_code == 422 and "Say why you open the file." in empty.get_data(as_text=True)
+    assert len(_views(db_session, document.id)) == 1
+    opened = client.get(f"/staff/documents/{document.id}/file?reason=checking+income")
+    assert opened.data == TRANSCRIPT and _views(db_session, document.id)[-1].reason == "checking income"
+
+
+def test_the_application_page_panel_of_documents_is_an_audited_view(app, db_session, clock):
+    from tests.applications.helpers import make_world, transcript
+
+    world = make_world(app, db_session, clock)
+    application_id = world.start().json["id"]
+    document_id = world.upload(application_id, transcript()).json["id"]
+    staff = app.test_client()
+    login(staff, world.csr.email)
+    page = staff.get(f"/staff/applications/{application_id}").get_data(as_text=True)
+    assert "$36,000.00" in page  # the figures read from the document
+    (record,) = _views(db_session, document_id)
+    assert record.actor_id == world.csr.id and record.reason.startswith("review of application")
+    assert record.details["part"] == "extracted text"
