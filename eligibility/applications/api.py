@@ -65,8 +65,8 @@ def show(application_id: int):
 @bp.patch("/applications/<int:application_id>")
 @signed_in
 def change(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
     data = load_json(ApplicationUpdate())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.update(db.session, application, household={"members": data["household"]["members"]}
                    if "household" in data else None, categorical=data.get("categorical"),
                    program_codes=data.get("programs"))
@@ -80,7 +80,7 @@ def change(application_id: int):
 @limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
 @signed_in
 def upload(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
+    application = service.get_for_change(db.session, current_user, application_id)
     file = request.files.get("file")
     if file is None:
         raise Invalid("Send the file as multipart form data in the field `file`.", fields={"file": ["Missing."]})
@@ -105,8 +105,8 @@ def upload(application_id: int):
 @bp.post("/applications/<int:application_id>/submit")
 @signed_in
 def submit(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
     data = load_json(SubmitIn())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.submit(db.session, current_user, application, data["signature"])
     db.session.commit()
     return reply(application)
@@ -117,8 +117,9 @@ def submit(application_id: int):
 @bp.post("/applications/<int:application_id>/withdraw")
 @signed_in
 def withdraw(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
-    service.withdraw(db.session, current_user, application, load_json(WithdrawIn())["reason"])
+    data = load_json(WithdrawIn())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
+    service.withdraw(db.session, current_user, application, data["reason"])
     db.session.commit()
     return reply(application)
 
@@ -128,8 +129,8 @@ def withdraw(application_id: int):
 @bp.post("/applications/<int:application_id>/appeal")
 @allow("customer", *STAFF)
 def appeal(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
     data = load_json(AppealIn())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.appeal(db.session, current_user, application, data.get("program"), data["reason"])
     db.session.commit()
     return reply(application)

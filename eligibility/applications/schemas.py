@@ -41,10 +41,14 @@ class ApplicationUpdate(BaseSchema):
     programs = fields.List(fields.String(), validate=validate.Length(min=1, max=10))
     household = fields.Nested(ApplicationHouseholdIn)
     categorical = fields.List(fields.String(validate=validate.OneOf(CATEGORICAL_PROGRAMS)))
+    version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
+                                                                  "leave out for no check"})
 
 
 class SubmitIn(BaseSchema):
     signature = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
+                                                                  "leave out for no check"})
 
 
 class DecisionIn(BaseSchema):
@@ -59,11 +63,15 @@ class DecisionIn(BaseSchema):
 
 class WithdrawIn(BaseSchema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
+                                                                  "leave out for no check"})
 
 
 class AppealIn(BaseSchema):
     program = fields.String()
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
+                                                                  "leave out for no check"})
 
 
 class AppealDecisionIn(BaseSchema):
