@@ -416,20 +416,20 @@ def render_xlsx(session: Session, batch: CreditBatch) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"Batch {batch.id}"
-    sheet.append([header for header, _f in batch.layout])
+    sheet.append([rules.clean_text(header) if batch.cell_rules >= 2 else header for header, _f in batch.layout])
     for row in _batch_rows(session, batch):
         values = []
         for _h, f in batch.layout:
             value = row[f]
             if f == "amount":
                 value = Decimal(value)
+            elif isinstance(value, str) and batch.cell_rules >= 2:
+                value = rules.clean_text(value)
             values.append(value)
         sheet.append(values)
     for cells in sheet.iter_rows():
         for cell in cells:
             if isinstance(cell.value, str):
-                if batch.cell_rules >= 2:
-                    cell.value = rules.clean_text(cell.value)
                 if cell.value[:1] in ("=", "+", "-", "@"):
                     cell.quotePrefix = True
                 cell.data_type = "s"  # never a formula

@@ -12,16 +12,19 @@ from core.errors import Forbidden, Invalid
 from core.extensions import limiter
 from documents.views import UPLOAD_LIMIT, _upload_key
 from eligibility.applications import service
-from eligibility.applications.present import application_dict
-from eligibility.applications.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn, SubmitIn,
-                                              WithdrawIn)
+from eligibility.applications.present import application_dict, customer_application_dict
+from eligibility.applications.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn,
+                                              CustomerApplicationOut, SubmitIn, WithdrawIn)
 from eligibility.views import language
 
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1")
 
 
 def reply(application, status: int = 200):
-    return jsonify(ApplicationOut().dump(application_dict(db.session, application, language()))), status
+    """Staff get the staff shape; the customer their own, without flags, assignment or staff ids."""
+    if current_user.is_staff:
+        return jsonify(ApplicationOut().dump(application_dict(db.session, application, language()))), status
+    return jsonify(CustomerApplicationOut().dump(customer_application_dict(db.session, application, language()))), status
 
 
 def _applicant(data: dict):

@@ -720,4 +720,12 @@ def add_note(session: Session, staff, application: Application, text: str) -> No
     if not text:
         raise Invalid(_("Write the note first."), fields={"note_text": [_("Write the note first.")]})
     _event(session, application, "note", application.status, from_status=application.status, note=text[:4000])
+    _touch(application)
+
+
+def _touch(application: Application) -> None:
+    """The application changed: a new version, even when the clock reads as before."""
+    from sqlalchemy.orm.attributes import flag_modified
+
     application.updated_at = clock.now()
+    flag_modified(application, "updated_at")
