@@ -71,8 +71,9 @@ def decision(application_id: int):
     return reply(application)
 
 
-@documented("/applications/{id}/claim", "post", summary="Claim an application for yourself", tags=["review"],
-            errors=(404, 409))
+@documented("/applications/{id}/claim", "post",
+            summary="Claim an application for yourself (optional `{\"version\"}`: a newer one is a 409)",
+            tags=["review"], errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/claim")
 @allow(*STAFF)
 def claim(application_id: int):
@@ -83,8 +84,9 @@ def claim(application_id: int):
     return reply(application)
 
 
-@documented("/applications/{id}/release", "post", summary="Put an application back in the queue", tags=["review"],
-            errors=(404, 409))
+@documented("/applications/{id}/release", "post",
+            summary="Put an application back in the queue (yours; a manager may release anyone's; optional `version`)",
+            tags=["review"], errors=(403, 404, 409, 422))
 @bp.post("/applications/<int:application_id>/release")
 @allow(*STAFF)
 def release(application_id: int):
@@ -108,8 +110,9 @@ def appeal_decision(application_id: int):
     return reply(application)
 
 
-@documented("/applications/{id}/assign", "post", summary="Assign an application to a CSR (`{\"email\"}`)",
-            tags=["review"], errors=(404, 409, 422))
+@documented("/applications/{id}/assign", "post",
+            summary="Assign an application to a CSR (`{\"email\", \"version\"}`; another CSR's claim only by a manager)",
+            tags=["review"], errors=(403, 404, 409, 422))
 @bp.post("/applications/<int:application_id>/assign")
 @allow(*STAFF)
 def assign(application_id: int):
@@ -129,8 +132,8 @@ def assign(application_id: int):
 
 
 @documented("/applications/{id}/documents/{document_id}/corrections", "post",
-            summary="Correct a parsed figure (`{\"field\", \"amount\", \"reason\"}`); the original is kept",
-            tags=["review"], errors=(404, 422))
+            summary="Correct a parsed figure (`{\"field\", \"amount\", \"reason\", \"version\"}`); the original is kept",
+            tags=["review"], errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/documents/<int:document_id>/corrections")
 @allow(*STAFF)
 def correct(application_id: int, document_id: int):
@@ -148,8 +151,8 @@ def correct(application_id: int, document_id: int):
     return reply(application)
 
 
-@documented("/applications/{id}/notes", "post", summary="Add a staff note (`{\"note\"}`); it joins the history",
-            tags=["review"], errors=(404, 422))
+@documented("/applications/{id}/notes", "post", summary="Add a staff note (`{\"note\", \"version\"}`); it joins the history",
+            tags=["review"], errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/notes")
 @allow(*STAFF)
 def add_note(application_id: int):
@@ -160,7 +163,7 @@ def add_note(application_id: int):
     return reply(application)
 
 
-@documented("/applications/{id}/reopen", "post", summary="Reopen a closed application (`{\"reason\"}`)",
+@documented("/applications/{id}/reopen", "post", summary="Reopen a closed application (`{\"reason\", \"version\"}`)",
             tags=["review"], errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/reopen")
 @allow(*STAFF)

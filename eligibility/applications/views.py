@@ -19,7 +19,7 @@ from core.extensions import limiter
 from documents.views import UPLOAD_LIMIT, _upload_key
 from eligibility import service as programs_service
 from eligibility.applications import service
-from eligibility.applications.present import application_dict
+from eligibility.applications.present import customer_application_dict
 from eligibility.rules import CATEGORICAL_PROGRAMS
 from eligibility.views import CATEGORICAL_LABELS, income_from_row, language
 
@@ -270,7 +270,7 @@ def review(application_id: int):
 @allow(*APPLICANTS)
 def status(application_id: int):
     application = _load(application_id)
-    return _page("status.html", application, view=application_dict(db.session, application, language()),
+    return _page("status.html", application, view=customer_application_dict(db.session, application, language()),
                  reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)})
 
 
@@ -297,7 +297,7 @@ def appeal(application_id: int):
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        return _page("status.html", application, view=application_dict(db.session, application, language()),
+        return _page("status.html", application, view=customer_application_dict(db.session, application, language()),
                      reasons={}, errors=_errors(exc), form=request.form, status=422)
     flash(_("Your appeal is sent. A manager will review it."), "success")
     return redirect(url_for("applications.status", application_id=application.id))
