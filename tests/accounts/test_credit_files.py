@@ -146,7 +146,7 @@ def test_a_bad_ack_line_applies_nothing(app, db_session, tmp_path):
 def test_control_characters_never_reach_a_cell_and_identifiers_stay_identifiers(app, db_session, tmp_path):
     account = make_account(db_session, number="-0042-77")
     entry = _post(db_session, account, 900, "ctl-1",
-                  reason="Leak credit\r\nper plumber\tinvoice\x00\x0b\x1b[31m\u2028done\x85")
+                  reason="Leak credit\r\nper plumber\tinvoice\x0b\x1b[31m\u2028done\x85")  # no NUL: PostgreSQL refuses it in text
     db_session.commit()
     batch = _export(app, tmp_path)
     raw = (tmp_path / f"credits-{batch['batch']:06d}.csv").read_bytes()
@@ -179,3 +179,14 @@ def test_a_batch_written_before_the_cell_rules_changed_is_written_again_as_it_wa
     again = _export(app, tmp_path / "again", "--batch", str(batch["batch"]))
     assert (tmp_path / "again" / f"credits-{batch['batch']:06d}.csv").read_bytes() == first_bytes
     assert again["sha256"] == row.csv_sha256
+
+
+def test_every_control_character_becomes_a_space_and_formulas_stay_text():
+    from accounts import rules
+
+    assert rules.safe_cell("=SUM(A1)\x00\r\n-1") == "'=SUM(A1) -1"
+    assert rules.safe_cell("\t=1+1") == " =1+1"                     # a leading tab is no longer a way in
+    assert rules.csv_cell("account_number", "-0042") == "-0042"
+    assert rules.csv_cell("reason", "-0042") == "'-0042"
+    assert rules.csv_cell("amount", "-5.00") == "-5.00"
+    assert all(rules.clean_text(chr(c)) == " " for c in [*range(0x20), *range(0x7f, 0xa0), 0x2028, 0x2029])
