@@ -75,14 +75,20 @@ def adjust(number: str):
     return jsonify(AdjustmentOut().dump(request)), 201
 
 
-@documented("/credits/{entry_id}/reversal", "post", summary="Reverse all or part of a ledger entry (staff)",
-            tags=["accounts"], request=ReversalIn, response=CreditOut, status=201, errors=(404, 409, 422))
+@documented("/credits/{entry_id}/reversal", "post", summary="Reverse all or part of a ledger entry (staff); the "
+            "reversal of an entry a manager approved waits for the same approval: 202 with the adjustment request",
+            tags=["accounts"], request=ReversalIn, response=CreditOut, status=201, errors=(202, 404, 409, 422))
 @bp.post("/credits/<int:entry_id>/reversal")
 @allow(*STAFF)
 def reverse(entry_id: int):
+    from accounts.models import AdjustmentRequest
+
     data = load_json(ReversalIn())
-    entry = service.reverse_entry(db.session, entry_id, reason=data["reason"], amount_cents=data.get("amount"))
+    entry = service.request_reversal(db.session, entry_id, reason=data["reason"], amount_cents=data.get("amount"),
+                                     requested_by=current_user)
     db.session.commit()
+    if isinstance(entry, AdjustmentRequest):
+        return jsonify(AdjustmentOut().dump(entry)), 202
     line = {"id": entry.id, "kind": entry.kind, "amount_cents": entry.amount_cents, "running_total_cents":
             service.account_totals(db.session, entry.account), "reason": entry.reason, "reason_code": entry.reason_code,
             "period_start": entry.period_start, "period_end": entry.period_end, "created_at": entry.created_at,

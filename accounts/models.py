@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.database import Base, BigIntPK
@@ -177,12 +177,19 @@ class AdjustmentRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str | None] = mapped_column(Text)
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    # `adjustment`, or `reversal` of an entry a manager approved (it needs the same approval).
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="adjustment", server_default="adjustment")
+    reverses_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
 
     account: Mapped[Account] = relationship()
 
     __table_args__ = (
         CheckConstraint("amount_cents <> 0", name="amount_nonzero"),
         CheckConstraint(_in("status", ("pending", "approved", "rejected")), name="status"),
+        CheckConstraint(_in("kind", ("adjustment", "reversal")), name="kind"),
+        CheckConstraint("(kind = 'reversal') = (reverses_entry_id IS NOT NULL)", name="reversal_points_back"),
+        # The day's sum of what one person posted on one account without a manager.
+        Index("ix_adjustment_requests_account_requester", "account_id", "requested_by_id", "requested_at"),
         Index("ix_adjustment_requests_status", "status", "requested_at"),
     )
 
@@ -199,6 +206,8 @@ class CreditBatch(Base):
     entry_count: Mapped[int] = mapped_column(nullable=False)
     total_cents: Mapped[int] = mapped_column(nullable=False)
     csv_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # How text cells were written (accounts.rules.CELL_RULES): 1 before control characters were replaced.
+    cell_rules: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     acked_at: Mapped[datetime | None] = mapped_column()
 
 

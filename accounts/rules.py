@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
 from core.money import MoneyError, parse_dollars
 
@@ -166,14 +166,24 @@ def running_totals(amounts: list[int]) -> list[int]:
     return out
 
 
-def needs_approval(amount_cents: int, limit_cents: int) -> bool:
-    return abs(amount_cents) > limit_cents
+def needs_approval(amount_cents: int, limit_cents: int, posted_today_cents: int = 0) -> bool:
+    """An adjustment waits for a manager when it, with what the same person already posted on the
+    same account that business day without one (amounts counted whichever way they go), is over the limit."""
+    return abs(amount_cents) + abs(posted_today_cents) > limit_cents
+
+
+def business_day_bounds(day: date, tz) -> tuple[datetime, datetime]:
+    """The UTC instants where the utility's calendar day starts and the next one starts (DST-safe)."""
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
 # --- credit files ------------------------------------------------------------------------------
 
 CREDIT_FIELDS = ("entry_id", "account_number", "amount", "amount_cents", "kind", "reason_code", "reason",
                  "period_start", "period_end", "created_on", "reverses_entry_id", "batch_id")
+NUMERIC_CREDIT_FIELDS = frozenset({"entry_id", "amount", "amount_cents", "reverses_entry_id", "batch_id"})
 DEFAULT_LAYOUT = (("ENTRY_ID", "entry_id"), ("ACCOUNT", "account_number"), ("AMOUNT", "amount"),
                   ("TYPE", "kind"), ("PERIOD_START", "period_start"), ("PERIOD_END", "period_end"),
                   ("REASON", "reason"))
@@ -194,12 +204,41 @@ def parse_layout(spec: str | None) -> list[list[str]]:
     return layout
 
 
-def safe_cell(value) -> str:
-    """Text that a spreadsheet would run as a formula is written as text (a leading apostrophe)."""
+# Line breaks, tabs and other control characters (C0, DEL, C1, the Unicode line and paragraph
+# separators) would split a row or a cell for whoever reads the file; each run becomes one space.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Fields the CIS matches on: written as they are (no apostrophe), since no spreadsheet reads them.
+IDENTIFIER_FIELDS = frozenset({"account_number", "kind", "reason_code", "period_start", "period_end", "created_on"})
+# How a batch's cells are written; kept on the batch so an earlier batch renders to its first bytes.
+CELL_RULES = 2
+
+
+def clean_text(value) -> str:
+    """Text with every control character replaced by a space."""
     text = "" if value is None else str(value)
+    return _CONTROL.sub(" ", text)
+
+
+def safe_cell(value, rules: int = CELL_RULES) -> str:
+    """Free text for a CSV cell: control characters become spaces, and text a spreadsheet would run
+    as a formula is written as text (a leading apostrophe). Rules 1 are those of batches written
+    before control characters were replaced."""
+    text = "" if value is None else str(value)
+    if rules >= 2:
+        text = clean_text(text)
+        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
     if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
+
+
+def csv_cell(field: str, value, rules: int = CELL_RULES):
+    """One cell of the CIS file: numbers as numbers, identifiers as identifiers, text made safe."""
+    if field in NUMERIC_CREDIT_FIELDS:
+        return value
+    if field in IDENTIFIER_FIELDS and rules >= 2:
+        return clean_text(value)
+    return safe_cell(value, rules)
 
 
 def dollars_text(cents: int) -> str:

@@ -64,6 +64,8 @@ class AdjustmentOut(BaseSchema):
     reason_code = fields.String()
     note = fields.String()
     ledger_entry_id = fields.Integer(allow_none=True)
+    kind = fields.String(metadata={"description": "adjustment, or reversal of an entry a manager approved"})
+    reverses_entry_id = fields.Integer(allow_none=True)
 
 
 class ReversalIn(BaseSchema):

@@ -228,9 +228,26 @@ def approval_limit_cents() -> int:
     return int(current_app.config.get("ADJUSTMENT_APPROVAL_LIMIT_CENTS", DEFAULT_APPROVAL_LIMIT_CENTS))
 
 
+def _lock_account(session: Session, account: Account) -> None:
+    """Requests on one account one at a time, so two at once cannot both fit under the day's limit."""
+    session.execute(select(Account.id).where(Account.id == account.id).with_for_update())
+
+
+def posted_without_approval_cents(session: Session, account: Account, user) -> int:
+    """What `user` posted on `account` today (the utility's business day) without a manager, in absolute cents."""
+    start, end = rules.business_day_bounds(clock.today(), clock.clock().tz)
+    amounts = session.scalars(select(AdjustmentRequest.amount_cents).where(
+        AdjustmentRequest.account_id == account.id, AdjustmentRequest.requested_by_id == user.id,
+        AdjustmentRequest.kind == "adjustment", AdjustmentRequest.status == "approved",
+        AdjustmentRequest.decided_by_id == AdjustmentRequest.requested_by_id,
+        AdjustmentRequest.requested_at >= start, AdjustmentRequest.requested_at < end))
+    return sum(abs(a) for a in amounts)
+
+
 def request_adjustment(session: Session, *, account: Account, amount_cents: int, reason_code: str, note: str,
                        requested_by) -> AdjustmentRequest:
-    """A manual credit (positive) or charge-back (negative); large ones wait for a manager."""
+    """A manual credit (positive) or charge-back (negative); it waits for a manager when it, with what the
+    same person already posted on the account today without one, is over the approval limit."""
     errors: dict[str, list[str]] = {}
     if reason_code not in rules.ADJUSTMENT_REASONS:
         errors["reason_code"] = [_("Choose a reason.")]
@@ -240,15 +257,55 @@ def request_adjustment(session: Session, *, account: Account, amount_cents: int,
         errors["amount"] = [_("The amount cannot be zero.")]
     if errors:
         raise Invalid(_("The adjustment is not complete."), fields=errors)
+    _lock_account(session, account)
+    today_cents = posted_without_approval_cents(session, account, requested_by)
     request = AdjustmentRequest(account_id=account.id, amount_cents=amount_cents, reason_code=reason_code,
                                 note=note.strip(), status="pending", requested_at=clock.now(),
-                                requested_by_id=requested_by.id)
+                                requested_by_id=requested_by.id, kind="adjustment")
     session.add(request)
     session.flush()
     audit.record(session, "adjustment.requested", obj=request, reason=request.note,
-                 details={"account": account.number, "amount_cents": amount_cents, "reason_code": reason_code})
-    if not rules.needs_approval(amount_cents, approval_limit_cents()):
+                 details={"account": account.number, "amount_cents": amount_cents, "reason_code": reason_code,
+                          "posted_today_cents": today_cents})
+    if not rules.needs_approval(amount_cents, approval_limit_cents(), today_cents):
         _approve(session, request, requested_by, None)
+    return request
+
+
+def approved_by_manager(session: Session, entry: LedgerEntry) -> bool:
+    """Whether the entry is an adjustment that waited for, and got, a manager's approval."""
+    return bool(session.scalar(select(exists().where(
+        AdjustmentRequest.ledger_entry_id == entry.id,
+        AdjustmentRequest.decided_by_id != AdjustmentRequest.requested_by_id))))
+
+
+def request_reversal(session: Session, entry_id: int, *, reason: str, amount_cents: int | None,
+                     requested_by) -> LedgerEntry | AdjustmentRequest:
+    """A person reverses an entry: at once, or, when a manager approved the entry, after the same approval
+    (a manager other than the one who asks). Returns the reversal posted or the request waiting."""
+    if not (reason or "").strip():
+        raise Invalid(_("Give a reason for the reversal."), fields={"reason": [_("Give a reason for the reversal.")]})
+    entry = session.get(LedgerEntry, entry_id)
+    if entry is None:
+        raise NotFound(_("No such ledger entry."))
+    if not approved_by_manager(session, entry):
+        return reverse_entry(session, entry_id, reason=reason, amount_cents=amount_cents)
+    _lock_account(session, entry.account)
+    if entry.kind == "reversal":
+        raise Invalid(_("A reversal cannot itself be reversed; post an adjustment instead."))
+    try:
+        amount = rules.reversal_amount(entry.amount_cents, amount_cents, reversed_so_far(session, entry))
+    except ValueError:
+        return reverse_entry(session, entry_id, reason=reason, amount_cents=amount_cents)  # its message says why
+    request = AdjustmentRequest(account_id=entry.account_id, amount_cents=amount,
+                                reason_code=entry.reason_code or "correction", note=reason.strip(), status="pending",
+                                requested_at=clock.now(), requested_by_id=requested_by.id, kind="reversal",
+                                reverses_entry_id=entry.id)
+    session.add(request)
+    session.flush()
+    audit.record(session, "adjustment.requested", obj=request, reason=request.note,
+                 details={"account": entry.account.number, "amount_cents": amount, "kind": "reversal",
+                          "reverses_entry_id": entry.id})
     return request
 
 
@@ -275,13 +332,18 @@ def decide_adjustment(session: Session, request_id: int, *, manager, approve: bo
 def _approve(session: Session, request: AdjustmentRequest, by, note: str | None) -> None:
     request.status = "approved"
     request.decided_at, request.decided_by_id, request.decision_note = clock.now(), by.id, note
-    entry, _created = post_entry(
-        session, account=request.account, amount_cents=request.amount_cents, kind="adjustment",
-        idempotency_key=f"adjustment:{request.id}", reason=request.note, reason_code=request.reason_code,
-        source_type="adjustment_request", source_id=request.id)
+    if request.kind == "reversal":
+        entry = reverse_entry(session, request.reverses_entry_id, reason=request.note,
+                              amount_cents=abs(request.amount_cents), idempotency_key=f"reversal-request:{request.id}")
+    else:
+        entry, _created = post_entry(
+            session, account=request.account, amount_cents=request.amount_cents, kind="adjustment",
+            idempotency_key=f"adjustment:{request.id}", reason=request.note, reason_code=request.reason_code,
+            source_type="adjustment_request", source_id=request.id)
     request.ledger_entry_id = entry.id
     audit.record(session, "adjustment.approved", obj=request, reason=note,
-                 details={"ledger_entry_id": entry.id, "automatic": by.id == request.requested_by_id})
+                 details={"ledger_entry_id": entry.id, "automatic": by.id == request.requested_by_id,
+                          "kind": request.kind})
 
 
 # --- credit files for the CIS ------------------------------------------------------------------
@@ -301,7 +363,7 @@ def export_credits(session: Session, layout: list[list[str]]) -> CreditBatch | N
     if not due:
         return None
     batch = CreditBatch(created_at=clock.now(), created_by_label=current_actor().label, layout=layout,
-                        entry_count=len(due), total_cents=sum(e.amount_cents for e in due), csv_sha256="")
+                        cell_rules=rules.CELL_RULES, entry_count=len(due), total_cents=sum(e.amount_cents for e in due), csv_sha256="")
     session.add(batch)
     session.flush()
     session.add_all(CreditBatchItem(batch_id=batch.id, entry_id=e.id, line_no=n, cis_state="pending")
@@ -333,16 +395,17 @@ def _batch_rows(session: Session, batch: CreditBatch) -> list[dict]:
     return out
 
 
-NUMERIC_FIELDS = {"entry_id", "amount", "amount_cents", "reverses_entry_id", "batch_id"}
+NUMERIC_FIELDS = rules.NUMERIC_CREDIT_FIELDS
 
 
 def render_csv(session: Session, batch: CreditBatch) -> bytes:
-    """The CIS file: the batch's own layout, formula-looking text written as text."""
+    """The CIS file: the batch's own layout and cell rules; control characters in text become spaces,
+    formula-looking text is written as text, identifiers as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([rules.safe_cell(header) for header, _f in batch.layout])
+    writer.writerow([rules.safe_cell(header, batch.cell_rules) for header, _f in batch.layout])
     for row in _batch_rows(session, batch):
-        writer.writerow([row[f] if f in NUMERIC_FIELDS else rules.safe_cell(row[f]) for _h, f in batch.layout])
+        writer.writerow([rules.csv_cell(f, row[f], batch.cell_rules) for _h, f in batch.layout])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -355,13 +418,15 @@ def render_xlsx(session: Session, batch: CreditBatch) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"Batch {batch.id}"
-    sheet.append([header for header, _f in batch.layout])
+    sheet.append([rules.clean_text(header) if batch.cell_rules >= 2 else header for header, _f in batch.layout])
     for row in _batch_rows(session, batch):
         values = []
         for _h, f in batch.layout:
             value = row[f]
             if f == "amount":
                 value = Decimal(value)
+            elif isinstance(value, str) and batch.cell_rules >= 2:
+                value = rules.clean_text(value)
             values.append(value)
         sheet.append(values)
     for cells in sheet.iter_rows():

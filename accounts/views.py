@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 
 from accounts import service
 from accounts.api import LINK_LIMIT, _link_key
-from accounts.models import Account, AccountLink, Bill, CreditBatch
+from accounts.models import Account, AccountLink, AdjustmentRequest, Bill, CreditBatch
 from auth.models import User
 from core.access import STAFF, allow
 from core.database import db
@@ -128,7 +128,8 @@ def adjust(number: str):
         db.session.rollback()
         return _staff_page(account, _errors(exc), form, 422)
     if adjustment.status == "pending":
-        flash(_("The adjustment is over the approval limit and waits for a manager."), "warning")
+        flash(_("The adjustment, with what you posted on this account today, is over the approval limit: "
+                "it waits for a manager."), "warning")
     else:
         flash(_("The adjustment is posted."), "success")
     return redirect(url_for("accounts.staff_account", number=account.number))
@@ -141,7 +142,8 @@ def reverse(entry_id: int):
     reason = request.form.get("reason", "")
     try:
         amount = parse_dollars(raw, allow_negative=False) if raw else None
-        entry = service.reverse_entry(db.session, entry_id, reason=reason, amount_cents=amount)
+        entry = service.request_reversal(db.session, entry_id, reason=reason, amount_cents=amount,
+                                         requested_by=current_user)
         db.session.commit()
     except (AssistError, MoneyError) as exc:
         db.session.rollback()
@@ -149,7 +151,10 @@ def reverse(entry_id: int):
         flash(message, "error")
         number = request.form.get("account_number", "")
         return redirect(url_for("accounts.staff_account", number=number) if number else url_for("accounts.search"))
-    flash(_("The entry is reversed."), "success")
+    if isinstance(entry, AdjustmentRequest):
+        flash(_("A manager approved this entry, so its reversal waits for a manager too."), "warning")
+    else:
+        flash(_("The entry is reversed."), "success")
     return redirect(url_for("accounts.staff_account", number=entry.account.number))
 
 

@@ -17,6 +17,21 @@ from eligibility.views import language
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
 
 
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _version(body: dict) -> int | None:
+    """The version the caller last saw: optional; without it no staleness check is made."""
+    value = body.get("version")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("version is a whole number.", fields={"version": ["Not a whole number."]})
+    return value
+
+
 def _int(name: str) -> int | None:
     value = request.args.get(name)
     if value in (None, ""):
@@ -47,8 +62,8 @@ def queue():
 @bp.post("/applications/<int:application_id>/decision")
 @allow(*STAFF)
 def decision(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
     data = load_json(DecisionIn())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
                    reason=data.get("reason"), note=data.get("note"), version=data.get("version"),
                    checklist=data.get("checklist"), due_on=data.get("due_on"))
@@ -56,24 +71,28 @@ def decision(application_id: int):
     return reply(application)
 
 
-@documented("/applications/{id}/claim", "post", summary="Claim an application for yourself", tags=["review"],
-            errors=(404, 409))
+@documented("/applications/{id}/claim", "post",
+            summary="Claim an application for yourself (optional `{\"version\"}`: a newer one is a 409)",
+            tags=["review"], errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/claim")
 @allow(*STAFF)
 def claim(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
-    service.claim(db.session, current_user, application, (request.get_json(silent=True) or {}).get("version"))
+    version = _version(_body())
+    application = service.get_for_change(db.session, current_user, application_id, version)
+    service.claim(db.session, current_user, application, version)
     db.session.commit()
     return reply(application)
 
 
-@documented("/applications/{id}/release", "post", summary="Put an application back in the queue", tags=["review"],
-            errors=(404, 409))
+@documented("/applications/{id}/release", "post",
+            summary="Put an application back in the queue (yours; a manager may release anyone's; optional `version`)",
+            tags=["review"], errors=(403, 404, 409, 422))
 @bp.post("/applications/<int:application_id>/release")
 @allow(*STAFF)
 def release(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
-    service.release(db.session, current_user, application, (request.get_json(silent=True) or {}).get("version"))
+    version = _version(_body())
+    application = service.get_for_change(db.session, current_user, application_id, version)
+    service.release(db.session, current_user, application, version)
     db.session.commit()
     return reply(application)
 
@@ -83,16 +102,17 @@ def release(application_id: int):
 @bp.post("/applications/<int:application_id>/appeal-decision")
 @allow("manager", "admin")
 def appeal_decision(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
     data = load_json(AppealDecisionIn())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.decide_appeal(db.session, current_user, application, data.get("program"), data["outcome"], data["note"],
                           data.get("version"))
     db.session.commit()
     return reply(application)
 
 
-@documented("/applications/{id}/assign", "post", summary="Assign an application to a CSR (`{\"email\"}`)",
-            tags=["review"], errors=(404, 409, 422))
+@documented("/applications/{id}/assign", "post",
+            summary="Assign an application to a CSR (`{\"email\", \"version\"}`; another CSR's claim only by a manager)",
+            tags=["review"], errors=(403, 404, 409, 422))
 @bp.post("/applications/<int:application_id>/assign")
 @allow(*STAFF)
 def assign(application_id: int):
@@ -100,26 +120,27 @@ def assign(application_id: int):
 
     from auth.models import User
 
-    application = service.get_for(db.session, current_user, application_id)
-    body = request.get_json(silent=True) or {}
+    body = _body()
+    version = _version(body)
+    application = service.get_for_change(db.session, current_user, application_id, version)
     to_user = db.session.scalar(select(User).where(User.email == str(body.get("email", "")).strip().lower()))
     if to_user is None:
         raise Invalid("No such user.", fields={"email": ["No user has this email."]})
-    service.assign(db.session, current_user, application, to_user, body.get("version"))
+    service.assign(db.session, current_user, application, to_user, version)
     db.session.commit()
     return reply(application)
 
 
 @documented("/applications/{id}/documents/{document_id}/corrections", "post",
-            summary="Correct a parsed figure (`{\"field\", \"amount\", \"reason\"}`); the original is kept",
-            tags=["review"], errors=(404, 422))
+            summary="Correct a parsed figure (`{\"field\", \"amount\", \"reason\", \"version\"}`); the original is kept",
+            tags=["review"], errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/documents/<int:document_id>/corrections")
 @allow(*STAFF)
 def correct(application_id: int, document_id: int):
     from core.money import MoneyError, parse_dollars
 
-    application = service.get_for(db.session, current_user, application_id)
-    body = request.get_json(silent=True) or {}
+    body = _body()
+    application = service.get_for_change(db.session, current_user, application_id, _version(body))
     try:
         amount = parse_dollars(str(body.get("amount", "")))
     except MoneyError:
@@ -130,24 +151,25 @@ def correct(application_id: int, document_id: int):
     return reply(application)
 
 
-@documented("/applications/{id}/notes", "post", summary="Add a staff note (`{\"note\"}`); it joins the history",
-            tags=["review"], errors=(404, 422))
+@documented("/applications/{id}/notes", "post", summary="Add a staff note (`{\"note\", \"version\"}`); it joins the history",
+            tags=["review"], errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/notes")
 @allow(*STAFF)
 def add_note(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
-    service.add_note(db.session, current_user, application, str((request.get_json(silent=True) or {}).get("note", "")))
+    body = _body()
+    application = service.get_for_change(db.session, current_user, application_id, _version(body))
+    service.add_note(db.session, current_user, application, str(body.get("note", "")))
     db.session.commit()
     return reply(application)
 
 
-@documented("/applications/{id}/reopen", "post", summary="Reopen a closed application (`{\"reason\"}`)",
+@documented("/applications/{id}/reopen", "post", summary="Reopen a closed application (`{\"reason\", \"version\"}`)",
             tags=["review"], errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/reopen")
 @allow(*STAFF)
 def reopen(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
-    service.reopen(db.session, current_user, application,
-                   str((request.get_json(silent=True) or {}).get("reason", "")))
+    body = _body()
+    application = service.get_for_change(db.session, current_user, application_id, _version(body))
+    service.reopen(db.session, current_user, application, str(body.get("reason", "")))
     db.session.commit()
     return reply(application)

@@ -77,7 +77,7 @@ def application(application_id: int):
 @bp.post("/staff/applications/<int:application_id>/decision")
 @allow(*STAFF)
 def decide(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
+    application = service.get_for_change(db.session, current_user, application_id)
     form = request.form
     version = _form_version()
     checklist = [line.strip() for line in form.get("checklist", "").splitlines() if line.strip()]
@@ -124,7 +124,7 @@ def income_basis(application_id: int):
 def correct(application_id: int, document_id: int):
     from core.money import MoneyError, parse_dollars
 
-    application = service.get_for(db.session, current_user, application_id)
+    application = service.get_for_change(db.session, current_user, application_id)
     form = request.form
     try:
         amount = parse_dollars(form.get("amount", ""))
@@ -146,7 +146,7 @@ def correct(application_id: int, document_id: int):
 @bp.post("/staff/applications/<int:application_id>/appeal-decision")
 @allow("manager", "admin")
 def appeal_decision(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
+    application = service.get_for_change(db.session, current_user, application_id)
     form = request.form
     version = _form_version()
     try:
@@ -198,8 +198,8 @@ def _form_version() -> int | None:
 
 
 def _simple(application_id: int, act, done: str | None, field_name: str):
-    """Load, act, commit once, or show the page again with the error by its field."""
-    application = service.get_for(db.session, current_user, application_id)
+    """Load (locked), act, commit once, or show the page again with the error by its field."""
+    application = service.get_for_change(db.session, current_user, application_id)
     try:
         act(application)
         db.session.commit()
@@ -256,7 +256,7 @@ def denial_reasons():
 @bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/seen")
 @allow(*STAFF)
 def seen_in_person(application_id: int, document_id: int):
-    application = service.get_for(db.session, current_user, application_id)
+    application = service.get_for_change(db.session, current_user, application_id)
     service.mark_seen_in_person(db.session, current_user, application, document_id)
     db.session.commit()
     return redirect(url_for("review.application", application_id=application_id))

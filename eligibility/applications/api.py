@@ -12,16 +12,19 @@ from core.errors import Forbidden, Invalid
 from core.extensions import limiter
 from documents.views import UPLOAD_LIMIT, _upload_key
 from eligibility.applications import service
-from eligibility.applications.present import application_dict
-from eligibility.applications.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn, SubmitIn,
-                                              WithdrawIn)
+from eligibility.applications.present import application_dict, customer_application_dict
+from eligibility.applications.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn,
+                                              CustomerApplicationOut, SubmitIn, WithdrawIn)
 from eligibility.views import language
 
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1")
 
 
 def reply(application, status: int = 200):
-    return jsonify(ApplicationOut().dump(application_dict(db.session, application, language()))), status
+    """Staff get the staff shape; the customer their own, without flags, assignment or staff ids."""
+    if current_user.is_staff:
+        return jsonify(ApplicationOut().dump(application_dict(db.session, application, language()))), status
+    return jsonify(CustomerApplicationOut().dump(customer_application_dict(db.session, application, language()))), status
 
 
 def _applicant(data: dict):
@@ -65,8 +68,8 @@ def show(application_id: int):
 @bp.patch("/applications/<int:application_id>")
 @signed_in
 def change(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
     data = load_json(ApplicationUpdate())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.update(db.session, application, household={"members": data["household"]["members"]}
                    if "household" in data else None, categorical=data.get("categorical"),
                    program_codes=data.get("programs"))
@@ -80,7 +83,7 @@ def change(application_id: int):
 @limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
 @signed_in
 def upload(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
+    application = service.get_for_change(db.session, current_user, application_id)
     file = request.files.get("file")
     if file is None:
         raise Invalid("Send the file as multipart form data in the field `file`.", fields={"file": ["Missing."]})
@@ -105,8 +108,8 @@ def upload(application_id: int):
 @bp.post("/applications/<int:application_id>/submit")
 @signed_in
 def submit(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
     data = load_json(SubmitIn())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.submit(db.session, current_user, application, data["signature"])
     db.session.commit()
     return reply(application)
@@ -117,8 +120,9 @@ def submit(application_id: int):
 @bp.post("/applications/<int:application_id>/withdraw")
 @signed_in
 def withdraw(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
-    service.withdraw(db.session, current_user, application, load_json(WithdrawIn())["reason"])
+    data = load_json(WithdrawIn())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
+    service.withdraw(db.session, current_user, application, data["reason"])
     db.session.commit()
     return reply(application)
 
@@ -128,8 +132,8 @@ def withdraw(application_id: int):
 @bp.post("/applications/<int:application_id>/appeal")
 @allow("customer", *STAFF)
 def appeal(application_id: int):
-    application = service.get_for(db.session, current_user, application_id)
     data = load_json(AppealIn())
+    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.appeal(db.session, current_user, application, data.get("program"), data["reason"])
     db.session.commit()
     return reply(application)

@@ -1,4 +1,5 @@
-"""An application as a plain dict: the one shape the API returns and the pages read."""
+"""An application as a plain dict: the staff shape (what the API returns to staff and the review page
+reads) and the customer's shape, which leaves out what is for staff only."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,8 @@ def application_dict(session: Session, application, language: str = "en") -> dic
             "income_basis": d.get("income_basis"), "rule_version": d.get("rule_version"),
             "reasons": d.get("reasons", []), "explanation": service.explanation(d, language)})
     return {
-        "id": application.id, "number": application.number, "status": application.status,
+        "id": application.id, "number": application.number, "kind": application_kind(application),
+        "status": application.status,
         "account_number": account.number, "programs": [ap.program.code for ap in application.programs],
         "household": application.household, "categorical": list(application.categorical),
         "determinations": determinations,
@@ -30,3 +32,37 @@ def application_dict(session: Session, application, language: str = "en") -> dic
         "info_checklist": application.info_checklist, "assigned_to": application.assigned_to_id,
         "version": application.version,
     }
+
+
+def application_kind(application) -> str:
+    """Which kind of application this is; only assistance exists so far (rebates come as a kind of their own)."""
+    return getattr(application, "kind", None) or "assistance"
+
+
+# What a customer sees of an application: the documented shape without the CSR's flags (a flag can name
+# another household's application), the assignment and any staff ids. Values are codes, as for staff.
+CUSTOMER_FIELDS = ("id", "number", "kind", "status", "account_number", "programs", "household", "categorical",
+                   "determinations", "notices", "documents", "submitted_on", "info_due_on", "info_checklist",
+                   "version")
+# The fields each kind adds to the customer's shape (a rebate: "program", "items", "quote_cents",
+# "approved_cents", "hold_cents", "waitlist_position", "payment" in place of "programs"/"determinations").
+CUSTOMER_KIND_FIELDS: dict[str, tuple[str, ...]] = {"assistance": ()}
+CUSTOMER_DETERMINATION_FIELDS = ("program", "status", "eligible", "tier", "limit_cents", "income_cents", "period",
+                                 "income_basis", "rule_version", "reasons", "explanation")
+CUSTOMER_DOCUMENT_FIELDS = ("id", "requirement", "status", "filename")
+CUSTOMER_NOTICE_FIELDS = ("kind", "sent_at", "language", "subject")
+
+
+def customer_application_dict(session: Session, application, language: str = "en") -> dict:
+    """The customer's view of their application: only the fields listed above, each entry cut to its own list."""
+    full = application_dict(session, application, language)
+    fields = CUSTOMER_FIELDS + CUSTOMER_KIND_FIELDS.get(full["kind"], ())
+    view = {name: full[name] for name in fields if name in full}
+    view["determinations"] = [_only(d, CUSTOMER_DETERMINATION_FIELDS) for d in full["determinations"]]
+    view["documents"] = [_only(d, CUSTOMER_DOCUMENT_FIELDS) for d in full["documents"]]
+    view["notices"] = [_only(n, CUSTOMER_NOTICE_FIELDS) for n in full["notices"]]
+    return view
+
+
+def _only(row: dict, names: tuple[str, ...]) -> dict:
+    return {name: row[name] for name in names if name in row}

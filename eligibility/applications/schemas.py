@@ -41,10 +41,14 @@ class ApplicationUpdate(BaseSchema):
     programs = fields.List(fields.String(), validate=validate.Length(min=1, max=10))
     household = fields.Nested(ApplicationHouseholdIn)
     categorical = fields.List(fields.String(validate=validate.OneOf(CATEGORICAL_PROGRAMS)))
+    version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
+                                                                  "leave out for no check"})
 
 
 class SubmitIn(BaseSchema):
     signature = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
+                                                                  "leave out for no check"})
 
 
 class DecisionIn(BaseSchema):
@@ -59,11 +63,15 @@ class DecisionIn(BaseSchema):
 
 class WithdrawIn(BaseSchema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
+                                                                  "leave out for no check"})
 
 
 class AppealIn(BaseSchema):
     program = fields.String()
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
+                                                                  "leave out for no check"})
 
 
 class AppealDecisionIn(BaseSchema):
@@ -88,8 +96,11 @@ class DeterminationOut(BaseSchema):
 
 
 class ApplicationOut(BaseSchema):
+    """What staff get."""
+
     id = fields.Integer()
     number = fields.String(allow_none=True)
+    kind = fields.String(metadata={"description": "assistance"})
     status = fields.String()
     account_number = fields.String()
     programs = fields.List(fields.String())
@@ -103,6 +114,41 @@ class ApplicationOut(BaseSchema):
     info_due_on = IsoDate(allow_none=True)
     info_checklist = fields.List(fields.String(), allow_none=True)
     assigned_to = fields.Integer(allow_none=True)
+    version = fields.Integer()
+
+
+class CustomerDocumentOut(BaseSchema):
+    id = fields.Integer()
+    requirement = fields.String()
+    status = fields.String(metadata={"description": "stored, parsing, parsed, needs_review or rejected"})
+    filename = fields.String(allow_none=True)
+
+
+class CustomerNoticeOut(BaseSchema):
+    kind = fields.String()
+    sent_at = fields.String()
+    language = fields.String()
+    subject = fields.String()
+
+
+class CustomerApplicationOut(BaseSchema):
+    """What the customer gets: no flags, no assignment, no staff ids. A kind adds its own fields
+    (see present.CUSTOMER_KIND_FIELDS)."""
+
+    id = fields.Integer()
+    number = fields.String(allow_none=True)
+    kind = fields.String(metadata={"description": "assistance"})
+    status = fields.String()
+    account_number = fields.String()
+    programs = fields.List(fields.String())
+    household = fields.Dict()
+    categorical = fields.List(fields.String())
+    determinations = fields.List(fields.Nested(DeterminationOut))
+    notices = fields.List(fields.Nested(CustomerNoticeOut))
+    documents = fields.List(fields.Nested(CustomerDocumentOut))
+    submitted_on = IsoDate(allow_none=True)
+    info_due_on = IsoDate(allow_none=True)
+    info_checklist = fields.List(fields.String(), allow_none=True)
     version = fields.Integer()
 
 

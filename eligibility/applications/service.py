@@ -46,6 +46,29 @@ def get_for(session: Session, user, application_id: int) -> Application:
     return application
 
 
+def stale_message() -> str:
+    """What a stale form and a lost race both say (409)."""
+    return _("Someone else changed this application first. Reload it to see their change.")
+
+
+def lock(session: Session, application: Application) -> Application:
+    """Take the application's row for this transaction and read it again as committed.
+
+    Every state change starts here, so two staff acting at once are serialised: the second waits
+    for the first to commit, then sees its change (a newer version, a decided program, a claim)
+    and gets a 409 instead of a lost update. SQLite's BEGIN IMMEDIATE serialises writers anyway.
+    """
+    session.refresh(application, with_for_update=True)
+    return application
+
+
+def get_for_change(session: Session, user, application_id: int, version: int | None = None) -> Application:
+    """`get_for`, locked for a change (see `lock`); with `version`, a newer application is a 409."""
+    application = lock(session, get_for(session, user, application_id))
+    _check_version(application, version)
+    return application
+
+
 def applications_of(session: Session, user_id: int) -> list[Application]:
     return list(session.scalars(select(Application).where(Application.applicant_id == user_id)
                                 .order_by(Application.created_at.desc(), Application.id.desc())))
@@ -358,8 +381,9 @@ def _program_on(application: Application, code: str | None) -> ApplicationProgra
 
 
 def _check_version(application: Application, version: int | None) -> None:
+    """A change made from a form or reply of an older version is refused; without a version, none is checked."""
     if version is not None and version != application.version:
-        raise Conflict(_("Someone else changed this application first. Reload it to see their change."))
+        raise Conflict(stale_message())
 
 
 def denial_reasons(session: Session, active_only: bool = True) -> list[DenialReason]:
@@ -381,20 +405,30 @@ def claim(session: Session, staff, application: Application, version: int | None
     application.updated_at = clock.now()
 
 
+def _may_take_claim(staff, application: Application) -> None:
+    """Another CSR's claim is theirs: only they or a manager release or reassign it."""
+    if application.assigned_to_id not in (None, staff.id) and staff.role not in ("manager", "admin"):
+        raise Forbidden(_("Another CSR has this application. Ask them, or a manager, to release it."))
+
+
 def assign(session: Session, staff, application: Application, to_user, version: int | None = None) -> None:
     _check_version(application, version)
+    _may_take_claim(staff, application)
     if not to_user.is_staff:
         raise Invalid(_("Applications can be assigned to staff only."))
+    before = application.assigned_to_id
     application.assigned_to_id, application.assigned_at = to_user.id, clock.now()
     application.updated_at = clock.now()
-    audit.record(session, "application.assigned", obj=application, details={"to": to_user.id})
+    audit.record(session, "application.assigned", obj=application, details={"from": before, "to": to_user.id})
 
 
 def release(session: Session, staff, application: Application, version: int | None = None) -> None:
     _check_version(application, version)
+    _may_take_claim(staff, application)
+    before = application.assigned_to_id
     application.assigned_to_id = application.assigned_at = None
     application.updated_at = clock.now()
-    audit.record(session, "application.released", obj=application)
+    audit.record(session, "application.released", obj=application, details={"from": before})
 
 
 def decide(session: Session, staff, application: Application, *, decision: str, program_code: str | None = None,
@@ -444,7 +478,7 @@ def decide(session: Session, staff, application: Application, *, decision: str, 
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(_("Someone else changed this application first. Reload it to see their change.")) from exc
+        raise Conflict(stale_message()) from exc
     return application
 
 
@@ -686,4 +720,12 @@ def add_note(session: Session, staff, application: Application, text: str) -> No
     if not text:
         raise Invalid(_("Write the note first."), fields={"note_text": [_("Write the note first.")]})
     _event(session, application, "note", application.status, from_status=application.status, note=text[:4000])
+    _touch(application)
+
+
+def _touch(application: Application) -> None:
+    """The application changed: a new version, even when the clock reads as before."""
+    from sqlalchemy.orm.attributes import flag_modified
+
     application.updated_at = clock.now()
+    flag_modified(application, "updated_at")

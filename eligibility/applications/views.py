@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from accounts import service as accounts_service
 from core import clock
@@ -18,7 +19,7 @@ from core.extensions import limiter
 from documents.views import UPLOAD_LIMIT, _upload_key
 from eligibility import service as programs_service
 from eligibility.applications import service
-from eligibility.applications.present import application_dict
+from eligibility.applications.present import customer_application_dict
 from eligibility.rules import CATEGORICAL_PROGRAMS
 from eligibility.views import CATEGORICAL_LABELS, income_from_row, language
 
@@ -93,6 +94,9 @@ def start():
 
 
 def _load(application_id: int):
+    """The application; a form sent to change it takes it locked (see service.lock)."""
+    if request.method == "POST":
+        return service.get_for_change(db.session, current_user, application_id)
     return service.get_for(db.session, current_user, application_id)
 
 
@@ -228,6 +232,7 @@ def upload(application_id: int):
     errors: dict[str, list[str]] = {}
     for file in files:
         try:
+            service.lock(db.session, application)
             service.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
                            requirement=requirement)
             db.session.commit()
@@ -265,7 +270,7 @@ def review(application_id: int):
 @allow(*APPLICANTS)
 def status(application_id: int):
     application = _load(application_id)
-    return _page("status.html", application, view=application_dict(db.session, application, language()),
+    return _page("status.html", application, view=customer_application_dict(db.session, application, language()),
                  reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)})
 
 
@@ -292,7 +297,7 @@ def appeal(application_id: int):
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        return _page("status.html", application, view=application_dict(db.session, application, language()),
+        return _page("status.html", application, view=customer_application_dict(db.session, application, language()),
                      reasons={}, errors=_errors(exc), form=request.form, status=422)
     flash(_("Your appeal is sent. A manager will review it."), "success")
     return redirect(url_for("applications.status", application_id=application.id))
@@ -364,9 +369,22 @@ def init_applications(app) -> None:
     from eligibility.applications import enrollments
 
     document_parsed.connect(service.on_document_parsed, sender=app, weak=False)
+    app.register_error_handler(StaleDataError, _lost_race)
     accounts_imported.connect(enrollments.on_accounts_imported, sender=app, weak=False)
 
     app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
     app.jinja_env.globals["enrollment_status_labels"] = ENROLLMENT_STATUS_LABELS
     register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)
     register_nav(app, "applications.my_programs", _l("My programs"), ("customer",), order=13)
+
+
+def _lost_race(exc: StaleDataError):
+    """A safety net: an application changed under a request that did not take it locked is a 409,
+    with what a stale form says, never a 500."""
+    from core.web import is_api_request, render_error
+    from core.api import error_response
+
+    db.session.rollback()
+    if is_api_request():
+        return error_response(409, "conflict", service.stale_message())
+    return render_error(409, service.stale_message())

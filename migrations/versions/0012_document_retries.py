@@ -1,7 +1,7 @@
 """Document parse retries: the attempts a parse has had and when it last moved (for the reconciliation)
 
 Revision ID: 0012_document_retries
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-08 10:00:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import core.database
 
 revision = '0012_document_retries'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

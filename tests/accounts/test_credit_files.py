@@ -141,3 +141,52 @@ def test_a_bad_ack_line_applies_nothing(app, db_session, tmp_path):
     result = app.test_cli_runner().invoke(args=["credits", "ack", str(batch["batch"]), str(ack)])
     assert result.exit_code != 0 and "line 3, entry_id: '999999999' is not in batch" in result.output
     assert {line.entry.id: line.cis_state for line in service.ledger(db_session, account)}[entry.id] == "pending"
+
+
+def test_control_characters_never_reach_a_cell_and_identifiers_stay_identifiers(app, db_session, tmp_path):
+    account = make_account(db_session, number="-0042-77")
+    entry = _post(db_session, account, 900, "ctl-1",
+                  reason="Leak credit\r\nper plumber\tinvoice\x0b\x1b[31m\u2028done\x85")  # no NUL: PostgreSQL refuses it in text
+    db_session.commit()
+    batch = _export(app, tmp_path)
+    raw = (tmp_path / f"credits-{batch['batch']:06d}.csv").read_bytes()
+    rows = list(csv.reader(io.StringIO(raw.decode())))
+    line = next(r for r in rows if r[0] == str(entry.id))
+    assert line[1] == "-0042-77"                                  # an identifier, as the CIS knows it
+    assert line[6] == "Leak credit per plumber invoice [31m done "
+    assert raw.count(b"\r\n") == len(rows)                        # one line per row
+    assert not any(ch in raw.decode() for ch in "\x00\x0b\x1b\t\u2028\x85")
+    workbook = load_workbook(tmp_path / f"credits-{batch['batch']:06d}.xlsx")
+    cell = next(row[6] for row in workbook.active.iter_rows(min_row=2) if row[0].value == entry.id)
+    assert cell.value == "Leak credit per plumber invoice [31m done " and cell.data_type == "s"
+    workbook.close()
+
+
+def test_a_batch_written_before_the_cell_rules_changed_is_written_again_as_it_was(app, db_session, tmp_path):
+    from accounts import service
+    from accounts.models import CreditBatch
+
+    account = make_account(db_session, number="-0099-1")
+    _post(db_session, account, 1200, "ctl-old", reason="first line\nsecond line")
+    db_session.commit()
+    batch = _export(app, tmp_path / "new")
+    row = db_session.get(CreditBatch, batch["batch"])
+    row.cell_rules = 1  # as every batch before the change was written
+    first_bytes = service.render_csv(db_session, row)
+    row.csv_sha256 = __import__("hashlib").sha256(first_bytes).hexdigest()
+    db_session.commit()
+    assert b"'-0099-1" in first_bytes and b"first line\nsecond line" in first_bytes
+    again = _export(app, tmp_path / "again", "--batch", str(batch["batch"]))
+    assert (tmp_path / "again" / f"credits-{batch['batch']:06d}.csv").read_bytes() == first_bytes
+    assert again["sha256"] == row.csv_sha256
+
+
+def test_every_control_character_becomes_a_space_and_formulas_stay_text():
+    from accounts import rules
+
+    assert rules.safe_cell("=SUM(A1)\x00\r\n-1") == "'=SUM(A1) -1"
+    assert rules.safe_cell("\t=1+1") == " =1+1"                     # a leading tab is no longer a way in
+    assert rules.csv_cell("account_number", "-0042") == "-0042"
+    assert rules.csv_cell("reason", "-0042") == "'-0042"
+    assert rules.csv_cell("amount", "-5.00") == "-5.00"
+    assert all(rules.clean_text(chr(c)) == " " for c in [*range(0x20), *range(0x7f, 0xa0), 0x2028, 0x2029])

@@ -59,6 +59,15 @@ class World:
         return self.app.test_client().get(f"/api/v1/applications/{application_id}",
                                           headers=headers or self.customer_headers)
 
+    def staff_view(self, application_id, headers=None) -> dict:
+        """The application as staff see it (flags, assignment): the customer's replies leave those out."""
+        response = self.get(application_id, headers=headers or self.csr_headers)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def flags(self, application_id, headers=None) -> list[str]:
+        return [f["code"] for f in self.staff_view(application_id, headers)["flags"]]
+
     def submitted(self, programs=("CARE",), **kwargs) -> dict:
         created = self.start(programs, **kwargs)
         assert created.status_code == 201, created.json

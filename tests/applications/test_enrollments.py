@@ -56,7 +56,7 @@ def test_a_csr_ends_an_enrollment_with_a_reason_and_the_customer_is_told(world, 
     assert notice.kind == "enrollment_ended" and "Verification showed income over the limit" in notice.body
     assert "appeal" in notice.body
     again = world.submitted()  # no longer enrolled: no flag
-    assert "already_enrolled" not in [f["code"] for f in again["flags"]]
+    assert "already_enrolled" not in world.flags(again["id"])
 
 
 def test_an_account_closed_by_an_import_ends_its_enrollments(world, app, db_session, tmp_path):
