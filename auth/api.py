@@ -51,6 +51,7 @@ def login():
             db.session.commit()
             g.sign_in_failed = True
             return error_response(401, "unauthorized", _("The two-factor code is not right."))
+        service.second_factor_passed(db.session, user, address)
     row, secret = service.open_session(db.session, user, kind="api", ip=address,
                                        user_agent=request.headers.get("User-Agent"))
     db.session.commit()

@@ -263,8 +263,9 @@ def authenticate(session: Session, email: str, password: str, *, address: str | 
         user.password_hash = _hasher.hash(password)
     if user.email_confirmed_at is None:
         raise EmailNotConfirmed(user)
-    clear_failures(session, key, address)
-    user.failed_logins = 0
+    if not (second_factor_needed(user) and user.totp_enabled):  # else cleared once the code is right too
+        clear_failures(session, key, address)
+        user.failed_logins = 0
     return user
 
 
@@ -402,7 +403,7 @@ def finish_pending_sign_in(session: Session, row: PendingSignIn, code: str, *, a
     user = row.user
     if verify_second_factor(session, user, code):
         _end_pending(row, "completed")
-        session.flush()
+        second_factor_passed(session, user, address)
         return user
     session.execute(update(PendingSignIn).where(PendingSignIn.id == row.id)
                     .values(failures=PendingSignIn.failures + 1))
@@ -411,6 +412,13 @@ def finish_pending_sign_in(session: Session, row: PendingSignIn, code: str, *, a
         _end_pending(row, "too many wrong codes")
     record_failure(session, user.email, address, user)
     return None
+
+
+def second_factor_passed(session: Session, user: User, address: str | None) -> None:
+    """Password and code were both right: this address's earlier failures for the email no longer count."""
+    clear_failures(session, user.email, address)
+    user.failed_logins = 0
+    session.flush()
 
 
 def second_factor_failed(session: Session, user: User, address: str | None) -> None:

@@ -77,3 +77,14 @@ def counting_hasher(monkeypatch):
 
     monkeypatch.setattr(service, "_hasher", Counting())
     yield calls
+
+
+def client_at(app, address: str | None = None, forwarded_for: str | None = None):
+    """A test client whose requests come from `address` (the socket peer), optionally through a
+    proxy that says the client was `forwarded_for`."""
+    client = app.test_client()
+    if address:
+        client.environ_base["REMOTE_ADDR"] = address
+    if forwarded_for:
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return client
