@@ -2,8 +2,8 @@
 
 The two-factor step of a sign-in becomes a server-side row (it ends with the password, times out
 and counts wrong codes); lock-out moves from the account to the (email, address) pair, so
-`users.locked_until` goes; outbox messages with secret links are marked, and the ones already
-queued for a reset or a confirmation are marked too.
+`users.locked_until` goes; outbox messages with secret links are marked, and the sign-in messages
+already queued (resets, confirmations) are marked too.
 
 Revision ID: 0011_auth_hardening
 Revises: 0010
@@ -61,8 +61,7 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('withhold_links', sa.Boolean(), server_default=sa.false(), nullable=False))
     outbox = sa.table('outbox_messages', sa.column('kind', sa.String), sa.column('withhold_links', sa.Boolean))
-    op.execute(outbox.update().where(outbox.c.kind.in_(('auth.confirm_email', 'auth.reset_password')))
-               .values(withhold_links=True))
+    op.execute(outbox.update().where(outbox.c.kind.like('auth.%')).values(withhold_links=True))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('locked_until')
