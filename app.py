@@ -42,6 +42,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["PRODUCTION"] = app.config["ASSIST_ENV"] == "production"
     app.config["TESTING"] = app.config.get("TESTING") or app.config["ASSIST_ENV"] == "test"
     validate_config(app.config)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the forwarded address and scheme: links come from BASE_URL, never from headers.
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
     if not app.config["PRODUCTION"]:
         Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

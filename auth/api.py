@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import TooManyRequests
 
 from auth import service
 from auth.schemas import LoginRequest, LoginResponse, LogoutResponse, UserOut
-from auth.views import LOGIN_LIMIT_ACCOUNT, LOGIN_LIMIT_ADDRESS, _login_account_key
+from auth.views import LOGIN_LIMIT_ACCOUNT, LOGIN_LIMIT_ADDRESS, _locked, _login_account_key, sign_in_failed
 from core.access import ROLES, public, signed_in
 from core.api import documented, error_response, load_json
 from core.database import db
@@ -21,17 +20,21 @@ bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth")
             request=LoginRequest, response=LoginResponse, errors=(401, 403, 422))
 @bp.post("/login")
 @limiter.limit(LOGIN_LIMIT_ADDRESS)
-@limiter.limit(LOGIN_LIMIT_ACCOUNT, key_func=_login_account_key)
+@limiter.limit(LOGIN_LIMIT_ACCOUNT, key_func=_login_account_key, deduct_when=sign_in_failed)
 @public
 def login():
     data = load_json(LoginRequest())
+    address = request.remote_addr
     try:
-        user = service.authenticate(db.session, data["email"], data["password"])
+        user = service.authenticate(db.session, data["email"], data["password"], address=address)
     except service.AccountLocked as exc:
         db.session.commit()
-        raise TooManyRequests(_("This account is locked for a while after too many failed sign-in attempts."),
-                              retry_after=exc.retry_after)
-    except (service.LoginFailed, service.EmailNotConfirmed):
+        raise _locked(exc.retry_after)
+    except service.LoginFailed:
+        db.session.commit()
+        g.sign_in_failed = True
+        return error_response(401, "unauthorized", _("The email or password is not right."))
+    except service.EmailNotConfirmed:
         db.session.commit()
         return error_response(401, "unauthorized", _("The email or password is not right."))
     if service.second_factor_needed(user):
@@ -44,9 +47,12 @@ def login():
             return error_response(401, "two_factor_required", _("Send the 6-digit code from your app as \"totp\"."),
                                   {"totp": [_("A code is required.")]})
         if not service.verify_second_factor(db.session, user, data["totp"]):
+            service.second_factor_failed(db.session, user, address)
             db.session.commit()
+            g.sign_in_failed = True
             return error_response(401, "unauthorized", _("The two-factor code is not right."))
-    row, secret = service.open_session(db.session, user, kind="api", ip=request.remote_addr,
+        service.second_factor_passed(db.session, user, address)
+    row, secret = service.open_session(db.session, user, kind="api", ip=address,
                                        user_agent=request.headers.get("User-Agent"))
     db.session.commit()
     return jsonify(LoginResponse().dump({"token": secret, "expires_at": row.expires_at,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.access import ROLES, STAFF
@@ -30,8 +30,7 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     email_confirmed_at: Mapped[datetime | None] = mapped_column()
     password_changed_at: Mapped[datetime] = mapped_column(nullable=False)
-    failed_logins: Mapped[int] = mapped_column(nullable=False, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column()
+    failed_logins: Mapped[int] = mapped_column(nullable=False, default=0)  # in a row, from anywhere: for the record
     last_login_at: Mapped[datetime | None] = mapped_column()
     totp_secret: Mapped[str | None] = mapped_column(Text)  # encrypted with the document key
     totp_enabled_at: Mapped[datetime | None] = mapped_column()
@@ -98,3 +97,54 @@ class RecoveryCode(Base):
     used_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class PendingSignIn(Base):
+    """A sign-in between the right password and the two-factor code, kept on the server.
+
+    The browser holds only a random secret whose hash is here. The step times out in minutes,
+    counts wrong codes, and ends with the password it started from (`password_tag`), so an old
+    cookie cannot finish a sign-in after the owner changed or reset the password.
+    """
+
+    __tablename__ = "pending_sign_ins"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    password_tag: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+    failures: Mapped[int] = mapped_column(nullable=False, default=0)
+    next_url: Mapped[str | None] = mapped_column(String(500))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    ended_at: Mapped[datetime | None] = mapped_column()
+    ended_reason: Mapped[str | None] = mapped_column(String(100))
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures"),)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins for one email from one address: the lock-out slows that guesser only.
+
+    Keyed by the email as typed (normalized), whether or not an account has it, so a lock-out
+    answers the same for known and unknown emails; the owner, signing in from another address,
+    is never locked out by someone else's guesses.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    ip_address: Mapped[str] = mapped_column(String(45), nullable=False)
+    failures: Mapped[int] = mapped_column(nullable=False, default=0)
+    first_failed_at: Mapped[datetime] = mapped_column(nullable=False)
+    last_failed_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        UniqueConstraint("email", "ip_address"),
+        CheckConstraint("failures >= 0", name="failures"),
+    )

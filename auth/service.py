@@ -11,12 +11,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auth import rules
-from auth.models import RecoveryCode, User, UserSession
+from auth.models import PendingSignIn, RecoveryCode, SignInFailure, User, UserSession
 from core import audit, clock, crypto, outbox
+from core.addresses import AddressError, clean_email
 from core.access import ROLES, STAFF
 from core.audit import Actor
 from core.errors import Conflict, Invalid, NotFound
@@ -75,16 +77,24 @@ def check_new_password(password: str, email: str | None = None, field: str = "pa
         raise Invalid(_("Choose a different password."), fields={field: _password_messages(problems)})
 
 
-def _validate_email(email: str) -> str:
-    email = normalize_email(email)
-    if len(email) > 254 or "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
-        raise Invalid(_("Enter a valid email address."), fields={"email": [_("Enter an email address like name@example.com.")]})
-    return email
+def valid_email(email: str, field: str = "email") -> str:
+    """The address as stored, or Invalid with the reason under `field`: every way an address comes in
+    (registration, `flask users create`, the admin page, an application for a customer) uses this."""
+    try:
+        return clean_email(email)
+    except AddressError as exc:
+        messages = {
+            "control": _("An email address cannot contain line breaks or other control characters."),
+            "comma": _("Enter one email address only, without commas or semicolons."),
+            "too_long": _("An email address has at most %(n)s characters.", n=254),
+        }
+        message = messages.get(exc.code, _("Enter an email address like name@example.com."))
+        raise Invalid(_("Enter a valid email address."), fields={field: [message]}) from exc
 
 
 def create_user(session: Session, *, email: str, password: str, role: str = "customer",
                 confirmed: bool = False, full_name: str | None = None, language: str = "en") -> User:
-    email = _validate_email(email)
+    email = valid_email(email)
     if role not in ROLES:
         raise Invalid(_("Unknown role."), fields={"role": [_("Choose one of: %(roles)s.", roles=", ".join(ROLES))]})
     check_new_password(password, email)
@@ -112,7 +122,7 @@ def send_confirmation(session: Session, user: User) -> None:
     link = external_url("auth.confirm_email", token=token)
     with force_locale(user.language):
         outbox.queue_message(
-            session, to=user.email, kind="auth.confirm_email", language=user.language, user_id=user.id,
+            session, to=user.email, kind="auth.confirm_email", language=user.language, user_id=user.id, secret=True,
             subject=_("Confirm your email for Assist"),
             body=_("Welcome to Assist.\n\nTo confirm your email address, open this link within 7 days:\n%(link)s\n\n"
                    "If you did not create an account, you can ignore this message.", link=link),
@@ -120,11 +130,37 @@ def send_confirmation(session: Session, user: User) -> None:
 
 
 def register_customer(session: Session, *, email: str, password: str, language: str = "en",
-                      full_name: str | None = None) -> User:
-    user = create_user(session, email=email, password=password, role="customer", language=language,
-                       full_name=full_name)
-    send_confirmation(session, user)
-    return user
+                      full_name: str | None = None) -> User | None:
+    """A new customer waiting for the emailed confirmation; None when the email already had an account.
+
+    Both cases answer alike (the same page, the same work: one password hash, one message) so
+    registration never tells who has an account: the owner of an existing one gets an email
+    instead (a new confirmation link while it is unconfirmed).
+    """
+    address = valid_email(email)
+    check_new_password(password, address)
+    existing = session.scalar(select(User).where(User.email == address))
+    if existing is None:
+        user = create_user(session, email=address, password=password, role="customer", language=language,
+                           full_name=full_name)
+        send_confirmation(session, user)
+        return user
+    _hasher.hash(password)  # the work a new account costs, so the answer takes as long
+    if existing.email_confirmed_at is None and existing.active:
+        send_confirmation(session, existing)
+    else:
+        with force_locale(existing.language):
+            outbox.queue_message(
+                session, to=existing.email, kind="auth.already_registered", language=existing.language,
+                user_id=existing.id, secret=True,
+                subject=_("Someone tried to create an Assist account with your email"),
+                body=_("Someone tried to create a new Assist account with this email address, which already "
+                       "has one.\n\nIf it was you, sign in, or reset your password if you forgot it:\n%(link)s\n\n"
+                       "If it was not you, you can ignore this message: nothing has changed.",
+                       link=external_url("auth.forgot_password")),
+            )
+    audit.record(session, "user.registration_repeated", obj=existing, actor=Actor(label=existing.email))
+    return None
 
 
 def confirm_email(session: Session, token: str) -> User:
@@ -152,7 +188,7 @@ def request_password_reset(session: Session, email: str) -> None:
     link = external_url("auth.reset_password", token=token)
     with force_locale(user.language):
         outbox.queue_message(
-            session, to=user.email, kind="auth.reset_password", language=user.language, user_id=user.id,
+            session, to=user.email, kind="auth.reset_password", language=user.language, user_id=user.id, secret=True,
             subject=_("Reset your Assist password"),
             body=_("Someone asked to reset the password of your Assist account.\n\nTo choose a new password, "
                    "open this link within one hour:\n%(link)s\n\nIf it was not you, ignore this message: "
@@ -175,7 +211,8 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     # Proving control of the mailbox also confirms it.
     user.email_confirmed_at = user.email_confirmed_at or clock.now()
     user.failed_logins = 0
-    user.locked_until = None
+    # The owner proved control of the mailbox: locks on this email from every address end.
+    session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
     audit.record(session, "user.password_reset", obj=user, actor=actor_for(user))
     return user
 
@@ -185,6 +222,7 @@ def _set_password(session: Session, user: User, new_password: str, reason: str) 
     user.password_hash = _hasher.hash(new_password)
     user.password_changed_at = clock.now()
     revoke_all_sessions(session, user, reason)
+    end_pending_sign_ins(session, user, reason)
 
 
 def change_password(session: Session, user: User, current_password: str, new_password: str) -> None:
@@ -204,18 +242,20 @@ def _verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
-    """Check email and password, counting failures towards a lock-out of the account."""
+def authenticate(session: Session, email: str, password: str, *, address: str | None = None) -> User:
+    """Check email and password; failures count towards a lock-out of this email from this address.
+
+    Known and unknown emails take the same path: one password verification (against a fixed hash
+    when nobody has the email), the same failure counting, the same lock-out and answers.
+    """
     now = clock.now()
-    user = session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None:
-        _verify_password(_DUMMY_HASH, password or "")
-        raise LoginFailed()
-    wait = rules.lock_state(user.failed_logins, user.locked_until, now)
+    key = normalize_email(email)
+    wait = lock_wait(session, key, address, now)
     if wait:
         raise AccountLocked(wait)
-    if not _verify_password(user.password_hash, password or ""):
-        _count_failure(session, user, now)
+    user = session.scalar(select(User).where(User.email == key)) if key else None
+    if not _verify_password(user.password_hash if user is not None else _DUMMY_HASH, password or "") or user is None:
+        record_failure(session, key, address, user, now)
         raise LoginFailed()
     if not user.active:
         raise LoginFailed()
@@ -223,36 +263,167 @@ def authenticate(session: Session, email: str, password: str) -> User:
         user.password_hash = _hasher.hash(password)
     if user.email_confirmed_at is None:
         raise EmailNotConfirmed(user)
-    user.failed_logins = 0
-    user.locked_until = None
+    if not (second_factor_needed(user) and user.totp_enabled):  # else cleared once the code is right too
+        clear_failures(session, key, address)
+        user.failed_logins = 0
     return user
 
 
-def _count_failure(session: Session, user: User, now: datetime) -> None:
-    # One UPDATE so two processes counting at once both count.
-    session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
-    session.refresh(user)
-    audit.record(session, "user.login_failed", obj=user, actor=Actor(label=user.email),
-                 details={"failed_logins": user.failed_logins})
-    if user.failed_logins >= rules.LOCK_AFTER_FAILURES:
-        user.locked_until = now + rules.LOCK_DURATION
-        user.failed_logins = 0
-        audit.record(session, "user.locked", obj=user, actor=Actor(label="system"),
-                     reason=f"{rules.LOCK_AFTER_FAILURES} failed sign-in attempts")
-        with force_locale(user.language):
-            outbox.queue_message(
-                session, to=user.email, kind="auth.locked", language=user.language, user_id=user.id,
-                subject=_("Your Assist account was locked"),
-                body=_("We locked your Assist account for %(minutes)s minutes after %(n)s failed sign-in "
-                       "attempts.\n\nIf it was you, wait and try again, or reset your password. If it was not "
-                       "you, reset your password now to be safe.",
-                       minutes=int(rules.LOCK_DURATION.total_seconds() // 60), n=rules.LOCK_AFTER_FAILURES),
-            )
+def _address(address: str | None) -> str:
+    return (address or "unknown")[:45]
+
+
+def lock_wait(session: Session, email: str, address: str | None, now: datetime | None = None) -> int:
+    """Seconds this address must wait before trying this email again; 0 when it may."""
+    row = session.scalar(select(SignInFailure).where(SignInFailure.email == normalize_email(email)[:254],
+                                                     SignInFailure.ip_address == _address(address)))
+    return rules.lock_state(row.locked_until, now or clock.now()) if row is not None else 0
+
+
+def record_failure(session: Session, email: str, address: str | None, user: User | None,
+                   now: datetime | None = None) -> None:
+    """A wrong password or two-factor code for `email` from `address`; the fifth in the window locks the pair.
+
+    The owner (when the email has an account) is told by email when a pair locks.
+    """
+    now = now or clock.now()
+    key, where = normalize_email(email)[:254], _address(address)
+    session.execute(delete(SignInFailure).where(SignInFailure.last_failed_at < now - rules.FAILURE_ROWS_KEPT))
+    row = session.scalar(select(SignInFailure).where(SignInFailure.email == key, SignInFailure.ip_address == where))
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = SignInFailure(email=key, ip_address=where, failures=0, first_failed_at=now, last_failed_at=now)
+                session.add(row)
+        except IntegrityError:  # another process made the row first: count on it
+            row = session.scalar(select(SignInFailure).where(SignInFailure.email == key,
+                                                             SignInFailure.ip_address == where))
+    failures, restart = rules.failures_after(row.failures, row.first_failed_at, now)
+    if restart:
+        row.failures, row.first_failed_at = 1, now
+    else:
+        # One UPDATE so two processes counting at once both count.
+        session.execute(update(SignInFailure).where(SignInFailure.id == row.id)
+                        .values(failures=SignInFailure.failures + 1))
+        session.refresh(row)
+    row.last_failed_at = now
+    locked = row.failures >= rules.LOCK_AFTER_FAILURES
+    if locked:
+        row.locked_until = now + rules.LOCK_DURATION
+        row.failures, row.first_failed_at = 0, now
+    if user is not None:
+        session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
+        session.refresh(user)
+        audit.record(session, "user.login_failed", obj=user, actor=Actor(label=user.email),
+                     details={"failed_logins": user.failed_logins, "address": where})
+        if locked:
+            _lock_notice(session, user, where)
     session.flush()
+
+
+def _lock_notice(session: Session, user: User, address: str) -> None:
+    audit.record(session, "user.locked", obj=user, actor=Actor(label="system"),
+                 reason=f"{rules.LOCK_AFTER_FAILURES} failed sign-in attempts from {address}",
+                 details={"address": address})
+    with force_locale(user.language):
+        outbox.queue_message(
+            session, to=user.email, kind="auth.locked", language=user.language, user_id=user.id,
+            subject=_("Sign-in attempts to your Assist account were stopped"),
+            body=_("After %(n)s failed sign-in attempts from the address %(address)s, we stopped sign-in to your "
+                   "Assist account from that address for %(minutes)s minutes. You can still sign in from your "
+                   "usual devices.\n\nIf it was you, wait and try again, or reset your password. If it was not "
+                   "you, someone may be guessing your password: choose a strong one if yours is weak.",
+                   n=rules.LOCK_AFTER_FAILURES, address=address,
+                   minutes=int(rules.LOCK_DURATION.total_seconds() // 60)),
+        )
+
+
+def clear_failures(session: Session, email: str, address: str | None) -> None:
+    """A right password from this address: its earlier failures no longer count."""
+    session.execute(delete(SignInFailure).where(SignInFailure.email == normalize_email(email)[:254],
+                                                SignInFailure.ip_address == _address(address)))
 
 
 def second_factor_needed(user: User) -> bool:
     return user.role in STAFF and (user.totp_enabled or current_app.config.get("PRODUCTION", False))
+
+
+def must_enrol(user: User) -> bool:
+    """Where two-factor is required (staff in production) and not set up yet: enrolment comes first."""
+    return user.role in STAFF and bool(current_app.config.get("PRODUCTION")) and not user.totp_enabled
+
+
+def _password_tag(user: User) -> str:
+    return hash_secret("pending-sign-in:" + user.password_hash)
+
+
+def begin_pending_sign_in(session: Session, user: User, *, next_url: str | None = None,
+                          address: str | None = None) -> str:
+    """The right password, now the code: a server-side step; returns the secret the browser keeps."""
+    now = clock.now()
+    secret = secrets.token_urlsafe(32)
+    session.add(PendingSignIn(user_id=user.id, secret_hash=hash_secret(secret), password_tag=_password_tag(user),
+                              created_at=now, expires_at=now + rules.PENDING_SIGN_IN_TIMEOUT, failures=0,
+                              next_url=(next_url or "")[:500] or None, ip_address=address and address[:45]))
+    session.flush()
+    return secret
+
+
+def load_pending_sign_in(session: Session, secret: str | None) -> PendingSignIn | None:
+    """The step for a secret while it can still be finished; a step that can no longer be is ended."""
+    if not secret or not isinstance(secret, str):
+        return None
+    row = session.scalar(select(PendingSignIn).where(PendingSignIn.secret_hash == hash_secret(secret)))
+    if row is None:
+        return None
+    problem = rules.pending_sign_in_problem(
+        created_at=row.created_at, expires_at=row.expires_at, ended_at=row.ended_at, failures=row.failures,
+        password_tag=row.password_tag, current_password_tag=_password_tag(row.user), active=row.user.active,
+        now=clock.now())
+    if problem:
+        _end_pending(row, problem)
+        return None
+    return row
+
+
+def _end_pending(row: PendingSignIn, reason: str) -> None:
+    if row.ended_at is None:
+        row.ended_at = clock.now()
+        row.ended_reason = reason[:100]
+
+
+def end_pending_sign_ins(session: Session, user: User, reason: str) -> None:
+    session.execute(update(PendingSignIn).where(PendingSignIn.user_id == user.id, PendingSignIn.ended_at.is_(None))
+                    .values(ended_at=clock.now(), ended_reason=reason[:100]))
+
+
+def finish_pending_sign_in(session: Session, row: PendingSignIn, code: str, *, address: str | None = None) -> User | None:
+    """The user when the code is right (the step ends); None when not: the wrong code counts towards
+    the step's limit and the lock-out of this email from this address."""
+    user = row.user
+    if verify_second_factor(session, user, code):
+        _end_pending(row, "completed")
+        second_factor_passed(session, user, address)
+        return user
+    session.execute(update(PendingSignIn).where(PendingSignIn.id == row.id)
+                    .values(failures=PendingSignIn.failures + 1))
+    session.refresh(row)
+    if row.failures >= rules.PENDING_SIGN_IN_MAX_FAILURES:
+        _end_pending(row, "too many wrong codes")
+    record_failure(session, user.email, address, user)
+    return None
+
+
+def second_factor_passed(session: Session, user: User, address: str | None) -> None:
+    """Password and code were both right: this address's earlier failures for the email no longer count."""
+    clear_failures(session, user.email, address)
+    user.failed_logins = 0
+    session.flush()
+
+
+def second_factor_failed(session: Session, user: User, address: str | None) -> None:
+    """A wrong code at API sign-in counts like a wrong password."""
+    record_failure(session, user.email, address, user)
 
 
 def verify_second_factor(session: Session, user: User, code: str) -> bool:
@@ -396,6 +567,7 @@ def disable_totp(session: Session, user: User, reason: str) -> None:
     user.totp_last_step = None
     for old in list(user.recovery_codes):
         session.delete(old)
+    end_pending_sign_ins(session, user, "two-factor switched off")
     audit.record(session, "user.totp_disabled", obj=user, reason=reason)
 
 
@@ -418,6 +590,43 @@ def change_role(session: Session, user: User, role: str, reason: str | None = No
     # Permissions changed: sessions opened under the old role end.
     revoke_all_sessions(session, user, "role changed")
     audit.record(session, "user.role_changed", obj=user, reason=reason, details={"from": old, "to": role})
+
+
+def admin_reset_password(session: Session, user: User, reason: str | None = None) -> None:
+    """An admin ends a user's password: every session, token and half-finished sign-in ends, and
+    the user is told by email, with a link (withheld on staff pages) to choose a new one."""
+    user.password_hash = _hasher.hash(secrets.token_urlsafe(32))  # nobody knows it
+    user.password_changed_at = clock.now()
+    revoke_all_sessions(session, user, "password reset by an admin")
+    end_pending_sign_ins(session, user, "password reset by an admin")
+    audit.record(session, "user.password_reset_by_admin", obj=user, reason=reason)
+    token = _serializer("reset-password").dumps({"u": user.id, "p": user.password_hash[-20:]})
+    link = external_url("auth.reset_password", token=token)
+    with force_locale(user.language):
+        outbox.queue_message(
+            session, to=user.email, kind="auth.reset_password", language=user.language, user_id=user.id, secret=True,
+            subject=_("An administrator reset your Assist password"),
+            body=_("An administrator of Assist reset the password of your account, and signed you out everywhere."
+                   "\n\nTo choose a new password, open this link within one hour:\n%(link)s\n\nAfter that, ask "
+                   "for a new link from the sign-in page. If you did not expect this, tell your supervisor.", link=link),
+        )
+
+
+def admin_reset_two_factor(session: Session, user: User, reason: str | None = None) -> None:
+    """An admin switches off a user's two-factor sign-in (a lost phone): every session ends, where
+    two-factor is required the next sign-in leads to enrolment first, and the user is told."""
+    disable_totp(session, user, reason or "reset by an admin")
+    revoke_all_sessions(session, user, "two-factor reset by an admin")
+    audit.record(session, "user.two_factor_reset_by_admin", obj=user, reason=reason)
+    with force_locale(user.language):
+        outbox.queue_message(
+            session, to=user.email, kind="auth.two_factor_reset", language=user.language, user_id=user.id,
+            subject=_("An administrator reset your two-factor sign-in"),
+            body=_("An administrator of Assist switched off the two-factor sign-in of your account and signed "
+                   "you out everywhere. The next time you sign in, you will set it up again with your "
+                   "authenticator app before anything else.\n\nIf you did not ask for this, tell your "
+                   "supervisor now."),
+        )
 
 
 def set_active(session: Session, user: User, active: bool, reason: str | None = None) -> None:

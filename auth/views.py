@@ -30,7 +30,13 @@ ENROLMENT_ENDPOINTS = {"auth.two_factor", "auth.logout", "core.set_language", "s
 CSRF_EXEMPT = {"auth_api.login"}
 
 LOGIN_LIMIT_ADDRESS = "30 per minute;300 per hour"
+# Failed attempts only (a right password never counts), per email from any address.
 LOGIN_LIMIT_ACCOUNT = "20 per 15 minutes"
+
+
+def sign_in_failed(_response=None) -> bool:
+    """For the per-account limit: this request was a wrong password or code."""
+    return bool(g.get("sign_in_failed"))
 
 
 def _bearer_secret() -> str | None:
@@ -124,8 +130,8 @@ def init_auth(app: Flask) -> None:
         if g.get("session_ended") in ("idle", "expired") and not signed:
             flash(_("You were signed out because your session ended. Please sign in again."), "warning")
             cookie.pop("_user_id", None)
-        if signed and not g.get("bearer") and cookie.get("must_enrol_2fa") and endpoint not in ENROLMENT_ENDPOINTS:
-            if request.path.startswith("/api/"):
+        if signed and service.must_enrol(user) and endpoint not in ENROLMENT_ENDPOINTS:
+            if request.path.startswith("/api/") or g.get("bearer"):
                 raise Forbidden(_("Set up two-factor sign-in first."))
             return redirect(url_for("auth.two_factor"))
         if roles is None or role not in roles:
@@ -152,20 +158,36 @@ def _errors_of(exc: AssistError) -> dict[str, list[str]]:
     return exc.fields or {"_form": [exc.message]}
 
 
+def _end_earlier_session(user: User) -> None:
+    """A new sign-in in this browser ends the session it had, whoever it belonged to."""
+    row = g.get("user_session")
+    if row is not None and row.kind == "browser":
+        service.revoke_session(db.session, row, "signed in again" if row.user_id == user.id
+                               else "another user signed in in this browser")
+        g.user_session = None
+    logout_user()
+
+
 def _start_browser_session(user: User) -> None:
+    _end_earlier_session(user)
     row, secret = service.open_session(db.session, user, kind="browser", ip=request.remote_addr,
                                        user_agent=request.headers.get("User-Agent"))
     user.current_session_id = secret
     cookie.clear()
     login_user(user)
     cookie.permanent = False
-    if user.role in STAFF and current_app.config.get("PRODUCTION") and not user.totp_enabled:
-        cookie["must_enrol_2fa"] = True
+
+
+def _locked(retry_after: int):
+    return TooManyRequests(_("Too many failed sign-in attempts for this email from here. Wait %(minutes)s minutes "
+                             "and try again, or reset your password. If the email has an account, we sent it an "
+                             "email about this.", minutes=max(1, (retry_after + 59) // 60)),
+                           retry_after=retry_after)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT_ADDRESS, methods=["POST"])
-@limiter.limit(LOGIN_LIMIT_ACCOUNT, key_func=_login_account_key, methods=["POST"])
+@limiter.limit(LOGIN_LIMIT_ACCOUNT, key_func=_login_account_key, methods=["POST"], deduct_when=sign_in_failed)
 @public
 def login():
     if current_user.is_authenticated and request.method == "GET":
@@ -174,28 +196,31 @@ def login():
     email = request.form.get("email", "")
     if request.method == "POST":
         try:
-            user = service.authenticate(db.session, email, request.form.get("password", ""))
+            user = service.authenticate(db.session, email, request.form.get("password", ""),
+                                        address=request.remote_addr)
         except service.AccountLocked as exc:
             db.session.commit()
-            raise TooManyRequests(_("This account is locked for a while after too many failed sign-in "
-                                    "attempts. We sent you an email about it."), retry_after=exc.retry_after)
+            raise _locked(exc.retry_after)
         except service.EmailNotConfirmed as exc:
             db.session.commit()
             errors = {"_form": [_("Confirm your email address first: open the link we sent you. You can ask for a new link below.")]}
             return render_template("auth/login.html", errors=errors, email=email, unconfirmed=exc.user.email), 200
         except service.LoginFailed:
             db.session.commit()
+            g.sign_in_failed = True
             errors = {"_form": [_("The email or password is not right.")]}
             return render_template("auth/login.html", errors=errors, email=email), 200
         next_url = safe_next(request.form.get("next"), url_for("core.home"))
         if service.second_factor_needed(user) and user.totp_enabled:
+            _end_earlier_session(user)
+            secret = service.begin_pending_sign_in(db.session, user, next_url=next_url, address=request.remote_addr)
             db.session.commit()
             cookie.clear()
-            cookie["pending_2fa"] = {"user": user.id, "next": next_url}
+            cookie["pending_2fa"] = secret
             return redirect(url_for("auth.login_verify"))
         _start_browser_session(user)
         db.session.commit()
-        if cookie.get("must_enrol_2fa"):
+        if service.must_enrol(user):
             return redirect(url_for("auth.two_factor"))
         return redirect(next_url)
     return render_template("auth/login.html", errors=errors, email=email)
@@ -205,21 +230,33 @@ def login():
 @limiter.limit("10 per minute", methods=["POST"])
 @public
 def login_verify():
-    pending = cookie.get("pending_2fa")
-    if not pending:
+    """The second step of a staff sign-in; the step itself is a server-side row (see PendingSignIn)."""
+    secret = cookie.get("pending_2fa")
+    if not secret:
+        return redirect(url_for("auth.login"))
+    row = service.load_pending_sign_in(db.session, secret)
+    if row is None:
+        db.session.commit()  # a step that can no longer be finished is ended for good
+        cookie.pop("pending_2fa", None)
+        flash(_("Your sign-in was not finished in time or no longer counts. Sign in again."), "warning")
         return redirect(url_for("auth.login"))
     errors = {}
     if request.method == "POST":
-        user = db.session.get(User, pending["user"])
-        if user is None or not user.active:
-            cookie.clear()
-            return redirect(url_for("auth.login"))
-        if service.verify_second_factor(db.session, user, request.form.get("code", "")):
-            next_url = pending.get("next") or url_for("core.home")
+        user = row.user
+        wait = service.lock_wait(db.session, user.email, request.remote_addr)
+        if wait:
+            raise _locked(wait)
+        if service.finish_pending_sign_in(db.session, row, request.form.get("code", ""),
+                                          address=request.remote_addr) is not None:
+            next_url = safe_next(row.next_url, url_for("core.home"))
             _start_browser_session(user)
             db.session.commit()
             return redirect(next_url)
-        db.session.rollback()
+        db.session.commit()  # the wrong code counts
+        if row.ended_at is not None:
+            cookie.pop("pending_2fa", None)
+            flash(_("Too many wrong codes. Sign in again."), "error")
+            return redirect(url_for("auth.login"))
         errors = {"code": [_("That code is not right. Use the 6-digit code from your app or one of your recovery codes.")]}
     return render_template("auth/verify.html", errors=errors)
 
@@ -378,7 +415,6 @@ def two_factor():
                 service.begin_totp(db.session, user)
             elif action == "confirm":
                 codes = service.confirm_totp(db.session, user, request.form.get("code", ""))
-                cookie.pop("must_enrol_2fa", None)
             elif action == "disable":
                 if current_app.config.get("PRODUCTION"):
                     raise AssistError(_("Two-factor sign-in is required for staff and cannot be switched off."))
@@ -397,7 +433,7 @@ def two_factor():
             buffer, kind="svg", scale=5, xmldecl=False, svgns=True, title=_("QR code for your authenticator app"))
         qr_svg = buffer.getvalue().decode()
     return render_template("auth/two_factor.html", secret=secret, qr_svg=qr_svg, codes=codes, errors=errors,
-                           required=bool(cookie.get("must_enrol_2fa"))), (422 if errors else 200)
+                           required=service.must_enrol(user)), (422 if errors else 200)
 
 
 @bp.post("/account/tokens")
@@ -477,7 +513,9 @@ def admin_update_user(user_id: int):
     elif action == "activate":
         service.set_active(db.session, user, True, reason)
     elif action == "reset_2fa":
-        service.disable_totp(db.session, user, reason or "reset by an admin")
+        service.admin_reset_two_factor(db.session, user, reason)
+    elif action == "reset_password":
+        service.admin_reset_password(db.session, user, reason)
     else:
         raise AssistError(_("Unknown action."))
     db.session.commit()

@@ -93,9 +93,12 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         max_pages = int(env.get("MAX_UPLOAD_PAGES", "30"))
         parse_seconds = float(env.get("PARSE_TIME_LIMIT", "20"))
         parse_memory_mb = int(env.get("PARSE_MEMORY_MB", "1024"))
+        proxy_count = int(env.get("PROXY_COUNT", "0"))
     except ValueError as exc:
-        raise ConfigError(f"MAX_UPLOAD_MB, MAIL_PORT, MAX_UPLOAD_PAGES, PARSE_TIME_LIMIT and PARSE_MEMORY_MB must be "
+        raise ConfigError(f"MAX_UPLOAD_MB, MAIL_PORT, MAX_UPLOAD_PAGES, PARSE_TIME_LIMIT, PARSE_MEMORY_MB and PROXY_COUNT must be "
                           f"numbers: {exc}") from exc
+    if not 0 <= proxy_count <= 5:
+        raise ConfigError(f"PROXY_COUNT is the number of proxies in front of the service (0 to 5), not {proxy_count}")
     from core.money import MoneyError, parse_dollars
 
     try:
@@ -129,6 +132,9 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         "MAIL_USE_SSL": _env_bool(env.get("MAIL_USE_SSL")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Assist <no-reply@localhost>"),
         "BASE_URL": env.get("BASE_URL", "").rstrip("/") or None,
+        # Proxies in front of the service that set X-Forwarded-For/-Proto: the client's address (rate
+        # limits, lock-out, the audit log) is taken from the header that many hops back; 0 trusts no header.
+        "PROXY_COUNT": proxy_count,
         "ADJUSTMENT_APPROVAL_LIMIT_CENTS": approval_limit,
         "CREDIT_EXPORT_COLUMNS": env.get("CREDIT_EXPORT_COLUMNS") or None,
         "SESSION_COOKIE_HTTPONLY": True,

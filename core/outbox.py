@@ -6,17 +6,22 @@ reset a password, a notice) works on a machine with no mail server.
 """
 from __future__ import annotations
 
+import logging
+import re
 import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import getaddresses, make_msgid
 
 from flask import current_app
-from sqlalchemy import CheckConstraint, Index, String, Text, select, update
+from sqlalchemy import Boolean, CheckConstraint, Index, String, Text, false, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock, jobs
+from core.addresses import AddressError, clean_email
 from core.database import Base, BigIntPK, db
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "sending", "sent", "failed")
 MAX_ATTEMPTS = 5
@@ -39,6 +44,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(index=True)
+    # The body holds a secret link (a password reset, an email confirmation, a sign-in): staff
+    # pages show the text with every link withheld; only the recipient's mailbox gets it.
+    withhold_links: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),
@@ -48,17 +56,44 @@ class OutboxMessage(Base):
 
 
 def queue_message(session: Session, *, to: str, subject: str, body: str, kind: str,
-                  language: str = "en", user_id: int | None = None) -> OutboxMessage:
-    """Put a message in the outbox; it is sent (or shown to staff) once the caller commits."""
+                  language: str = "en", user_id: int | None = None, secret: bool = False) -> OutboxMessage:
+    """Put a message in the outbox; it is sent (or shown to staff) once the caller commits.
+
+    `secret=True` for a body whose links let the holder act as the recipient (reset, confirm, sign
+    in): no page ever shows those links. Without a mail server, a developer finds them in the
+    server log instead (never in production).
+    """
     message = OutboxMessage(
         created_at=clock.now(), kind=kind, to_address=to, subject=subject, body_text=body,
-        language=language, status="queued", attempts=0, user_id=user_id,
+        language=language, status="queued", attempts=0, user_id=user_id, withhold_links=secret,
     )
     session.add(message)
     session.flush()
     if current_app.config.get("MAIL_SERVER"):
-        jobs.enqueue(deliver, message.id, session=session, queue="mail")
+        jobs.enqueue(deliver, message.id, session=session, queue=jobs.MAIL_QUEUE)
+    elif secret and not current_app.config.get("PRODUCTION"):
+        log.info("No MAIL_SERVER: outbox message %s (%s) to %s, links withheld on the outbox page:\n%s",
+                 message.id, kind, to, body)
+    elif secret:
+        log.warning("No MAIL_SERVER: outbox message %s (%s) waits for a mail server", message.id, kind)
     return message
+
+
+_LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+# Sign-in messages (resets, confirmations, notices about the account) never show a link to staff,
+# whatever the flag says: it also covers messages queued before the flag existed.
+SECRET_KIND_PREFIX = "auth."
+
+
+def links_withheld(message: OutboxMessage) -> bool:
+    return bool(message.withhold_links) or message.kind.startswith(SECRET_KIND_PREFIX)
+
+
+def body_for_staff(message: OutboxMessage, placeholder: str = "[link withheld]") -> str:
+    """The text staff may read: the body, with every link replaced when the message holds a secret."""
+    if not links_withheld(message):
+        return message.body_text
+    return _LINK.sub(placeholder, message.body_text)
 
 
 def queue_messages(session: Session, messages: list[dict]) -> list[int]:
@@ -76,7 +111,7 @@ def queue_messages(session: Session, messages: list[dict]) -> list[int]:
              "user_id": m.get("user_id")} for m in messages]
     ids = insert_rows(session, OutboxMessage, rows, return_ids=True)
     if current_app.config.get("MAIL_SERVER"):
-        jobs.enqueue(deliver_many, ids, session=session, queue="mail")
+        jobs.enqueue(deliver_many, ids, session=session, queue=jobs.MAIL_QUEUE)
     return ids
 
 
@@ -101,7 +136,13 @@ def _claim(session: Session, message_id: int) -> bool:
 
 
 def deliver(message_id: int) -> str:
-    """Job: send one queued message by SMTP. Returns the message's status afterwards."""
+    """Job: send one queued message by SMTP. Returns the message's status afterwards.
+
+    A message that can never be sent (a recipient that is not one plain address, a header the
+    mail library refuses, a recipient the server refuses) is marked `failed` with the reason at
+    once; a server that cannot be reached leaves it `queued` for a later try. Whatever happens,
+    the message never stays `sending`.
+    """
     session = db.session()
     if not current_app.config.get("MAIL_SERVER"):
         return "queued"
@@ -111,16 +152,46 @@ def deliver(message_id: int) -> str:
     message = session.get(OutboxMessage, message_id)
     session.refresh(message)
     try:
-        _smtp_send(message)
+        email = _build(message)
+        _smtp_send(email)
+    except _PERMANENT as exc:
+        _fail(message, exc, permanent=True)
     except (smtplib.SMTPException, OSError) as exc:
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "queued"
+        _fail(message, exc, permanent=False)
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the run or stay `sending`
+        log.exception("outbox message %s could not be sent", message_id)
+        _fail(message, exc, permanent=True)
     else:
         message.status = "sent"
         message.sent_at = clock.now()
         message.last_error = None
     session.commit()
     return message.status
+
+
+class Unsendable(ValueError):
+    """This message can never be sent as it is."""
+
+
+# Errors that another try would only repeat.
+_PERMANENT = (Unsendable, AddressError, ValueError, TypeError, UnicodeError, smtplib.SMTPRecipientsRefused,
+              smtplib.SMTPSenderRefused, smtplib.SMTPNotSupportedError)
+
+
+def _fail(message: OutboxMessage, exc: Exception, *, permanent: bool) -> None:
+    prefix = "cannot be sent: " if permanent else ""
+    message.last_error = f"{prefix}{type(exc).__name__}: {exc}"[:2000]
+    message.status = "failed" if permanent or message.attempts >= MAX_ATTEMPTS else "queued"
+
+
+def _mark_failed(session: Session, message_id: int, exc: Exception) -> None:
+    """Last resort when `deliver` itself broke: the message is failed, never left `sending`."""
+    session.rollback()
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status.in_(("queued", "sending")))
+        .values(status="failed", last_error=f"cannot be sent: {type(exc).__name__}: {exc}"[:2000])
+    )
+    session.commit()
 
 
 def send_queued(session: Session, limit: int = 500) -> dict[str, int]:
@@ -138,19 +209,34 @@ def send_queued(session: Session, limit: int = 500) -> dict[str, int]:
     ).all()
     counts = {"sent": 0, "queued": 0, "failed": 0, "sending": 0, "missing": 0}
     for message_id in ids:
-        counts[deliver(message_id)] += 1
+        try:
+            status = deliver(message_id)
+        except Exception as exc:  # noqa: BLE001 - the rest of the run is still sent
+            log.exception("outbox message %s broke the send run", message_id)
+            _mark_failed(session, message_id, exc)
+            status = "failed"
+        counts[status] = counts.get(status, 0) + 1
     return counts
 
 
-def _smtp_send(message: OutboxMessage) -> None:
+def _build(message: OutboxMessage) -> EmailMessage:
+    """The mail for a message; Unsendable/AddressError when its recipient is not one plain address."""
     cfg = current_app.config
+    to = clean_email(message.to_address)  # refuses line breaks, commas, several addresses
     email = EmailMessage()
     email["From"] = cfg["MAIL_DEFAULT_SENDER"]
-    email["To"] = message.to_address
+    email["To"] = to
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email["Content-Language"] = message.language
     email.set_content(message.body_text)
+    if len(email.get_all("To") or ()) != 1 or len(getaddresses(email.get_all("To"))) != 1:
+        raise Unsendable("the message must have exactly one recipient")
+    return email
+
+
+def _smtp_send(email: EmailMessage) -> None:
+    cfg = current_app.config
     smtp_cls = smtplib.SMTP_SSL if cfg.get("MAIL_USE_SSL") else smtplib.SMTP
     with smtp_cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:
         if cfg.get("MAIL_USE_TLS") and not cfg.get("MAIL_USE_SSL"):

@@ -7,10 +7,11 @@ from flask import Blueprint, current_app, g, make_response, redirect, render_tem
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from core import audit
 from core.access import allow, public, staff
 from core.audit import AuditRecord
 from core.database import db
-from core.outbox import OutboxMessage
+from core.outbox import OutboxMessage, body_for_staff, links_withheld
 from core.web import LANGUAGE_COOKIE
 
 bp = Blueprint("core", __name__)
@@ -75,12 +76,18 @@ def outbox():
 @bp.get("/staff/outbox/<int:message_id>")
 @staff
 def outbox_message(message_id: int):
+    """One message's text; reading it is an audited view, and secret links never reach the page."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         from werkzeug.exceptions import NotFound
 
         raise NotFound()
-    return render_template("outbox_message.html", message=message)
+    withheld = links_withheld(message)
+    audit.record(db.session, "outbox.message_viewed", obj=message,
+                 details={"kind": message.kind, "links_withheld": withheld})
+    db.session.commit()
+    return render_template("outbox_message.html", message=message, withheld=withheld,
+                           body=body_for_staff(message, _("[link withheld]")))
 
 
 @bp.get("/staff/audit")

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from auth import service as auth_service
 from core.access import STAFF, allow, signed_in
 from core.api import documented, load_json
 from core.database import db
@@ -34,7 +35,9 @@ def _applicant(data: dict):
         if data.get("applicant_email"):
             raise Forbidden()
         return current_user
-    email = (data.get("applicant_email") or "").strip().lower()
+    email = data.get("applicant_email")
+    if email:
+        email = auth_service.valid_email(email, field="applicant_email")
     applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer")) if email else None
     if applicant is None:
         raise Invalid("Staff give the customer's sign-in email as applicant_email.",

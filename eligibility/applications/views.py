@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from accounts import service as accounts_service
+from auth import service as auth_service
 from core import clock
 from core.access import STAFF, allow
 from core.database import db
@@ -74,10 +75,14 @@ def start():
     if request.method == "POST":
         applicant = current_user
         if current_user.is_staff:
-            email = form["applicant_email"].strip().lower()
-            applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer"))
-            if applicant is None:
-                errors["applicant_email"] = [_("No customer login has this email.")]
+            try:
+                email = auth_service.valid_email(form["applicant_email"], field="applicant_email")
+            except AssistError as exc:
+                errors, applicant = _errors(exc), None
+            else:
+                applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer"))
+                if applicant is None:
+                    errors["applicant_email"] = [_("No customer login has this email.")]
         if not errors:
             try:
                 application = service.start(db.session, user=current_user, applicant=applicant,

@@ -1,6 +1,6 @@
 """Document parse retries: the attempts a parse has had and when it last moved (for the reconciliation)
 
-Revision ID: 0012_document_retries
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-08 10:00:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 import core.database
 
-revision = '0012_document_retries'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, csrf_token, login, post_form, random_email
 from tests.factories import make_user
@@ -76,12 +76,26 @@ def test_long_passphrases_are_welcome(client, db_session):
     assert response.status_code == 200
 
 
-def test_an_email_can_register_only_once(client, db_session):
+def test_an_email_can_register_only_once_and_the_page_does_not_tell(client, db_session):
+    from auth.models import User
+
     user = make_user(db_session)
-    response = post_form(client, "/register", {"email": user.email.upper(), "password": PASSWORD,
-                                               "password_confirm": PASSWORD})
-    assert response.status_code == 422
-    assert "already exists" in response.get_data(as_text=True)
+    unknown = random_email("unknown")
+    taken = post_form(client, "/register", {"email": user.email.upper(), "password": PASSWORD,
+                                            "password_confirm": PASSWORD})
+    fresh = post_form(client.application.test_client(), "/register",
+                      {"email": unknown, "password": PASSWORD, "password_confirm": PASSWORD})
+    assert taken.status_code == fresh.status_code == 200
+    page = taken.get_data(as_text=True)
+    assert "Check your email" in page and "already exists" not in page
+    def same(body, email):
+        return re.sub(r'value="[^"]+"', "", body.replace(email, "EMAIL"))  # CSRF tokens differ
+
+    assert same(page, user.email) == same(fresh.get_data(as_text=True), unknown)
+    assert db_session.scalar(select(func.count()).select_from(User).where(User.email == user.email)) == 1
+    # The owner is told instead, by email.
+    message = _latest_mail(db_session, user.email)
+    assert message.kind == "auth.already_registered" and "already has one" in message.body_text
 
 
 def test_forgotten_password_reset_by_emailed_link(client, db_session):

@@ -25,7 +25,10 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
             verb = line.split(" ")[0].upper()
             if verb in ("EHLO", "HELO"):
                 say("250 test")
-            elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
+            elif verb == "RCPT":
+                self.server.recipients.append(line)
+                say("250 OK")
+            elif verb in ("MAIL", "RSET", "NOOP"):
                 say("250 OK")
             elif verb == "DATA":
                 say("354 go on")
@@ -49,6 +52,7 @@ def smtp_server():
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
     server.daemon_threads = True
     server.messages = []
+    server.recipients = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -143,3 +147,60 @@ def test_many_messages_queued_at_once_get_their_own_ids_in_order(app, db_session
     assert len(set(ids)) == 5
     assert [db_session.get(OutboxMessage, i).subject for i in ids] == [f"Letter {n}" for n in range(5)]
     assert later.id not in ids and db_session.get(OutboxMessage, later.id).subject == "After"
+
+
+def test_outbox_send_fails_a_message_that_cannot_be_sent_and_sends_the_rest(app, db_session, smtp_server):
+    """Issue 12, item 8: a newline in an address crashed the run and left the message `sending`."""
+    from core import outbox
+    from core.outbox import OutboxMessage
+
+    def queue(to, subject="Hello"):
+        # Rows as an older release let them in, before addresses were checked.
+        return outbox.queue_message(db_session, to=to, subject=subject, body="x", kind="test").id
+
+    first = queue("first@example.com")
+    newline = queue("pat@example.com\nBcc: eve@evil.test")
+    comma = queue("pat@example.com, eve@evil.test")
+    bad_subject = queue("sam@example.com", subject="Hello\nBcc: eve@evil.test")
+    last = queue("last@example.com")
+    db_session.commit()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.server_address[1])
+    try:
+        result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    finally:
+        app.config["MAIL_SERVER"] = None
+    assert result.exit_code == 0, result.output
+    assert "sent=2" in result.output and "failed=3" in result.output
+    status = {m.id: m for m in db_session.scalars(select(OutboxMessage).where(
+        OutboxMessage.id.in_([first, newline, comma, bad_subject, last])))}
+    assert status[first].status == status[last].status == "sent"
+    for bad in (newline, comma, bad_subject):
+        assert status[bad].status == "failed" and status[bad].last_error.startswith("cannot be sent")
+    assert [r.split(":", 1)[1].strip() for r in smtp_server.recipients] == ["<first@example.com>", "<last@example.com>"]
+    assert not any("evil" in m for m in smtp_server.messages)
+
+
+def test_a_send_run_never_leaves_a_message_sending(app, db_session, smtp_server, monkeypatch):
+    """Even a fault nobody planned for marks that message failed; the next one still goes."""
+    from core import outbox
+
+    broken = outbox.queue_message(db_session, to="a@example.com", subject="Broken", body="x", kind="test")
+    fine = outbox.queue_message(db_session, to="b@example.com", subject="Fine", body="x", kind="test")
+    db_session.commit()
+    real_build = outbox._build
+
+    def build(message):
+        if message.subject == "Broken":
+            raise RuntimeError("something nobody planned for")
+        return real_build(message)
+
+    monkeypatch.setattr(outbox, "_build", build)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.server_address[1])
+    try:
+        counts = outbox.send_queued(db_session)
+    finally:
+        app.config["MAIL_SERVER"] = None
+    db_session.refresh(broken)
+    db_session.refresh(fine)
+    assert broken.status == "failed" and "RuntimeError" in broken.last_error
+    assert fine.status == "sent" and counts["sent"] >= 1

@@ -1,7 +1,7 @@
 """Cases: reversals that wait for a manager, the day's adjustment sum per requester, credit file cell rules
 
-Revision ID: 0014
-Revises: 0012_document_retries
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01 21:15:47.234172
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import core.database
 
 
-revision = '0014'
-down_revision = '0012_document_retries'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
