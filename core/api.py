@@ -145,24 +145,78 @@ def build_openapi() -> dict:
 
 
 class HealthSchema(Schema):
-    status = fields.String(required=True)
-    database = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "ok, or degraded when a dependency is not"})
+    database = fields.String(required=True, metadata={"description": "ok or unavailable"})
+    redis = fields.String(required=True, metadata={"description": "ok, unavailable, or not_configured"})
+    workers = fields.String(required=True, metadata={
+        "description": "ok (an RQ worker was seen recently), none_seen, unknown (Redis is down), or "
+                       "not_configured (jobs run in the web process)"})
+    workers_seen = fields.Integer(required=True, allow_none=True)
     version = fields.String(required=True)
 
 
-@documented("/health", "get", summary="Is the service up and can it reach its database?",
-            tags=["platform"], response=HealthSchema, errors=(503,))
-@api.get("/health")
-@public
-def health():
+# A worker heartbeats at least every few minutes even when idle (RQ's worker_ttl is 420 s).
+WORKER_SEEN_SECONDS = 600
+
+
+def _redis_for_health():
+    """A Redis client with short timeouts, so a health check never hangs on a lost Redis."""
+    from redis import Redis
+
+    from core.extensions import REDIS_TIMEOUTS
+
+    client = current_app.extensions.get("assist.health_redis")
+    if client is None:
+        client = current_app.extensions["assist.health_redis"] = Redis.from_url(
+            current_app.config["REDIS_URL"], **REDIS_TIMEOUTS)
+    return client
+
+
+def check_dependencies() -> dict:
+    """The state of each dependency: the database, Redis, and the RQ workers."""
+    import logging
+    from datetime import datetime, timedelta, timezone
+
+    log = logging.getLogger(__name__)
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
     except Exception:  # noqa: BLE001 - any failure means the database is unreachable
+        log.warning("health: the database is unreachable", exc_info=True)
+        db.session.rollback()
         database = "unavailable"
-    body = HealthSchema().dump({"status": "ok" if database == "ok" else "degraded",
-                                "database": database, "version": API_VERSION})
-    return jsonify(body), (200 if database == "ok" else 503)
+    redis, workers, seen = "not_configured", "not_configured", None
+    if current_app.config.get("REDIS_URL"):
+        try:
+            from rq import Worker
+
+            conn = _redis_for_health()
+            conn.ping()
+            redis = "ok"
+            cutoff = datetime.now(timezone.utc) - timedelta(seconds=WORKER_SEEN_SECONDS)
+            seen = 0
+            for worker in Worker.all(connection=conn):
+                beat = worker.last_heartbeat
+                if beat is not None and beat.tzinfo is None:
+                    beat = beat.replace(tzinfo=timezone.utc)
+                if beat is not None and beat >= cutoff:
+                    seen += 1
+            workers = "ok" if seen else "none_seen"
+        except Exception:  # noqa: BLE001 - connection refused, timeout, authentication...
+            log.warning("health: Redis at REDIS_URL is unreachable", exc_info=True)
+            redis, workers = "unavailable", "unknown"
+    healthy = database == "ok" and redis in ("ok", "not_configured") and workers in ("ok", "not_configured")
+    return {"status": "ok" if healthy else "degraded", "database": database, "redis": redis,
+            "workers": workers, "workers_seen": seen, "version": API_VERSION}
+
+
+@documented("/health", "get", summary="Is the service up? The state of its database, Redis and workers",
+            tags=["platform"], response=HealthSchema, errors=(503,))
+@api.get("/health")
+@public
+def health():
+    body = check_dependencies()
+    return jsonify(HealthSchema().dump(body)), (200 if body["status"] == "ok" else 503)
 
 
 @api.get("/openapi.json")
