@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, has_request_context, render_template, request
 from flask_babel import Babel, format_date, format_datetime, get_locale, gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from core.api import error_response
 from core.config import DEVELOPMENT_BASE_URL
@@ -124,6 +124,9 @@ def render_error(code: int, detail: str | None = None, retry_after: str | None =
 
 
 def init_web(app: Flask) -> None:
+    from core.inputs import init_converters
+
+    init_converters(app)  # before any blueprint adds a route
     Babel(app, locale_selector=select_language)
     app.jinja_env.globals["current_language"] = lambda: str(get_locale() or "en")
     app.jinja_env.filters["datetime"] = _format_instant
@@ -177,7 +180,10 @@ def init_web(app: Flask) -> None:
             retry_after = exc.response.headers.get("Retry-After") if exc.response else None
             retry_after = retry_after or str(getattr(exc, "retry_after", None) or 60)
         detail = exc.description if exc.description != type(exc).description else None
-        return render_error(code, detail, retry_after=retry_after)
+        response = render_error(code, detail, retry_after=retry_after)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(set(exc.valid_methods) | {"OPTIONS"}))
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
