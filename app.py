@@ -86,6 +86,9 @@ def create_app(config: dict | None = None) -> Flask:
     init_applications(app)
     init_review(app)
     init_recertification(app)
+    from core.inputs import init_inputs
+
+    init_inputs(app)  # after the access check: who may ask is decided before what they sent
     for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, api, auth_api_bp,
                       accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp):
         app.register_blueprint(blueprint)

@@ -5,6 +5,7 @@ fields ending `_cents`, ISO dates, and errors as {"error": {"code", "message", "
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -86,27 +87,76 @@ class Operation:
     roles: frozenset[str] | None = None
     errors: tuple[int, ...] = ()
     extra: dict = field(default_factory=dict)
+    view: Callable | None = None
+    query: dict[str, dict] = field(default_factory=dict)
 
 
 _operations: list[Operation] = []
 
 
 def documented(rule: str, method: str, *, summary: str, tags: list[str], request: type[Schema] | None = None,
-               response: type[Schema] | None = None, status: int = 200, errors: tuple[int, ...] = ()) -> Callable:
-    """Record an endpoint for the OpenAPI document (put it above the route decorator)."""
+               response: type[Schema] | None = None, status: int = 200, errors: tuple[int, ...] = (),
+               query: dict[str, dict] | None = None) -> Callable:
+    """Record an endpoint for the OpenAPI document (put it above the route decorator).
+
+    `query` maps each query parameter to its JSON schema; path parameters are declared from the
+    route's converters.
+    """
 
     def mark(view: Callable) -> Callable:
         _operations.append(Operation(rule, method.lower(), summary, tags, request, response, status,
-                                     getattr(view, "allowed_roles", None), errors))
+                                     getattr(view, "allowed_roles", None), errors, view=view,
+                                     query=dict(query or {})))
         return view
 
     return mark
 
 
-def _openapi_path(rule: str) -> str:
-    import re
+_PARAM = re.compile(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>")
 
-    return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule)
+
+def _openapi_path(rule: str) -> str:
+    return _PARAM.sub(r"{\2}", rule)
+
+
+def _converter_schema(converter: str) -> dict:
+    """What a route converter of `core.inputs` takes, as a JSON schema."""
+    from core.inputs import MAX_ID, MAX_PATH_TEXT
+
+    if converter == "int":
+        return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+    return {"type": "string", "minLength": 1, "maxLength": MAX_PATH_TEXT, "pattern": r"^[^/\x00-\x1f\x7f]+$"}
+
+
+def _path_parameters(op: Operation) -> list[dict]:
+    """Each `{name}` of the documented path, typed by the converter of the route serving it."""
+    names = re.findall(r"\{([a-zA-Z_]+)\}", op.rule)
+    converters: list[str] = []
+    for rule in current_app.url_map.iter_rules():
+        if current_app.view_functions.get(rule.endpoint) is op.view and op.method.upper() in (rule.methods or ()):
+            converters = [conv or "default" for conv, _name in _PARAM.findall(rule.rule)]
+            break
+    params = []
+    for index, name in enumerate(names):
+        converter = converters[index] if index < len(converters) else "default"
+        params.append({"name": name, "in": "path", "required": True, "schema": _converter_schema(converter)})
+    return params
+
+
+def _field_attributes(self, field, ret: dict, **kwargs) -> dict:
+    """The patterns the API enforces: dollars as decimal strings, dates as YYYY-MM-DD."""
+    from core.schemas import Dollars, IsoDate, dollars_pattern
+
+    if isinstance(field, Dollars):
+        text = {"type": "string", "pattern": dollars_pattern(field.allow_negative),
+                "example": "-84.17" if field.allow_negative else "84.17"}
+        if field.numbers:
+            ret.pop("type", None)
+            return {"oneOf": [text, {"type": "number", "multipleOf": 0.01}]}
+        return text
+    if isinstance(field, IsoDate):
+        return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    return {}
 
 
 def build_openapi() -> dict:
@@ -119,12 +169,17 @@ def build_openapi() -> dict:
         servers=[{"url": "/api/v1"}],
     )
     plugin.map_to_openapi_type(Dollars, "string", None)
+    plugin.converter.add_attribute_function(_field_attributes)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
     error_ref = {"content": {"application/json": {"schema": "Error"}}}
     paths: dict[str, dict] = {}
     for op in _operations:
         item: dict[str, Any] = {"summary": op.summary, "tags": op.tags, "responses": {}}
+        parameters = _path_parameters(op) + [
+            {"name": name, "in": "query", "required": False, "schema": schema} for name, schema in op.query.items()]
+        if parameters:
+            item["parameters"] = parameters
         if op.request is not None:
             item["requestBody"] = {"required": True,
                                    "content": {"application/json": {"schema": op.request}}}
@@ -145,24 +200,78 @@ def build_openapi() -> dict:
 
 
 class HealthSchema(Schema):
-    status = fields.String(required=True)
-    database = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "ok, or degraded when a dependency is not"})
+    database = fields.String(required=True, metadata={"description": "ok or unavailable"})
+    redis = fields.String(required=True, metadata={"description": "ok, unavailable, or not_configured"})
+    workers = fields.String(required=True, metadata={
+        "description": "ok (an RQ worker was seen recently), none_seen, unknown (Redis is down), or "
+                       "not_configured (jobs run in the web process)"})
+    workers_seen = fields.Integer(required=True, allow_none=True)
     version = fields.String(required=True)
 
 
-@documented("/health", "get", summary="Is the service up and can it reach its database?",
-            tags=["platform"], response=HealthSchema, errors=(503,))
-@api.get("/health")
-@public
-def health():
+# A worker heartbeats at least every few minutes even when idle (RQ's worker_ttl is 420 s).
+WORKER_SEEN_SECONDS = 600
+
+
+def _redis_for_health():
+    """A Redis client with short timeouts, so a health check never hangs on a lost Redis."""
+    from redis import Redis
+
+    from core.extensions import REDIS_TIMEOUTS
+
+    client = current_app.extensions.get("assist.health_redis")
+    if client is None:
+        client = current_app.extensions["assist.health_redis"] = Redis.from_url(
+            current_app.config["REDIS_URL"], **REDIS_TIMEOUTS)
+    return client
+
+
+def check_dependencies() -> dict:
+    """The state of each dependency: the database, Redis, and the RQ workers."""
+    import logging
+    from datetime import datetime, timedelta, timezone
+
+    log = logging.getLogger(__name__)
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
     except Exception:  # noqa: BLE001 - any failure means the database is unreachable
+        log.warning("health: the database is unreachable", exc_info=True)
+        db.session.rollback()
         database = "unavailable"
-    body = HealthSchema().dump({"status": "ok" if database == "ok" else "degraded",
-                                "database": database, "version": API_VERSION})
-    return jsonify(body), (200 if database == "ok" else 503)
+    redis, workers, seen = "not_configured", "not_configured", None
+    if current_app.config.get("REDIS_URL"):
+        try:
+            from rq import Worker
+
+            conn = _redis_for_health()
+            conn.ping()
+            redis = "ok"
+            cutoff = datetime.now(timezone.utc) - timedelta(seconds=WORKER_SEEN_SECONDS)
+            seen = 0
+            for worker in Worker.all(connection=conn):
+                beat = worker.last_heartbeat
+                if beat is not None and beat.tzinfo is None:
+                    beat = beat.replace(tzinfo=timezone.utc)
+                if beat is not None and beat >= cutoff:
+                    seen += 1
+            workers = "ok" if seen else "none_seen"
+        except Exception:  # noqa: BLE001 - connection refused, timeout, authentication...
+            log.warning("health: Redis at REDIS_URL is unreachable", exc_info=True)
+            redis, workers = "unavailable", "unknown"
+    healthy = database == "ok" and redis in ("ok", "not_configured") and workers in ("ok", "not_configured")
+    return {"status": "ok" if healthy else "degraded", "database": database, "redis": redis,
+            "workers": workers, "workers_seen": seen, "version": API_VERSION}
+
+
+@documented("/health", "get", summary="Is the service up? The state of its database, Redis and workers",
+            tags=["platform"], response=HealthSchema, errors=(503,))
+@api.get("/health")
+@public
+def health():
+    body = check_dependencies()
+    return jsonify(HealthSchema().dump(body)), (200 if body["status"] == "ok" else 503)
 
 
 @api.get("/openapi.json")

@@ -9,6 +9,7 @@ import base64
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
@@ -18,8 +19,21 @@ MIN_SECRET_KEY_LENGTH = 32
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
 
 
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+
 class ConfigError(RuntimeError):
-    """The service must not start with this configuration."""
+    """The service must not start with this configuration.
+
+    `problems` lists every setting that is missing or unsafe, as (variable, what to do), so one
+    failed start names them all.
+    """
+
+    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None) -> None:
+        self.problems = problems or []
+        if self.problems:
+            message = message + "".join(f"\n  - {name}: {text}" for name, text in self.problems)
+        super().__init__(message)
 
 
 def _env_bool(value: str | None, default: bool = False) -> bool:
@@ -131,7 +145,9 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         "MAIL_USE_TLS": _env_bool(env.get("MAIL_USE_TLS")),
         "MAIL_USE_SSL": _env_bool(env.get("MAIL_USE_SSL")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Assist <no-reply@localhost>"),
-        "BASE_URL": env.get("BASE_URL", "").rstrip("/") or None,
+        # Links in mail and letters come from here, never from the request's Host header.
+        "BASE_URL": (env.get("BASE_URL") or "").strip().rstrip("/") or (
+            None if production else f"http://127.0.0.1:{env.get('PORT') or '5000'}"),
         # Proxies in front of the service that set X-Forwarded-For/-Proto: the client's address (rate
         # limits, lock-out, the audit log) is taken from the header that many hops back; 0 trusts no header.
         "PROXY_COUNT": proxy_count,
@@ -151,33 +167,57 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
     }
 
 
+def base_url_problem(value: str | None, *, production: bool) -> str | None:
+    """What is wrong with a BASE_URL, or None: an absolute http(s) address, https in production."""
+    if not value:
+        return ("must be set to the public address of the service (like https://assist.example.org); "
+                "links in mail and letters are built from it, never from the request's Host header")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return f"{value!r} is not a valid address"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{value!r} must be an absolute address like https://assist.example.org"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return f"{value!r} must not carry a user name, password, query or fragment"
+    if production and parts.scheme != "https":
+        return f"{value!r} must start with https:// when ASSIST_ENV=production"
+    return None
+
+
 def validate_config(config: dict) -> None:
-    """Refuse to start with settings that would be unsafe (checked after test overrides)."""
+    """Refuse to start with settings that would be unsafe (checked after test overrides).
+
+    Every problem is collected first, so one refusal names every setting to fix.
+    """
+    if config.get("ASSIST_ENV") not in ENVIRONMENTS:
+        raise ConfigError(f"ASSIST_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    production = config.get("ASSIST_ENV") == "production"
+    problems: list[tuple[str, str]] = []
+    if production:
+        secret_key = config.get("SECRET_KEY") or ""
+        if len(secret_key) < MIN_SECRET_KEY_LENGTH or secret_key.lower() in WEAK_SECRETS:
+            problems.append(("SECRET_KEY", f"must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                                           "characters when ASSIST_ENV=production"))
+        if not valid_document_key(config.get("DOCUMENT_KEY")):
+            problems.append(("DOCUMENT_KEY", "must be set to a Fernet key (32 url-safe base64 bytes; several "
+                                             "separated by commas during rotation) when ASSIST_ENV=production"))
+        if not config.get("REDIS_URL"):
+            problems.append(("REDIS_URL", "must be set when ASSIST_ENV=production: rate limits and jobs are "
+                                          "shared by every worker process through Redis"))
+    elif not valid_document_key(config.get("DOCUMENT_KEY")):
+        problems.append(("DOCUMENT_KEY", "is not a valid Fernet key"))
     from core.database import valid_role_name
 
     if not valid_role_name(config.get("DATABASE_APP_ROLE", "assist_app")):
-        raise ConfigError("DATABASE_APP_ROLE must be a plain PostgreSQL role name (lower-case letters, digits, _)")
-    if config.get("ASSIST_ENV") not in ENVIRONMENTS:
-        raise ConfigError(f"ASSIST_ENV must be one of {', '.join(ENVIRONMENTS)}")
-    if config.get("ASSIST_ENV") == "production":
-        secret_key = config.get("SECRET_KEY") or ""
-        if len(secret_key) < MIN_SECRET_KEY_LENGTH or secret_key.lower() in WEAK_SECRETS:
-            raise ConfigError(
-                f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
-                "characters when ASSIST_ENV=production"
-            )
-        if not valid_document_key(config.get("DOCUMENT_KEY")):
-            raise ConfigError(
-                "DOCUMENT_KEY must be set to a Fernet key (32 url-safe base64 bytes; several "
-                "separated by commas during rotation) when ASSIST_ENV=production"
-            )
-        if not config.get("REDIS_URL"):
-            raise ConfigError(
-                "REDIS_URL must be set when ASSIST_ENV=production: rate limits and jobs are "
-                "shared by every worker process through Redis"
-            )
-    elif not valid_document_key(config.get("DOCUMENT_KEY")):
-        raise ConfigError("DOCUMENT_KEY is not a valid Fernet key")
+        problems.append(("DATABASE_APP_ROLE", "must be a plain PostgreSQL role name (lower-case letters, digits, _)"))
+    base_problem = base_url_problem(config.get("BASE_URL"), production=production)
+    if base_problem:
+        problems.append(("BASE_URL", base_problem))
+    if problems:
+        where = "ASSIST_ENV=production" if production else f"ASSIST_ENV={config.get('ASSIST_ENV')}"
+        raise ConfigError(f"Assist will not start with {where}; fix these settings:", problems)
 
 
 def _normalize_database_url(url: str) -> str:

@@ -8,7 +8,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 
 from core.money import MoneyError, parse_dollars
 
-DOLLARS_PATTERN = r"^-?\d+(\.\d{1,2})?$"
+# At most twelve digits of whole dollars: every amount fits a BIGINT of cents with room to add.
+DOLLARS_PATTERN = r"^-?\d{1,12}(\.\d{1,2})?$"
+
+
+def dollars_pattern(allow_negative: bool) -> str:
+    return DOLLARS_PATTERN if allow_negative else DOLLARS_PATTERN.replace("^-?", "^")
 
 
 class BaseSchema(Schema):
@@ -34,7 +39,7 @@ class Dollars(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs) -> int:
         if self.numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = repr(value)
-        if not isinstance(value, str) or not re.match(DOLLARS_PATTERN, value.strip()):
+        if not isinstance(value, str) or not re.fullmatch(DOLLARS_PATTERN, value):
             raise self.make_error("invalid")
         try:
             return parse_dollars(value, allow_negative=self.allow_negative)

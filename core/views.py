@@ -11,6 +11,7 @@ from core import audit
 from core.access import allow, public, staff
 from core.audit import AuditRecord
 from core.database import db
+from core.inputs import whole_number
 from core.outbox import OutboxMessage, body_for_staff, links_withheld
 from core.web import LANGUAGE_COOKIE
 
@@ -50,12 +51,13 @@ def set_language():
     return response
 
 
+MAX_PAGE = 100_000
+
+
 def page_number() -> int:
-    """The `?page=` of a paged list: 1 when missing, not a number, or below 1."""
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    """The `?page=` of a paged list: 1 when missing; a page that is not a number from 1 to 100,000
+    is refused (422, naming `page`) rather than overflowing the query's OFFSET."""
+    return whole_number("page", request.args.get("page"), minimum=1, maximum=MAX_PAGE, default=1)
 
 
 @bp.get("/staff/outbox")

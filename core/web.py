@@ -4,13 +4,15 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
+from flask import Flask, current_app, g, has_request_context, render_template, request
 from flask_babel import Babel, format_date, format_datetime, get_locale, gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from core.api import error_response
+from core.config import DEVELOPMENT_BASE_URL
 from core.money import format_dollars
 from core.nav import init_nav
 from core.errors import AssistError
@@ -19,12 +21,16 @@ log = logging.getLogger(__name__)
 
 
 def external_url(endpoint: str, **values) -> str:
-    """A full link for a letter or an email, from a request or from a command (BASE_URL decides)."""
-    base = current_app.config.get("BASE_URL")
-    if has_request_context():
-        return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=base or "http://localhost"):
-        return url_for(endpoint, _external=True, **values)
+    """A full link for a letter or an email, in a request or in a command: always from BASE_URL.
+
+    Never from the request: its Host header (and X-Forwarded-Host/-Prefix) is whatever the caller
+    sent, and a reset link must not point at an attacker's server.
+    """
+    base = urlsplit(current_app.config.get("BASE_URL") or DEVELOPMENT_BASE_URL)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    current_app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
+
 
 LANGUAGE_COOKIE = "assist_lang"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -118,6 +124,9 @@ def render_error(code: int, detail: str | None = None, retry_after: str | None =
 
 
 def init_web(app: Flask) -> None:
+    from core.inputs import init_converters
+
+    init_converters(app)  # before any blueprint adds a route
     Babel(app, locale_selector=select_language)
     app.jinja_env.globals["current_language"] = lambda: str(get_locale() or "en")
     app.jinja_env.filters["datetime"] = _format_instant
@@ -171,7 +180,10 @@ def init_web(app: Flask) -> None:
             retry_after = exc.response.headers.get("Retry-After") if exc.response else None
             retry_after = retry_after or str(getattr(exc, "retry_after", None) or 60)
         detail = exc.description if exc.description != type(exc).description else None
-        return render_error(code, detail, retry_after=retry_after)
+        response = render_error(code, detail, retry_after=retry_after)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(set(exc.valid_methods) | {"OPTIONS"}))
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -69,7 +69,7 @@ def _read_screen_form(form) -> tuple[dict, dict[str, list[str]], Household | Non
     values = {"zip": form.get("zip", "").strip(), "rows": rows,
               "categorical": [c for c in form.getlist("categorical") if c in CATEGORICAL_PROGRAMS]}
     errors: dict[str, list[str]] = {}
-    if not (len(values["zip"]) == 5 and values["zip"].isdigit()):
+    if not (len(values["zip"]) == 5 and values["zip"].isascii() and values["zip"].isdigit()):
         errors["zip"] = [_("Enter the 5-digit ZIP code of your home.")]
     members = []
     for i in range(rows):
@@ -78,7 +78,7 @@ def _read_screen_form(form) -> tuple[dict, dict[str, list[str]], Household | Non
         if not row["age"] and not row["amount"]:
             continue
         age = None
-        if not row["age"].isdigit() or int(row["age"]) > 130:
+        if not (row["age"].isascii() and row["age"].isdigit()) or int(row["age"]) > 130:
             errors[f"age-{i}"] = [_("Enter the age of person %(n)s in years.", n=i + 1)]
         else:
             age = int(row["age"])

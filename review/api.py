@@ -8,6 +8,7 @@ from core.access import STAFF, allow
 from core.api import documented, load_json
 from core.database import db
 from core.errors import Invalid
+from core.inputs import MAX_DAYS, whole_number
 from eligibility.applications import service
 from eligibility.applications.api import reply
 from eligibility.applications.present import application_dict
@@ -32,25 +33,31 @@ def _version(body: dict) -> int | None:
     return value
 
 
-def _int(name: str) -> int | None:
-    value = request.args.get(name)
-    if value in (None, ""):
-        return None
-    if not value.isdigit():
-        raise Invalid(f"{name} is a whole number.", fields={name: ["Not a whole number."]})
-    return int(value)
+QUEUE_QUERY = {
+    "program": {"type": "string", "maxLength": 64},
+    "status": {"type": "string", "maxLength": 64},
+    "flag": {"type": "string", "maxLength": 64},
+    "older_than_days": {"type": "integer", "minimum": 0, "maximum": MAX_DAYS},
+    "mine": {"type": "string", "enum": ["0", "1"]},
+    "after": {"type": "string", "pattern": r"^[0-9]{1,20}-[0-9]{1,19}$"},
+    "limit": {"type": "integer", "minimum": 1, "maximum": 200},
+}
+
+
+def _int(name: str, maximum: int) -> int | None:
+    return whole_number(name, request.args.get(name), maximum=maximum)
 
 
 @documented("/review/queue", "get", summary="Applications waiting for staff, oldest first; filters program, "
             "status, flag, older_than_days, mine=1; page with `after`=the previous reply's `next`",
-            tags=["review"], response=QueueOut)
+            tags=["review"], response=QueueOut, errors=(422,), query=QUEUE_QUERY)
 @bp.get("/review/queue")
 @allow(*STAFF)
 def queue():
-    limit = min(_int("limit") or 50, 200)
+    limit = min(_int("limit", 200) or 50, 200)
     page = service.queue(db.session, current_user, program=request.args.get("program"),
                          status=request.args.get("status"), flag=request.args.get("flag"),
-                         older_than_days=_int("older_than_days"), mine=request.args.get("mine") == "1",
+                         older_than_days=_int("older_than_days", MAX_DAYS), mine=request.args.get("mine") == "1",
                          after=request.args.get("after"), limit=limit)
     lang = language()
     return jsonify(QueueOut().dump({"items": [application_dict(db.session, a, lang) for a in page.items],

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError
+from core.inputs import MAX_DAYS, whole_number
 from documents.views import FIELD_LABELS
 from eligibility import service as programs_service
 from eligibility.applications import rules, service
@@ -31,10 +32,10 @@ FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("
 @allow(*STAFF)
 def queue():
     filters = {k: request.args.get(k, "") for k in ("program", "status", "flag", "older_than_days", "mine")}
-    days = filters["older_than_days"]
+    days = whole_number("older_than_days", filters["older_than_days"], maximum=MAX_DAYS)
     page = service.queue(db.session, current_user, program=filters["program"] or None,
                          status=filters["status"] or None, flag=filters["flag"] or None,
-                         older_than_days=int(days) if days.isdigit() else None, mine=filters["mine"] == "1",
+                         older_than_days=days, mine=filters["mine"] == "1",
                          after=request.args.get("after") or None, limit=50)
     return render_template("review/queue.html", page=page, filters=filters, statuses=STATUS_LABELS,
                            waiting=WAITING_FOR_STAFF + ("needs_info",), flag_labels=FLAG_LABELS,
@@ -183,7 +184,7 @@ def assign(application_id: int):
     from auth.models import User
 
     def act(application):
-        to_user = db.session.get(User, int(request.form.get("user_id", "0") or 0))
+        to_user = db.session.get(User, whole_number("user_id", request.form.get("user_id"), default=0))
         if to_user is None:
             raise AssistError(_("No such user."))
         service.assign(db.session, current_user, application, to_user, _form_version())
@@ -193,8 +194,7 @@ def assign(application_id: int):
 
 def _form_version() -> int | None:
     """The application version the form was drawn from; a stale one makes the service answer 409."""
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() else None
+    return whole_number("version", request.form.get("version"))
 
 
 def _simple(application_id: int, act, done: str | None, field_name: str):
@@ -223,7 +223,7 @@ def denial_reasons():
     form = request.form
     if request.method == "POST":
         if form.get("action") == "toggle":
-            reason = db.session.get(DenialReason, int(form.get("id", "0") or 0))
+            reason = db.session.get(DenialReason, whole_number("id", form.get("id"), default=0))
             if reason is not None:
                 reason.active = not reason.active
                 from core import audit

@@ -83,6 +83,7 @@ def test_config(url: str, **extra) -> dict:
         "MAIL_SERVER": None,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "assist.test",
+        "BASE_URL": "https://assist.test",
         "JOBS_RAISE": True,
     }
     config.update(extra)

@@ -17,6 +17,7 @@ from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError
 from core.extensions import limiter
+from core.inputs import whole_number
 from documents.views import UPLOAD_LIMIT, _upload_key
 from eligibility import service as programs_service
 from eligibility.applications import service
@@ -143,7 +144,8 @@ def _unconfirmed(previous: list[dict], rows: list[dict], form) -> dict[str, list
 
 def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
     rows, members, errors = [], [], {}
-    count = min(MAX_ROWS, max(1, int(form.get("rows", "3")) if form.get("rows", "3").isdigit() else 3))
+    rows_text = form.get("rows", "3")
+    count = min(MAX_ROWS, max(1, int(rows_text) if rows_text.isascii() and rows_text.isdigit() else 3))
     for i in range(count):
         row = {k: form.get(f"{k}-{i}", "").strip() for k in ("name", "age", "relationship", "ssn_last4", "amount",
                                                                "frequency", "kind")}
@@ -152,9 +154,9 @@ def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
             continue
         if not row["name"]:
             errors[f"name-{i}"] = [_("Enter the name of person %(n)s.", n=i + 1)]
-        if not row["age"].isdigit() or int(row["age"]) > 130:
+        if not (row["age"].isascii() and row["age"].isdigit()) or int(row["age"]) > 130:
             errors[f"age-{i}"] = [_("Enter the age of person %(n)s in years.", n=i + 1)]
-        if row["ssn_last4"] and not (len(row["ssn_last4"]) == 4 and row["ssn_last4"].isdigit()):
+        if row["ssn_last4"] and not (len(row["ssn_last4"]) == 4 and row["ssn_last4"].isascii() and row["ssn_last4"].isdigit()):
             errors[f"ssn_last4-{i}"] = [_("Give only the last four digits.")]
         income = income_from_row(row, i, errors)
         incomes = [income] if income else []
@@ -347,7 +349,8 @@ def account_enrollments(number: str):
     account = accounts_service.get_account(db.session, number)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        enrollment = db.session.get(Enrollment, int(request.form.get("enrollment_id", "0") or 0))
+        enrollment = db.session.get(Enrollment, whole_number("enrollment_id", request.form.get("enrollment_id"),
+                                                             default=0))
         if enrollment is None or enrollment.account_id != account.id:
             errors["_form"] = [_("No such enrollment.")]
         else:

@@ -11,9 +11,12 @@ from core import clock
 from core.access import ANONYMOUS, ROLES, STAFF, allow
 from core.database import db
 from core.errors import AssistError
+from core.inputs import whole_number
 from core.views import page_number
 from eligibility.recertification import printing, reports, service
 from eligibility.views import language
+
+MIN_YEAR, MAX_YEAR = 2000, 2100  # the years a monthly report can show
 
 bp = Blueprint("recertification", __name__)
 
@@ -97,10 +100,7 @@ def worklist():
 @allow("manager", "admin")
 def months():
     today = clock.today()
-    try:
-        year = int(request.args.get("year", today.year))
-    except ValueError:
-        year = today.year
+    year = whole_number("year", request.args.get("year"), minimum=MIN_YEAR, maximum=MAX_YEAR, default=today.year)
     return render_template("recertification/months.html", year=year, rows=reports.by_month(db.session, year),
                            language=language(), this_year=today.year)
 

@@ -37,7 +37,9 @@ def live_server(live_app):
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    address = f"http://127.0.0.1:{server.server_port}"
+    live_app.config["BASE_URL"] = address  # links in mail point at this server, as BASE_URL does in production
+    yield address
     server.shutdown()
     server.server_close()
 

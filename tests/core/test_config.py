@@ -16,7 +16,7 @@ def _production_env(monkeypatch, tmp_path, **overrides):
     monkeypatch.setenv("ASSIST_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     values = {"SECRET_KEY": GOOD_SECRET, "DOCUMENT_KEY": Fernet.generate_key().decode(),
-              "REDIS_URL": TEST_REDIS_URL}
+              "REDIS_URL": TEST_REDIS_URL, "BASE_URL": "https://assist.example.org"}
     values.update(overrides)
     for key, value in values.items():
         if value is None:
@@ -32,6 +32,11 @@ def _production_env(monkeypatch, tmp_path, **overrides):
     ({"DOCUMENT_KEY": None}, "DOCUMENT_KEY"),
     ({"DOCUMENT_KEY": "not-a-fernet-key"}, "DOCUMENT_KEY"),
     ({"REDIS_URL": None}, "REDIS_URL"),
+    ({"BASE_URL": None}, "BASE_URL"),
+    ({"BASE_URL": ""}, "BASE_URL"),
+    ({"BASE_URL": "http://assist.example.org"}, "BASE_URL"),
+    ({"BASE_URL": "assist.example.org"}, "BASE_URL"),
+    ({"BASE_URL": "https://user:pw@assist.example.org"}, "BASE_URL"),
 ])
 def test_production_refuses_to_start_without_real_keys(monkeypatch, tmp_path, overrides, complaint):
     from app import create_app
@@ -92,3 +97,26 @@ def test_an_unknown_time_zone_is_refused(tmp_path):
 
     with pytest.raises(ConfigError, match="Mars/Olympus"):
         load_config(tmp_path, {"ASSIST_TIMEZONE": "Mars/Olympus"})
+
+
+def test_production_names_every_missing_setting_at_once(monkeypatch, tmp_path):
+    from app import create_app
+    from core.config import ConfigError
+
+    _production_env(monkeypatch, tmp_path, SECRET_KEY=None, DOCUMENT_KEY="nope", REDIS_URL=None, BASE_URL=None)
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+    message = str(refused.value)
+    for name in ("SECRET_KEY", "DOCUMENT_KEY", "REDIS_URL", "BASE_URL"):
+        assert name in message
+    assert [name for name, _ in refused.value.problems] == ["SECRET_KEY", "DOCUMENT_KEY", "REDIS_URL", "BASE_URL"]
+
+
+def test_a_malformed_base_url_is_refused_in_development_too(monkeypatch, tmp_path):
+    from app import create_app
+    from core.config import ConfigError
+
+    monkeypatch.setenv("ASSIST_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("BASE_URL", "ftp://assist.example.org")
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        create_app()

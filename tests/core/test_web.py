@@ -131,6 +131,7 @@ def test_production_sends_hsts(monkeypatch, tmp_path):
     monkeypatch.setenv("DOCUMENT_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    monkeypatch.setenv("BASE_URL", "https://assist.example.org")
     app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
     response = app.test_client().get("/static/assist.css")
     response.close()
