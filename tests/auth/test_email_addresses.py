@@ -25,6 +25,15 @@ POISON = [
 ]
 
 
+def _assert_refused(response, address, why, field):
+    """422 with the reason; a NUL, which no database can store, is refused first by the input layer (400)."""
+    text = response.get_data(as_text=True)
+    if "\x00" in address:
+        assert response.status_code == 400 and field in text
+    else:
+        assert response.status_code == 422 and why in text
+
+
 def _users_with(session, fragment):
     from auth.models import User
 
@@ -34,8 +43,7 @@ def _users_with(session, fragment):
 @pytest.mark.parametrize("address, why", POISON)
 def test_registration_refuses_the_address_with_the_reason(client, db_session, address, why):
     response = post_form(client, "/register", {"email": address, "password": PASSWORD, "password_confirm": PASSWORD})
-    assert response.status_code == 422
-    assert why in response.get_data(as_text=True)
+    _assert_refused(response, address, why, "email")
     assert _users_with(db_session, "pat") == 0
 
 
@@ -74,7 +82,7 @@ def test_the_admin_page_refuses_the_address(client, db_session, address, why):
     admin = make_user(db_session, "admin")
     login(client, admin.email)
     response = post_form(client, "/admin/users", {"email": address, "role": "csr", "password": PASSWORD})
-    assert response.status_code == 422 and why in response.get_data(as_text=True)
+    _assert_refused(response, address, why, "email")
     assert _users_with(db_session, "pat") == 0
 
 
@@ -85,8 +93,9 @@ def test_an_application_for_a_customer_refuses_the_address(client, db_session, a
     link(db_session, customer, make_account(db_session))
     login(client, csr.email)
     page = post_form(client, "/apply", {"applicant_email": address, "account_number": "T1"}, token_from="/apply")
-    assert page.status_code == 422 and why in page.get_data(as_text=True)
+    _assert_refused(page, address, why, "applicant_email")
     api = client.post("/api/v1/applications", json={"applicant_email": address, "account_number": "T1",
                                                     "programs": ["X"]},
                       headers={"X-CSRFToken": csrf_token(client)})
-    assert api.status_code == 422 and "applicant_email" in api.json["error"]["fields"]
+    assert api.status_code in ((400,) if "\x00" in address else (422,))
+    assert "applicant_email" in api.json["error"]["fields"]
