@@ -10,7 +10,7 @@ from core.database import db
 from core.errors import Invalid
 from eligibility.applications import service
 from eligibility.applications.api import reply
-from eligibility.applications.present import application_dict
+from eligibility.applications.present import application_dicts
 from eligibility.applications.schemas import AppealDecisionIn, DecisionIn, QueueOut
 from eligibility.views import language
 
@@ -38,7 +38,7 @@ def queue():
                          older_than_days=_int("older_than_days"), mine=request.args.get("mine") == "1",
                          after=request.args.get("after"), limit=limit)
     lang = language()
-    return jsonify(QueueOut().dump({"items": [application_dict(db.session, a, lang) for a in page.items],
+    return jsonify(QueueOut().dump({"items": application_dicts(db.session, page.items, lang),
                                     "next": page.next}))
 
 

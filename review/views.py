@@ -14,7 +14,7 @@ from documents.views import FIELD_LABELS
 from eligibility import service as programs_service
 from eligibility.applications import rules, service
 from eligibility.applications.models import WAITING_FOR_STAFF
-from eligibility.applications.present import application_dict
+from eligibility.applications.present import application_dicts
 from eligibility.applications.views import STATUS_LABELS
 from eligibility.views import language
 
@@ -45,7 +45,7 @@ def _detail(application, errors=None, form=None, status: int = 200):
     docs = service.parsed_documents(db.session, application)
     documented, used = rules.documented_income(docs)
     return render_template(
-        "review/application.html", application=application, view=application_dict(db.session, application, language()),
+        "review/application.html", application=application, view=application_dicts(db.session, [application], language())[0],
         account=service.account_of(db.session, application), documented=documented, used=used,
         declared=rules.declared_income(application.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
         field_labels=FIELD_LABELS, reasons=service.denial_reasons(db.session), errors=errors or {}, form=form or {},

@@ -18,7 +18,7 @@ from core.extensions import limiter
 from documents.views import UPLOAD_LIMIT, _upload_key
 from eligibility import service as programs_service
 from eligibility.applications import service
-from eligibility.applications.present import application_dict
+from eligibility.applications.present import application_dicts
 from eligibility.rules import CATEGORICAL_PROGRAMS
 from eligibility.views import CATEGORICAL_LABELS, income_from_row, language
 
@@ -33,6 +33,7 @@ RELATIONSHIPS = {"self": _l("Me"), "spouse": _l("Spouse or partner"), "child": _
                  "other": _l("Other")}
 APPLICANTS = ("customer", *STAFF)
 MAX_ROWS = 12
+MY_APPLICATIONS_PAGE = 25  # "My applications", newest first
 
 
 def _errors(exc: AssistError) -> dict[str, list[str]]:
@@ -57,7 +58,12 @@ def _page(template: str, application=None, status: int = 200, **context):
 @bp.get("/applications")
 @allow("customer")
 def mine():
-    return _page("mine.html", applications=service.applications_of(db.session, current_user.id))
+    from core.views import page_number
+
+    page = page_number()
+    rows = service.applications_of(db.session, current_user.id, page=page, per_page=MY_APPLICATIONS_PAGE)
+    return _page("mine.html", applications=rows[:MY_APPLICATIONS_PAGE], page=page,
+                 has_next=len(rows) > MY_APPLICATIONS_PAGE)
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -265,7 +271,7 @@ def review(application_id: int):
 @allow(*APPLICANTS)
 def status(application_id: int):
     application = _load(application_id)
-    return _page("status.html", application, view=application_dict(db.session, application, language()),
+    return _page("status.html", application, view=application_dicts(db.session, [application], language())[0],
                  reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)})
 
 
@@ -292,7 +298,7 @@ def appeal(application_id: int):
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        return _page("status.html", application, view=application_dict(db.session, application, language()),
+        return _page("status.html", application, view=application_dicts(db.session, [application], language())[0],
                      reasons={}, errors=_errors(exc), form=request.form, status=422)
     flash(_("Your appeal is sent. A manager will review it."), "success")
     return redirect(url_for("applications.status", application_id=application.id))
@@ -322,7 +328,8 @@ def my_programs():
     from eligibility.applications import enrollments
 
     accounts = accounts_service.linked_accounts(db.session, current_user.id)
-    listing = [(account, enrollments.for_account(db.session, account)) for account in accounts]
+    by_account = enrollments.for_accounts(db.session, accounts)
+    listing = [(account, by_account[account.id]) for account in accounts]
     return _page("my_programs.html", listing=listing, enrollment_statuses=ENROLLMENT_STATUS_LABELS,
                  verifications=enrollments.verifications_waiting(db.session, [e for _a, rows in listing for e in rows]))
 
