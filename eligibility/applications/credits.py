@@ -18,6 +18,7 @@ from core.database import db
 from eligibility import benefits
 from eligibility import service as programs_service
 from eligibility.applications.models import ApplicationProgram, Enrollment
+from eligibility.models import Program
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _benefit_lookup(catalog, code: str):
     return version_on
 
 
-def _last_benefit_day(enrollment: Enrollment) -> date:
+def _last_benefit_day(enrollment) -> date:
     """The benefit runs to the end of the certification, through grace while a renewal is awaited."""
     if enrollment.ended_on is not None:
         return enrollment.ended_on - timedelta(days=1)
@@ -56,7 +57,13 @@ def _last_benefit_day(enrollment: Enrollment) -> date:
 
 
 def post_benefits(session: Session, first: date | None = None, last: date | None = None) -> PostReport:
-    """Credit every bill (of the month, when given) of an active account under its enrollments."""
+    """Credit every bill (of the month, when given) of an active account under its enrollments.
+
+    A million bills is a million rows each way, so everything is read as plain rows (no ORM
+    objects), what a bill earns is worked out once per program, period and enrollment days (most
+    bills of a month share them), and credits already posted are known from one query of their
+    keys and amounts: a run with nothing to post only reads.
+    """
     report = PostReport()
     catalog = programs_service.catalog(session)
     in_period = (Account.status == "active",)
@@ -66,45 +73,60 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
     rows = session.execute(select(Bill.bill_id, Bill.account_id, Bill.period_start, Bill.period_end, Bill.service,
                                   Bill.charges_cents).join(Account, Account.id == Bill.account_id)
                            .where(*in_period).order_by(Bill.id)).all()
-    by_account: dict[int, list[Enrollment]] = defaultdict(list)
-    tiers: dict[int, str | None] = {}
-    # Enrollments of the billed accounts with the determination that set their tier, in one query
-    # (a sub-select, not a list of ids: a month of a large utility's bills is a million accounts).
-    for enrollment, determination in session.execute(
-            select(Enrollment, ApplicationProgram.determination)
+    # Enrollments of the billed accounts, with the tier their determination set, in one query (a
+    # sub-select, not a list of ids: a month of a large utility's bills is a million accounts).
+    by_account: dict[int, list[tuple[str, date, date, str | None]]] = defaultdict(list)
+    for enrollment in session.execute(
+            select(Enrollment.account_id, Program.code, Enrollment.enrolled_from, Enrollment.certified_to,
+                   Enrollment.ended_on, Enrollment.status, Enrollment.grace_ends_on,
+                   ApplicationProgram.determination["tier"].as_string().label("tier"))
+            .join(Program, Program.id == Enrollment.program_id)
             .outerjoin(ApplicationProgram, and_(ApplicationProgram.application_id == Enrollment.application_id,
                                                 ApplicationProgram.program_id == Enrollment.program_id))
             .where(Enrollment.account_id.in_(billed))):
-        by_account[enrollment.account_id].append(enrollment)
-        tiers[enrollment.id] = (determination or {}).get("tier")
-    posted_by_key = {entry.idempotency_key: entry for entry in session.scalars(
-        select(LedgerEntry).where(LedgerEntry.source_type == "bill", LedgerEntry.kind == "discount",
-                                  LedgerEntry.source_id.in_(select(Bill.bill_id).join(Account, Account.id == Bill.account_id)
-                                                            .where(*in_period))))}
+        by_account[enrollment.account_id].append((enrollment.code, enrollment.enrolled_from,
+                                                  _last_benefit_day(enrollment), enrollment.tier))
+    # Credits already posted for these bills: key -> (entry id, amount).
+    posted_by_key = {key: (entry_id, amount) for key, entry_id, amount in session.execute(
+        select(LedgerEntry.idempotency_key, LedgerEntry.id, LedgerEntry.amount_cents)
+        .where(LedgerEntry.source_type == "bill", LedgerEntry.kind == "discount",
+               LedgerEntry.source_id.in_(select(Bill.bill_id).join(Account, Account.id == Bill.account_id)
+                                         .where(*in_period))))}
     # What has been taken back of each credit so far (reversals are few: one query for all).
     reversed_cents = dict(session.execute(
         select(LedgerEntry.reverses_id, func.sum(LedgerEntry.amount_cents))
         .where(LedgerEntry.reverses_id.is_not(None)).group_by(LedgerEntry.reverses_id)).all()) if posted_by_key else {}
     cancelled = set(session.scalars(select(Bill.cancels_bill_id).where(Bill.cancels_bill_id.is_not(None))))
     lookups: dict[str, object] = {}
+    parts_of: dict[tuple, list] = {}
+    earned_of: dict[tuple, int] = {}
     pending: list[dict] = []
     for bill in rows:
         report.bills += 1
-        for enrollment in by_account.get(bill.account_id, ()):
-            code = enrollment.program.code
+        for code, enrolled_from, last_day, tier in by_account.get(bill.account_id, ()):
             key = f"benefit:{code}:{bill.bill_id}"
             if bill.bill_id in cancelled:
                 report.reversed += _reverse_cancelled(session, key, bill)
                 continue
-            lookup = lookups.setdefault(code, _benefit_lookup(catalog, code))
-            parts = benefits.segments(bill.period_start, bill.period_end, enrollment.enrolled_from,
-                                      _last_benefit_day(enrollment), lookup)
-            amount = benefits.credit_cents(bill_start=bill.period_start, bill_end=bill.period_end, service=bill.service,
-                                           charges_cents=bill.charges_cents, parts=parts, tier=tiers.get(enrollment.id))
+            days = (code, max(bill.period_start, enrolled_from), min(bill.period_end, last_day))
+            earned = (*days, bill.period_start, bill.period_end, bill.service, bill.charges_cents, tier)
+            amount = earned_of.get(earned)
+            if amount is None:
+                parts = parts_of.get(days)
+                if parts is None:
+                    lookup = lookups.setdefault(code, _benefit_lookup(catalog, code))
+                    parts = parts_of[days] = benefits.segments(bill.period_start, bill.period_end, enrolled_from,
+                                                               last_day, lookup)
+                amount = earned_of[earned] = benefits.credit_cents(
+                    bill_start=bill.period_start, bill_end=bill.period_end, service=bill.service,
+                    charges_cents=bill.charges_cents, parts=parts, tier=tier)
             posted = posted_by_key.get(key)
             if posted is not None:
                 # Already credited: a back-dated end can only lower what the bill earns.
-                report.reversed += _reverse_excess(session, posted, amount, bill, reversed_cents.get(posted.id, 0))
+                entry_id, held = posted
+                if held + reversed_cents.get(entry_id, 0) > max(0, amount):
+                    report.reversed += _reverse_excess(session, session.get(LedgerEntry, entry_id), amount, bill,
+                                                       reversed_cents.get(entry_id, 0))
                 report.unchanged += 1
                 continue
             if amount <= 0:
@@ -120,7 +142,7 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
     return report
 
 
-POST_CHUNK = 5_000
+POST_CHUNK = 20_000
 
 
 def _post(session: Session, pending: list[dict], report: PostReport) -> None:
@@ -131,7 +153,7 @@ def _post(session: Session, pending: list[dict], report: PostReport) -> None:
     pending.clear()
 
 
-def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill: Bill, reversed_cents: int) -> int:
+def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill, reversed_cents: int) -> int:
     """Reverse what a credit holds beyond what the bill now earns (an enrollment ended back-dated)."""
     held = entry.amount_cents + reversed_cents
     excess = held - max(0, earned)
@@ -142,7 +164,7 @@ def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill: Bil
     return 1
 
 
-def _reverse_cancelled(session: Session, key: str, bill: Bill) -> int:
+def _reverse_cancelled(session: Session, key: str, bill) -> int:
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
     reversal_key = f"{key}:cancelled"
     if entry is None or session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == reversal_key)):
