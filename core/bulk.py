@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import JSON, func, select, text
+from sqlalchemy import JSON, Integer, String, func, select, text
 from sqlalchemy.orm import Session
 
 
@@ -52,26 +52,36 @@ def _sqlite_executemany(session: Session, table, rows: list[dict], suffix: str =
     from datetime import date, datetime, timezone
 
     names = list(rows[0])
-    is_json = [isinstance(table.c[name].type, JSON) for name in names]
+    seen_times: dict[datetime, str] = {}  # batch rows share their timestamps: format each once
 
-    def stored(value, as_json: bool):
-        if value is None:
-            return None
-        if as_json:
-            return json.dumps(value)
-        if isinstance(value, datetime):  # UTC, naive, in SQLAlchemy's SQLite format
-            return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    def as_time(value):
+        text_value = seen_times.get(value)
+        if text_value is None:  # UTC, naive, in SQLAlchemy's SQLite format
+            text_value = seen_times[value] = value.astimezone(timezone.utc).replace(tzinfo=None).strftime(
+                "%Y-%m-%d %H:%M:%S.%f")
+        return text_value
+
+    def stored(value):
+        if isinstance(value, datetime):
+            return as_time(value)
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, bool):
             return int(value)
         return value
 
+    def json_value(value):
+        return None if value is None else json.dumps(value)
+
+    convert = [json_value if isinstance(table.c[name].type, JSON) else stored for name in names]
+    plain = {i for i, name in enumerate(names) if isinstance(table.c[name].type, (Integer, String))}  # as they are
+
     sql = (f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
            f'VALUES ({", ".join("?" for _ in names)}){suffix}')
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, [[stored(row[n], j) for n, j in zip(names, is_json)] for row in rows])
+        cursor.executemany(sql, [[row[n] if i in plain else convert[i](row[n]) for i, n in enumerate(names)]
+                                 for row in rows])
     finally:
         cursor.close()
 
