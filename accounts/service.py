@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from accounts import rules
 from accounts.models import (Account, AccountLink, AdjustmentRequest, CreditBatch, CreditBatchItem,
@@ -531,6 +531,7 @@ def rejected_items(session: Session, limit: int = 200) -> list[CreditBatchItem]:
     """Entries the CIS refused that no CSR has dealt with yet."""
     return list(session.scalars(select(CreditBatchItem).where(CreditBatchItem.cis_state == "rejected",
                                                               CreditBatchItem.resolution.is_(None))
+                                .options(joinedload(CreditBatchItem.entry).joinedload(LedgerEntry.account))
                                 .order_by(CreditBatchItem.acked_at, CreditBatchItem.id).limit(limit)))
 
 
@@ -556,6 +557,7 @@ def resolve_rejection(session: Session, item_id: int, *, action: str, by, reason
 
 def pending_adjustments(session: Session) -> list[AdjustmentRequest]:
     return list(session.scalars(select(AdjustmentRequest).where(AdjustmentRequest.status == "pending")
+                                .options(joinedload(AdjustmentRequest.account))
                                 .order_by(AdjustmentRequest.requested_at)))
 
 

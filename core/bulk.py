@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import JSON, func, select, text
+from sqlalchemy import JSON, Integer, String, func, select, text
 from sqlalchemy.orm import Session
 
 
@@ -47,31 +47,41 @@ def insert_rows(session: Session, model: Any, rows: list[dict], *, return_ids: b
     return ids
 
 
-def _sqlite_executemany(session: Session, table, rows: list[dict]) -> None:
+def _sqlite_executemany(session: Session, table, rows: list[dict], suffix: str = "") -> None:
     """One prepared INSERT run over all rows by sqlite3 itself, values stored as SQLAlchemy stores them."""
     from datetime import date, datetime, timezone
 
     names = list(rows[0])
-    is_json = [isinstance(table.c[name].type, JSON) for name in names]
+    seen_times: dict[datetime, str] = {}  # batch rows share their timestamps: format each once
 
-    def stored(value, as_json: bool):
-        if value is None:
-            return None
-        if as_json:
-            return json.dumps(value)
-        if isinstance(value, datetime):  # UTC, naive, in SQLAlchemy's SQLite format
-            return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    def as_time(value):
+        text_value = seen_times.get(value)
+        if text_value is None:  # UTC, naive, in SQLAlchemy's SQLite format
+            text_value = seen_times[value] = value.astimezone(timezone.utc).replace(tzinfo=None).strftime(
+                "%Y-%m-%d %H:%M:%S.%f")
+        return text_value
+
+    def stored(value):
+        if isinstance(value, datetime):
+            return as_time(value)
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, bool):
             return int(value)
         return value
 
+    def json_value(value):
+        return None if value is None else json.dumps(value)
+
+    convert = [json_value if isinstance(table.c[name].type, JSON) else stored for name in names]
+    plain = {i for i, name in enumerate(names) if isinstance(table.c[name].type, (Integer, String))}  # as they are
+
     sql = (f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
-           f'VALUES ({", ".join("?" for _ in names)})')
+           f'VALUES ({", ".join("?" for _ in names)}){suffix}')
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, [[stored(row[n], j) for n, j in zip(names, is_json)] for row in rows])
+        cursor.executemany(sql, [[row[n] if i in plain else convert[i](row[n]) for i, n in enumerate(names)]
+                                 for row in rows])
     finally:
         cursor.close()
 
@@ -88,16 +98,40 @@ def among(session: Session, column: Any, ids: list[int]):
 
 
 def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str], returning: list[str]) -> list:
-    """Insert the rows whose unique key is not taken yet (`ON CONFLICT DO NOTHING`); the inserted rows' `returning`.
+    """Insert the rows whose unique key is not taken yet (`ON CONFLICT DO NOTHING`); the inserted rows' `returning`
+    (in no particular order).
 
     The unique constraint decides, so two processes inserting the same key at once insert it once.
+    Rows go in as `insert_rows` writes them: on PostgreSQL by COPY into a temporary table and one
+    `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`; on SQLite by one prepared
+    `INSERT ... ON CONFLICT DO NOTHING` run over every row, the new rows read back by id (the
+    transaction holds SQLite's only write lock, see `insert_rows`). All rows have the same keys.
     """
     if not rows:
         return []
+    table = model.__table__
+    session.flush()
+    conflict = ", ".join(f'"{name}"' for name in unique)
+    wanted = [table.c[name] for name in returning]
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(model).on_conflict_do_nothing(index_elements=unique).returning(
-        *(getattr(model, name) for name in returning))
-    return list(session.execute(statement, rows))
+        names = list(rows[0])
+        columns = ", ".join(f'"{name}"' for name in names)
+        staging = f"staging_{table.name}"
+        connection = session.connection()
+        connection.execute(text(f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP AS '
+                                f'SELECT {columns} FROM "{table.name}" WITH NO DATA'))
+        is_json = [isinstance(table.c[name].type, JSON) for name in names]
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f'COPY "{staging}" ({columns}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([json.dumps(row[name]) if as_json and row[name] is not None else row[name]
+                                    for name, as_json in zip(names, is_json)])
+        out = [tuple(row) for row in connection.execute(text(
+            f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staging}" '
+            f'ON CONFLICT ({conflict}) DO NOTHING RETURNING {", ".join(chr(34) + c.name + chr(34) for c in wanted)}'
+        ).columns(*wanted))]
+        connection.execute(text(f'DROP TABLE "{staging}"'))
+        return out
+    highest = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+    _sqlite_executemany(session, table, rows, suffix=f" ON CONFLICT ({conflict}) DO NOTHING")
+    return [tuple(row) for row in session.execute(select(*wanted).where(table.c.id > highest).order_by(table.c.id))]

@@ -11,7 +11,7 @@ from core.errors import Invalid
 from core.inputs import MAX_DAYS, whole_number
 from eligibility.applications import service
 from eligibility.applications.api import reply
-from eligibility.applications.present import application_dict
+from eligibility.applications.present import application_dicts
 from eligibility.applications.schemas import AppealDecisionIn, DecisionIn, QueueOut
 from eligibility.views import language
 
@@ -60,7 +60,7 @@ def queue():
                          older_than_days=_int("older_than_days", MAX_DAYS), mine=request.args.get("mine") == "1",
                          after=request.args.get("after"), limit=limit)
     lang = language()
-    return jsonify(QueueOut().dump({"items": [application_dict(db.session, a, lang) for a in page.items],
+    return jsonify(QueueOut().dump({"items": application_dicts(db.session, page.items, lang),
                                     "next": page.next}))
 
 

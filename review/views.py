@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import defer, selectinload
 
 from core.access import STAFF, allow
 from core.database import db
@@ -14,8 +15,9 @@ from core.inputs import MAX_DAYS, whole_number
 from documents.views import FIELD_LABELS
 from eligibility import service as programs_service
 from eligibility.applications import rules, service
-from eligibility.applications.models import WAITING_FOR_STAFF
-from eligibility.applications.present import application_dict
+from eligibility.applications.models import WAITING_FOR_STAFF, Application, ApplicationProgram, Flag
+from eligibility.models import Program
+from eligibility.applications.present import application_dicts
 from eligibility.applications.views import STATUS_LABELS
 from eligibility.views import language
 
@@ -28,6 +30,14 @@ FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("
                "open_application": _l("Another open application")}
 
 
+# What a queue row shows: its programs' codes and its flags; not the household or determinations.
+QUEUE_ROW = (defer(Application.household), defer(Application.categorical), defer(Application.info_checklist),
+             selectinload(Application.programs).load_only(ApplicationProgram.application_id,
+                                                          ApplicationProgram.program_id)
+             .joinedload(ApplicationProgram.program).load_only(Program.code),
+             selectinload(Application.flags).load_only(Flag.application_id, Flag.code))
+
+
 @bp.get("/staff/queue")
 @allow(*STAFF)
 def queue():
@@ -36,7 +46,7 @@ def queue():
     page = service.queue(db.session, current_user, program=filters["program"] or None,
                          status=filters["status"] or None, flag=filters["flag"] or None,
                          older_than_days=days, mine=filters["mine"] == "1",
-                         after=request.args.get("after") or None, limit=50)
+                         after=request.args.get("after") or None, limit=50, load=QUEUE_ROW)
     return render_template("review/queue.html", page=page, filters=filters, statuses=STATUS_LABELS,
                            waiting=WAITING_FOR_STAFF + ("needs_info",), flag_labels=FLAG_LABELS,
                            programs=programs_service.list_programs(db.session), language=language())
@@ -46,7 +56,7 @@ def _detail(application, errors=None, form=None, status: int = 200):
     docs = service.parsed_documents(db.session, application)
     documented, used = rules.documented_income(docs)
     return render_template(
-        "review/application.html", application=application, view=application_dict(db.session, application, language()),
+        "review/application.html", application=application, view=application_dicts(db.session, [application], language())[0],
         account=service.account_of(db.session, application), documented=documented, used=used,
         declared=rules.declared_income(application.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
         field_labels=FIELD_LABELS, reasons=service.denial_reasons(db.session), errors=errors or {}, form=form or {},

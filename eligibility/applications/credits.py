@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import click
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from accounts import service as ledger
@@ -18,6 +17,7 @@ from core.database import db
 from eligibility import benefits
 from eligibility import service as programs_service
 from eligibility.applications.models import ApplicationProgram, Enrollment
+from eligibility.models import Program
 
 
 @dataclass
@@ -46,7 +46,7 @@ def _benefit_lookup(catalog, code: str):
     return version_on
 
 
-def _last_benefit_day(enrollment: Enrollment) -> date:
+def _last_benefit_day(enrollment) -> date:
     """The benefit runs to the end of the certification, through grace while a renewal is awaited."""
     if enrollment.ended_on is not None:
         return enrollment.ended_on - timedelta(days=1)
@@ -56,71 +56,108 @@ def _last_benefit_day(enrollment: Enrollment) -> date:
 
 
 def post_benefits(session: Session, first: date | None = None, last: date | None = None) -> PostReport:
-    """Credit every bill (of the month, when given) of an active account under its enrollments."""
+    """Credit every bill (of the month, when given) of an active account under its enrollments.
+
+    A month of a large utility is a million bills, so the database finds the work: the pairs of a
+    bill and an enrollment of its account with no credit under their key yet (an anti-join on the
+    unique key), and the credited pairs whose enrollment now ends before the bill does (a
+    back-dated end may leave an excess to reverse). Rows come as plain tuples, and what a bill
+    earns is worked out once per program, period and enrollment days. A run with nothing left to
+    post reads little more than two counts.
+    """
     report = PostReport()
     catalog = programs_service.catalog(session)
     in_period = (Account.status == "active",)
     if first is not None:
         in_period += (Bill.period_start >= first, Bill.period_start <= last)
-    billed = select(Bill.account_id).join(Account, Account.id == Bill.account_id).where(*in_period)
-    rows = session.execute(select(Bill.bill_id, Bill.account_id, Bill.period_start, Bill.period_end, Bill.service,
-                                  Bill.charges_cents).join(Account, Account.id == Bill.account_id)
-                           .where(*in_period).order_by(Bill.id)).all()
-    by_account: dict[int, list[Enrollment]] = defaultdict(list)
-    tiers: dict[int, str | None] = {}
-    # Enrollments of the billed accounts with the determination that set their tier, in one query
-    # (a sub-select, not a list of ids: a month of a large utility's bills is a million accounts).
-    for enrollment, determination in session.execute(
-            select(Enrollment, ApplicationProgram.determination)
-            .outerjoin(ApplicationProgram, and_(ApplicationProgram.application_id == Enrollment.application_id,
-                                                ApplicationProgram.program_id == Enrollment.program_id))
-            .where(Enrollment.account_id.in_(billed))):
-        by_account[enrollment.account_id].append(enrollment)
-        tiers[enrollment.id] = (determination or {}).get("tier")
-    posted_by_key = {entry.idempotency_key: entry for entry in session.scalars(
-        select(LedgerEntry).where(LedgerEntry.source_type == "bill", LedgerEntry.kind == "discount",
-                                  LedgerEntry.source_id.in_(select(Bill.bill_id).join(Account, Account.id == Bill.account_id)
-                                                            .where(*in_period))))}
-    # What has been taken back of each credit so far (reversals are few: one query for all).
-    reversed_cents = dict(session.execute(
-        select(LedgerEntry.reverses_id, func.sum(LedgerEntry.amount_cents))
-        .where(LedgerEntry.reverses_id.is_not(None)).group_by(LedgerEntry.reverses_id)).all()) if posted_by_key else {}
+    period_bills = select(Bill.bill_id).join(Account, Account.id == Bill.account_id).where(*in_period)
+    report.bills = session.scalar(select(func.count()).select_from(period_bills.subquery())) or 0
+    credited = (LedgerEntry.source_type == "bill", LedgerEntry.kind == "discount",
+                LedgerEntry.source_id.in_(period_bills))
+    report.unchanged = session.scalar(select(func.count(LedgerEntry.id)).where(*credited)) or 0
+    key = literal("benefit:") + Program.code + literal(":") + Bill.bill_id
+    pairs = (select(Bill.bill_id, Bill.account_id, Bill.period_start, Bill.period_end, Bill.service,
+                    Bill.charges_cents, Program.code, Enrollment.enrolled_from, Enrollment.certified_to,
+                    Enrollment.ended_on, Enrollment.status, Enrollment.grace_ends_on,
+                    ApplicationProgram.determination["tier"].as_string().label("tier"))
+             .join(Account, Account.id == Bill.account_id)
+             .join(Enrollment, Enrollment.account_id == Bill.account_id)
+             .join(Program, Program.id == Enrollment.program_id)
+             .outerjoin(ApplicationProgram, and_(ApplicationProgram.application_id == Enrollment.application_id,
+                                                 ApplicationProgram.program_id == Enrollment.program_id))
+             .where(*in_period))
+    # An enrollment that cannot reach into the bill's period earns nothing on it (`_last_benefit_day`
+    # is at most the later of certified_to and grace_ends_on, and before ended_on).
+    reaches = (Enrollment.enrolled_from <= Bill.period_end,
+               or_(Enrollment.ended_on.is_(None), Enrollment.ended_on > Bill.period_start),
+               or_(Enrollment.certified_to >= Bill.period_start, Enrollment.grace_ends_on >= Bill.period_start))
+    posted = LedgerEntry.idempotency_key == key
     cancelled = set(session.scalars(select(Bill.cancels_bill_id).where(Bill.cancels_bill_id.is_not(None))))
-    lookups: dict[str, object] = {}
+    earn = _Earnings(catalog)
     pending: list[dict] = []
-    for bill in rows:
-        report.bills += 1
-        for enrollment in by_account.get(bill.account_id, ()):
-            code = enrollment.program.code
-            key = f"benefit:{code}:{bill.bill_id}"
-            if bill.bill_id in cancelled:
-                report.reversed += _reverse_cancelled(session, key, bill)
-                continue
-            lookup = lookups.setdefault(code, _benefit_lookup(catalog, code))
-            parts = benefits.segments(bill.period_start, bill.period_end, enrollment.enrolled_from,
-                                      _last_benefit_day(enrollment), lookup)
-            amount = benefits.credit_cents(bill_start=bill.period_start, bill_end=bill.period_end, service=bill.service,
-                                           charges_cents=bill.charges_cents, parts=parts, tier=tiers.get(enrollment.id))
-            posted = posted_by_key.get(key)
-            if posted is not None:
-                # Already credited: a back-dated end can only lower what the bill earns.
-                report.reversed += _reverse_excess(session, posted, amount, bill, reversed_cents.get(posted.id, 0))
-                report.unchanged += 1
-                continue
-            if amount <= 0:
-                continue
-            pending.append({"account_id": bill.account_id, "amount_cents": amount, "kind": "discount",
-                            "idempotency_key": key, "reason": f"{code} benefit on bill {bill.bill_id}",
-                            "source_type": "bill", "source_id": bill.bill_id, "period_start": bill.period_start,
-                            "period_end": bill.period_end})
-            if len(pending) >= POST_CHUNK:
-                _post(session, pending, report)
+    for row in session.execute(pairs.where(*reaches, ~exists().where(posted)).order_by(Bill.id, Enrollment.id)):
+        if row.bill_id in cancelled:
+            continue  # cancelled before it was ever credited: the rebill is credited instead
+        amount = earn(row)
+        if amount <= 0:
+            continue
+        pending.append({"account_id": row.account_id, "amount_cents": amount, "kind": "discount",
+                        "idempotency_key": f"benefit:{row.code}:{row.bill_id}",
+                        "reason": f"{row.code} benefit on bill {row.bill_id}", "source_type": "bill",
+                        "source_id": row.bill_id, "period_start": row.period_start, "period_end": row.period_end})
+        if len(pending) >= POST_CHUNK:
+            _post(session, pending, report)
     _post(session, pending, report)
+    # Credited bills: cancelled ones are reversed; where the enrollment now ends before the bill
+    # does (or the certification did), what the bill earns is worked out again and any excess reversed.
+    may_shrink = or_(Bill.bill_id.in_(cancelled) if cancelled else false(), Enrollment.ended_on <= Bill.period_end,
+                     Enrollment.certified_to < Bill.period_end)
+    reversed_cents: dict[int, int] | None = None  # what has been taken back of each credit so far
+    for row in session.execute(pairs.add_columns(LedgerEntry.id.label("entry_id"),
+                                                 LedgerEntry.amount_cents.label("held"))
+                               .join(LedgerEntry, posted).where(may_shrink).order_by(Bill.id, Enrollment.id)):
+        if row.bill_id in cancelled:
+            report.reversed += _reverse_cancelled(session, f"benefit:{row.code}:{row.bill_id}", row)
+            continue
+        amount = earn(row)
+        if reversed_cents is None:  # reversals are few: one query for all
+            reversed_cents = dict(session.execute(
+                select(LedgerEntry.reverses_id, func.sum(LedgerEntry.amount_cents))
+                .where(LedgerEntry.reverses_id.is_not(None)).group_by(LedgerEntry.reverses_id)).all())
+        taken = reversed_cents.get(row.entry_id, 0)
+        if row.held + taken > max(0, amount):
+            report.reversed += _reverse_excess(session, session.get(LedgerEntry, row.entry_id), amount, row, taken)
     session.flush()
     return report
 
 
-POST_CHUNK = 5_000
+class _Earnings:
+    """What a bill earns under an enrollment, worked out once per program, days, period, service, charges and tier."""
+
+    def __init__(self, catalog) -> None:
+        self.catalog = catalog
+        self.lookups: dict[str, object] = {}
+        self.parts: dict[tuple, list] = {}
+        self.amounts: dict[tuple, int] = {}
+
+    def __call__(self, row) -> int:
+        last_day = _last_benefit_day(row)
+        days = (row.code, max(row.period_start, row.enrolled_from), min(row.period_end, last_day))
+        earned = (*days, row.period_start, row.period_end, row.service, row.charges_cents, row.tier)
+        amount = self.amounts.get(earned)
+        if amount is None:
+            parts = self.parts.get(days)
+            if parts is None:
+                lookup = self.lookups.setdefault(row.code, _benefit_lookup(self.catalog, row.code))
+                parts = self.parts[days] = benefits.segments(row.period_start, row.period_end, row.enrolled_from,
+                                                             last_day, lookup)
+            amount = self.amounts[earned] = benefits.credit_cents(
+                bill_start=row.period_start, bill_end=row.period_end, service=row.service,
+                charges_cents=row.charges_cents, parts=parts, tier=row.tier)
+        return amount
+
+
+POST_CHUNK = 20_000
 
 
 def _post(session: Session, pending: list[dict], report: PostReport) -> None:
@@ -131,7 +168,7 @@ def _post(session: Session, pending: list[dict], report: PostReport) -> None:
     pending.clear()
 
 
-def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill: Bill, reversed_cents: int) -> int:
+def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill, reversed_cents: int) -> int:
     """Reverse what a credit holds beyond what the bill now earns (an enrollment ended back-dated)."""
     held = entry.amount_cents + reversed_cents
     excess = held - max(0, earned)
@@ -142,7 +179,7 @@ def _reverse_excess(session: Session, entry: LedgerEntry, earned: int, bill: Bil
     return 1
 
 
-def _reverse_cancelled(session: Session, key: str, bill: Bill) -> int:
+def _reverse_cancelled(session: Session, key: str, bill) -> int:
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
     reversal_key = f"{key}:cancelled"
     if entry is None or session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == reversal_key)):

@@ -2,13 +2,41 @@
 reads) and the customer's shape, which leaves out what is for staff only."""
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from accounts.models import Account
 from eligibility.applications import service
+from eligibility.applications.models import Application, ApplicationDocument, ApplicationProgram
+
+# What `application_dict` reads, loaded for any number of applications in a fixed number of queries.
+VIEW_LOAD = (selectinload(Application.programs).joinedload(ApplicationProgram.program),
+             selectinload(Application.flags), selectinload(Application.notices),
+             selectinload(Application.attachments).joinedload(ApplicationDocument.document))
 
 
-def application_dict(session: Session, application, language: str = "en") -> dict:
-    account = service.account_of(session, application)
+def load_for_view(session: Session, applications) -> dict[int, Account]:
+    """Load what the pages and the API show of these applications at once, not one row at a time (N+1).
+
+    Returns their accounts by id: the session holds loaded rows weakly, so keep it while rendering."""
+    applications = list(applications)
+    if not applications:
+        return {}
+    list(session.scalars(select(Application).where(Application.id.in_([a.id for a in applications]))
+                         .options(*VIEW_LOAD)))
+    return {a.id: a for a in session.scalars(select(Account).where(
+        Account.id.in_({a.account_id for a in applications})))}
+
+
+def application_dicts(session: Session, applications, language: str = "en") -> list[dict]:
+    """`application_dict` of each application, in a number of queries that does not grow with them."""
+    applications = list(applications)
+    accounts = load_for_view(session, applications)
+    return [application_dict(session, a, language, account=accounts[a.account_id]) for a in applications]
+
+
+def application_dict(session: Session, application, language: str = "en", account: Account | None = None) -> dict:
+    account = account or service.account_of(session, application)
     determinations = []
     for ap in application.programs:
         d = ap.determination or {}
@@ -55,7 +83,7 @@ CUSTOMER_NOTICE_FIELDS = ("kind", "sent_at", "language", "subject")
 
 def customer_application_dict(session: Session, application, language: str = "en") -> dict:
     """The customer's view of their application: only the fields listed above, each entry cut to its own list."""
-    full = application_dict(session, application, language)
+    full = application_dicts(session, [application], language)[0]
     fields = CUSTOMER_FIELDS + CUSTOMER_KIND_FIELDS.get(full["kind"], ())
     view = {name: full[name] for name in fields if name in full}
     view["determinations"] = [_only(d, CUSTOMER_DETERMINATION_FIELDS) for d in full["determinations"]]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from accounts.models import Account, AccountLink
@@ -69,9 +69,15 @@ def get_for_change(session: Session, user, application_id: int, version: int | N
     return application
 
 
-def applications_of(session: Session, user_id: int) -> list[Application]:
-    return list(session.scalars(select(Application).where(Application.applicant_id == user_id)
-                                .order_by(Application.created_at.desc(), Application.id.desc())))
+def applications_of(session: Session, user_id: int, *, page: int = 1, per_page: int | None = None) -> list[Application]:
+    """A customer's applications, newest first, with their programs; `per_page` rows of page `page`
+    (and one more, so the caller knows there is a next page) when given."""
+    query = (select(Application).where(Application.applicant_id == user_id)
+             .options(selectinload(Application.programs).joinedload(ApplicationProgram.program))
+             .order_by(Application.created_at.desc(), Application.id.desc()))
+    if per_page is not None:
+        query = query.offset((max(1, page) - 1) * per_page).limit(per_page + 1)
+    return list(session.scalars(query))
 
 
 def account_of(session: Session, application: Application) -> Account:
@@ -666,8 +672,11 @@ def decide_appeal(session: Session, manager, application: Application, program_c
 
 def queue(session: Session, staff, *, program: str | None = None, status: str | None = None, flag: str | None = None,
           older_than_days: int | None = None, mine: bool = False, after: str | None = None,
-          limit: int = 50) -> QueuePage:
-    """Applications waiting for staff, oldest first; keyset paging makes page 100 as quick as page 1."""
+          limit: int = 50, load=None) -> QueuePage:
+    """Applications waiting for staff, oldest first; keyset paging makes page 100 as quick as page 1.
+
+    `load`: loader options for what the caller shows of each row (by default their programs and
+    flags), so a page of 50 costs a fixed number of queries."""
     from sqlalchemy import and_, exists, text, tuple_
 
     from eligibility.applications.models import WAITING_CONDITION, WAITING_FOR_STAFF
@@ -693,6 +702,9 @@ def queue(session: Session, staff, *, program: str | None = None, status: str | 
         except (ValueError, OverflowError):
             raise Invalid(_("The page cursor is not valid.")) from None
         query = query.where(tuple_(Application.submitted_at, Application.id) > tuple_(when, after_id))
+    # What the queue shows of each row comes in two more queries, not two per row.
+    query = query.options(*(load if load is not None else (
+        selectinload(Application.programs).joinedload(ApplicationProgram.program), selectinload(Application.flags))))
     rows = list(session.scalars(query.order_by(Application.submitted_at, Application.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -36,6 +36,7 @@ RELATIONSHIPS = {"self": _l("Me"), "spouse": _l("Spouse or partner"), "child": _
                  "other": _l("Other")}
 APPLICANTS = ("customer", *STAFF)
 MAX_ROWS = 12
+MY_APPLICATIONS_PAGE = 25  # "My applications", newest first
 
 
 def _errors(exc: AssistError) -> dict[str, list[str]]:
@@ -60,7 +61,12 @@ def _page(template: str, application=None, status: int = 200, **context):
 @bp.get("/applications")
 @allow("customer")
 def mine():
-    return _page("mine.html", applications=service.applications_of(db.session, current_user.id))
+    from core.views import page_number
+
+    page = page_number()
+    rows = service.applications_of(db.session, current_user.id, page=page, per_page=MY_APPLICATIONS_PAGE)
+    return _page("mine.html", applications=rows[:MY_APPLICATIONS_PAGE], page=page,
+                 has_next=len(rows) > MY_APPLICATIONS_PAGE)
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -334,7 +340,8 @@ def my_programs():
     from eligibility.applications import enrollments
 
     accounts = accounts_service.linked_accounts(db.session, current_user.id)
-    listing = [(account, enrollments.for_account(db.session, account)) for account in accounts]
+    by_account = enrollments.for_accounts(db.session, accounts)
+    listing = [(account, by_account[account.id]) for account in accounts]
     return _page("my_programs.html", listing=listing, enrollment_statuses=ENROLLMENT_STATUS_LABELS,
                  verifications=enrollments.verifications_waiting(db.session, [e for _a, rows in listing for e in rows]))
 

@@ -95,3 +95,27 @@ def test_a_back_dated_removal_reverses_the_excess_once(world, app, db_session):
     assert report["reversed"] == 1 and report["credits"] == 0
     assert sum(cents for _kind, cents, _source in _credits(db_session, account)) == 1_050  # 35% x $90 x 10/30
     assert _post(app)["reversed"] == 0
+
+
+@pytest.mark.parametrize("tier, credit", [("1", 4000), ("3", 1000)])
+def test_a_tiered_program_credits_the_tier_its_determination_set(app, db_session, clock, tier, credit):
+    """The tier is read from the determination of the application that certified the enrollment."""
+    from datetime import datetime, timezone
+
+    from eligibility import definitions
+    from eligibility import service as programs_service
+    from eligibility.applications.models import ApplicationProgram
+    from tests.factories import make_account, make_enrollment, make_user
+
+    clock.freeze(datetime(2026, 3, 1, 18, 0, tzinfo=timezone.utc))
+    programs_service.load_definitions(db_session, definitions.example())
+    customer, account = make_user(db_session, "customer"), make_account(db_session, services="water")
+    enrollment = make_enrollment(db_session, account=account, applicant=customer, program="EXAMPLE-TIERED",
+                                 certified_from=date(2026, 2, 1))
+    decided = db_session.scalar(select(ApplicationProgram).where(
+        ApplicationProgram.application_id == enrollment.application_id))
+    decided.determination = {"eligible": True, "tier": tier}
+    _bill(db_session, account, "W-1", date(2026, 2, 1), date(2026, 2, 28), 9_000, service="water")
+    assert _post(app)["credits"] == 1
+    assert _credits(db_session, account) == [("discount", credit, "W-1")]
+    assert _post(app)["credits"] == 0
