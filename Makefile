@@ -47,7 +47,7 @@ run: install
 	mkdir -p instance/uploads
 	$(BIN)/flask db upgrade
 	ASSIST_DEMO=1 $(BIN)/flask demo --if-empty
-	ASSIST_DEMO=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	ASSIST_DEMO=1 PORT=$(PORT) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

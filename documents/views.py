@@ -84,7 +84,7 @@ def my_file(document_id: int):
 def staff_document(document_id: int):
     """The extracted text and figures: seeing them is an audited view, like the file itself."""
     document = service.get_for(db.session, current_user, document_id)
-    service.viewed_text(db.session, current_user, document, reason=_reason() or None)
+    service.viewed_text(db.session, current_user, [document], reason=_reason() or None)
     db.session.commit()
     return render_template("documents/staff_document.html", document=document, statuses=STATUS_LABELS,
                            field_labels=FIELD_LABELS, result=document.parse_result or {}, errors={})

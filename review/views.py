@@ -79,8 +79,9 @@ def application(application_id: int):
     application = service.get_for(db.session, current_user, application_id)
     page = _detail(application)
     reason = f"review of application {application.number or application.id}"
-    for attachment in application.attachments:  # the panel shows each document's text and figures
-        documents_service.viewed_text(db.session, current_user, attachment.document, reason=reason)
+    # The panel shows each document's text and figures.
+    documents_service.viewed_text(db.session, current_user, [a.document for a in application.attachments],
+                                  reason=reason)
     db.session.commit()
     return page
 
