@@ -179,13 +179,18 @@ def confirm_email(session: Session, token: str) -> User:
     return user
 
 
+def _reset_link(user: User) -> str:
+    """A one-hour link that works once: it is bound to the password it replaces."""
+    token = _serializer("reset-password").dumps({"u": user.id, "p": user.password_hash[-20:]})
+    return external_url("auth.reset_password", token=token)
+
+
 def request_password_reset(session: Session, email: str) -> None:
     """Send a reset link if the account exists; say nothing either way."""
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
         return
-    token = _serializer("reset-password").dumps({"u": user.id, "p": user.password_hash[-20:]})
-    link = external_url("auth.reset_password", token=token)
+    link = _reset_link(user)
     with force_locale(user.language):
         outbox.queue_message(
             session, to=user.email, kind="auth.reset_password", language=user.language, user_id=user.id, secret=True,
@@ -600,8 +605,7 @@ def admin_reset_password(session: Session, user: User, reason: str | None = None
     revoke_all_sessions(session, user, "password reset by an admin")
     end_pending_sign_ins(session, user, "password reset by an admin")
     audit.record(session, "user.password_reset_by_admin", obj=user, reason=reason)
-    token = _serializer("reset-password").dumps({"u": user.id, "p": user.password_hash[-20:]})
-    link = external_url("auth.reset_password", token=token)
+    link = _reset_link(user)
     with force_locale(user.language):
         outbox.queue_message(
             session, to=user.email, kind="auth.reset_password", language=user.language, user_id=user.id, secret=True,

@@ -8,6 +8,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from tests.auth.conftest import enrol
 from tests.conftest import PASSWORD, csrf_token, login, post_form
 from tests.factories import make_user
 
@@ -183,16 +184,7 @@ def test_logins_are_limited_per_address(client, db_session):
 # --- two-factor sign-in ----------------------------------------------------------------------
 
 def _enrol(client, user, clock):
-    page = post_form(client, "/account/two-factor", {"action": "start"}, token_from="/account/two-factor")
-    page = page.get_data(as_text=True)
-    assert "<svg" in page  # the QR code
-    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    code = pyotp.TOTP(secret).at(clock.now())
-    page = post_form(client, "/account/two-factor", {"action": "confirm", "code": code},
-                     token_from="/account/two-factor").get_data(as_text=True)
-    codes = re.findall(r"<li><code>([0-9a-f]{8}-[0-9a-f]{8})</code></li>", page)
-    assert len(codes) == 10
-    return secret, codes
+    return enrol(client, clock)
 
 
 def test_staff_enrol_in_two_factor_and_then_need_a_code(app, client, db_session, clock):
