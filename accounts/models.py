@@ -144,7 +144,7 @@ class LedgerEntry(Base):
     period_end: Mapped[date | None] = mapped_column(Date)
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(Text, nullable=False)
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_label: Mapped[str] = mapped_column(String(254), nullable=False)
@@ -156,6 +156,8 @@ class LedgerEntry(Base):
         CheckConstraint(_in("kind", LEDGER_KINDS), name="kind"),
         CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal_points_back"),
         Index("ix_ledger_entries_account", "account_id", "id"),
+        Index("ix_ledger_entries_reverses_id", "reverses_id", postgresql_where=text("reverses_id IS NOT NULL"),
+              sqlite_where=text("reverses_id IS NOT NULL")),  # reversals only (migration 0015)
         Index("ix_ledger_entries_source", "source_type", "source_id"),
     )
 

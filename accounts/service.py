@@ -124,28 +124,31 @@ def post_entry(session: Session, *, account: Account, amount_cents: int, kind: s
     return entry, True
 
 
-def post_entries(session: Session, entries: list[dict]) -> dict[str, int]:
+def post_entries(session: Session, entries: list[dict]) -> tuple[int, int]:
     """Many credits at once (dicts of account_id, amount_cents, kind, idempotency_key, reason, source and
-    period), each once per idempotency key: keys already posted are skipped. The new entries' ids by key."""
+    period), each once per idempotency key: keys already posted are skipped. How many were posted, and their sum.
+
+    Each posted entry gets its audit record (`credit.posted.KIND`), written by the database."""
     from core.bulk import insert_new
 
     actor, now = current_actor(), clock.now()
-    rows = [{"reason_code": None, "reverses_id": None, "source_type": None, "source_id": None, "period_start": None,
-             "period_end": None, **entry, "created_at": now, "created_by_id": actor.user_id,
-             "created_by_label": actor.label} for entry in entries]
-    if any(row["amount_cents"] == 0 for row in rows):
-        raise Invalid(_("The amount cannot be zero."))
-    created = {key: entry_id for entry_id, key in insert_new(session, LedgerEntry, rows, ["idempotency_key"],
-                                                              ["id", "idempotency_key"])}
-    by_kind: dict[str, list] = {}
-    for row in rows:
-        if row["idempotency_key"] in created:
-            by_kind.setdefault(row["kind"], []).append(
-                (created[row["idempotency_key"]], row["reason"],
-                 {"account_id": row["account_id"], "amount_cents": row["amount_cents"], "key": row["idempotency_key"]}))
-    for kind, items in by_kind.items():
-        audit.record_many(session, f"credit.posted.{kind}", "ledger_entries", items)
-    return created
+    defaults = {"reason_code": None, "reverses_id": None, "source_type": None, "source_id": None,
+                "period_start": None, "period_end": None}
+    stamp = {"created_at": now, "created_by_id": actor.user_id, "created_by_label": actor.label}
+    by_kind: dict[str, list[dict]] = {}
+    for entry in entries:
+        if entry["amount_cents"] == 0:
+            raise Invalid(_("The amount cannot be zero."))
+        by_kind.setdefault(entry["kind"], []).append({**defaults, **entry, **stamp})
+    posted = cents = 0
+    for kind, rows in by_kind.items():
+        audit_of = audit.OfNewRows(f"credit.posted.{kind}", "ledger_entries", reason="reason",
+                                   details={"account_id": "account_id", "amount_cents": "amount_cents",
+                                            "key": "idempotency_key"})
+        amounts = insert_new(session, LedgerEntry, rows, ["idempotency_key"], ["amount_cents"], audit=audit_of)
+        posted += len(amounts)
+        cents += sum(amount for (amount,) in amounts)
+    return posted, cents
 
 
 def _same_or_conflict(existing: LedgerEntry, account: Account, amount_cents: int) -> LedgerEntry:

@@ -48,40 +48,55 @@ def insert_rows(session: Session, model: Any, rows: list[dict], *, return_ids: b
 
 
 def _sqlite_executemany(session: Session, table, rows: list[dict], suffix: str = "") -> None:
-    """One prepared INSERT run over all rows by sqlite3 itself, values stored as SQLAlchemy stores them."""
+    """One prepared INSERT run over all rows by sqlite3 itself, values stored as SQLAlchemy stores them.
+
+    A batch is hundreds of thousands of rows sharing a few dates and timestamps, so each column
+    that needs converting converts each distinct value once; plain columns pass as they are.
+    """
     from datetime import date, datetime, timezone
+    from operator import itemgetter
 
     names = list(rows[0])
-    seen_times: dict[datetime, str] = {}  # batch rows share their timestamps: format each once
-
-    def as_time(value):
-        text_value = seen_times.get(value)
-        if text_value is None:  # UTC, naive, in SQLAlchemy's SQLite format
-            text_value = seen_times[value] = value.astimezone(timezone.utc).replace(tzinfo=None).strftime(
-                "%Y-%m-%d %H:%M:%S.%f")
-        return text_value
 
     def stored(value):
-        if isinstance(value, datetime):
-            return as_time(value)
+        if isinstance(value, datetime):  # UTC, naive, in SQLAlchemy's SQLite format
+            return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, bool):
             return int(value)
         return value
 
-    def json_value(value):
-        return None if value is None else json.dumps(value)
+    def converter(name):
+        if isinstance(table.c[name].type, JSON):
+            return lambda value: None if value is None else json.dumps(value)
+        seen: dict = {}
 
-    convert = [json_value if isinstance(table.c[name].type, JSON) else stored for name in names]
-    plain = {i for i, name in enumerate(names) if isinstance(table.c[name].type, (Integer, String))}  # as they are
+        def once(value):
+            try:
+                return seen[value]
+            except KeyError:
+                converted = seen[value] = stored(value)
+                return converted
+        return once
 
+    converted = [(i, converter(name)) for i, name in enumerate(names)
+                 if not isinstance(table.c[name].type, (Integer, String))]
+    values = itemgetter(*names)
+    if len(names) == 1:
+        params = [[row[names[0]]] for row in rows]
+    else:
+        params = [list(values(row)) for row in rows]
+    for i, convert in converted:
+        for param in params:
+            value = param[i]
+            if value is not None:
+                param[i] = convert(value)
     sql = (f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
            f'VALUES ({", ".join("?" for _ in names)}){suffix}')
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, [[row[n] if i in plain else convert[i](row[n]) for i, n in enumerate(names)]
-                                 for row in rows])
+        cursor.executemany(sql, params)
     finally:
         cursor.close()
 
@@ -97,7 +112,8 @@ def among(session: Session, column: Any, ids: list[int]):
     return column.in_(ids)
 
 
-def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str], returning: list[str]) -> list:
+def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str], returning: list[str],
+               audit: Any = None) -> list:
     """Insert the rows whose unique key is not taken yet (`ON CONFLICT DO NOTHING`); the inserted rows' `returning`
     (in no particular order).
 
@@ -106,14 +122,21 @@ def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str]
     `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`; on SQLite by one prepared
     `INSERT ... ON CONFLICT DO NOTHING` run over every row, the new rows read back by id (the
     transaction holds SQLite's only write lock, see `insert_rows`). All rows have the same keys.
+    With `audit` (a `core.audit.OfNewRows`), each inserted row also gets its audit record, written
+    by the same statement on PostgreSQL and by one more on SQLite.
     """
+    from sqlalchemy import table as table_of, column
+
+    from core.audit import insert_of_new_rows
+
     if not rows:
         return []
     table = model.__table__
     session.flush()
-    conflict = ", ".join(f'"{name}"' for name in unique)
     wanted = [table.c[name] for name in returning]
     if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
         names = list(rows[0])
         columns = ", ".join(f'"{name}"' for name in names)
         staging = f"staging_{table.name}"
@@ -126,12 +149,20 @@ def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str]
                 for row in rows:
                     copy.write_row([json.dumps(row[name]) if as_json and row[name] is not None else row[name]
                                     for name, as_json in zip(names, is_json)])
-        out = [tuple(row) for row in connection.execute(text(
-            f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staging}" '
-            f'ON CONFLICT ({conflict}) DO NOTHING RETURNING {", ".join(chr(34) + c.name + chr(34) for c in wanted)}'
-        ).columns(*wanted))]
+        kept = set(returning) | ({"id", audit.reason, *audit.details.values()} if audit else set())
+        source = table_of(staging, *(column(name) for name in names))
+        new = (insert(table).from_select(names, select(*(source.c[name] for name in names)))
+               .on_conflict_do_nothing(index_elements=unique)
+               .returning(*(table.c[name] for name in sorted(kept))).cte("new"))
+        query = select(*(new.c[name] for name in returning))
+        if audit is not None:
+            query = query.add_cte(insert_of_new_rows(session, audit, new).cte("audited"))
+        out = [tuple(row) for row in connection.execute(query)]
         connection.execute(text(f'DROP TABLE "{staging}"'))
         return out
+    conflict = ", ".join(f'"{name}"' for name in unique)
     highest = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
     _sqlite_executemany(session, table, rows, suffix=f" ON CONFLICT ({conflict}) DO NOTHING")
+    if audit is not None:
+        session.execute(insert_of_new_rows(session, audit, select(table).where(table.c.id > highest).subquery("new")))
     return [tuple(row) for row in session.execute(select(*wanted).where(table.c.id > highest).order_by(table.c.id))]

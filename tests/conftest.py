@@ -42,6 +42,15 @@ def _schema_url(base: str, schema: str | None) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+def pytest_configure(config):
+    """Property tests have no time limit per example: tests never assert on wall-clock time, and a
+    busy machine (CI, two suites at once) makes a fast example slow now and then."""
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("assist", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("assist")
+
+
 APP_ROLE = "assist_app"
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import click
-from sqlalchemy import and_, exists, false, func, literal, or_, select
+from sqlalchemy import and_, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from accounts import service as ledger
@@ -68,34 +68,49 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
     report = PostReport()
     catalog = programs_service.catalog(session)
     in_period = (Account.status == "active",)
+    credited = (LedgerEntry.source_type == "bill", LedgerEntry.kind == "discount")
     if first is not None:
         in_period += (Bill.period_start >= first, Bill.period_start <= last)
-    period_bills = select(Bill.bill_id).join(Account, Account.id == Bill.account_id).where(*in_period)
-    report.bills = session.scalar(select(func.count()).select_from(period_bills.subquery())) or 0
-    credited = (LedgerEntry.source_type == "bill", LedgerEntry.kind == "discount",
-                LedgerEntry.source_id.in_(period_bills))
-    report.unchanged = session.scalar(select(func.count(LedgerEntry.id)).where(*credited)) or 0
+        credited += (LedgerEntry.period_start >= first, LedgerEntry.period_start <= last)  # the bill's period
+    report.bills = session.scalar(select(func.count(Bill.id)).join(Account, Account.id == Bill.account_id)
+                                  .where(*in_period)) or 0
+    report.unchanged = session.scalar(select(func.count(LedgerEntry.id)).join(Account, Account.id == LedgerEntry.account_id)
+                                      .where(Account.status == "active", *credited)) or 0
     key = literal("benefit:") + Program.code + literal(":") + Bill.bill_id
-    pairs = (select(Bill.bill_id, Bill.account_id, Bill.period_start, Bill.period_end, Bill.service,
-                    Bill.charges_cents, Program.code, Enrollment.enrolled_from, Enrollment.certified_to,
-                    Enrollment.ended_on, Enrollment.status, Enrollment.grace_ends_on,
-                    ApplicationProgram.determination["tier"].as_string().label("tier"))
-             .join(Account, Account.id == Bill.account_id)
-             .join(Enrollment, Enrollment.account_id == Bill.account_id)
-             .join(Program, Program.id == Enrollment.program_id)
-             .outerjoin(ApplicationProgram, and_(ApplicationProgram.application_id == Enrollment.application_id,
-                                                 ApplicationProgram.program_id == Enrollment.program_id))
-             .where(*in_period))
     # An enrollment that cannot reach into the bill's period earns nothing on it (`_last_benefit_day`
     # is at most the later of certified_to and grace_ends_on, and before ended_on).
     reaches = (Enrollment.enrolled_from <= Bill.period_end,
                or_(Enrollment.ended_on.is_(None), Enrollment.ended_on > Bill.period_start),
                or_(Enrollment.certified_to >= Bill.period_start, Enrollment.grace_ends_on >= Bill.period_start))
-    posted = LedgerEntry.idempotency_key == key
     cancelled = set(session.scalars(select(Bill.cancels_bill_id).where(Bill.cancels_bill_id.is_not(None))))
+    # Credited bills are read again only where the bill was cancelled or the enrollment now ends
+    # before the bill does (or the certification did): what the bill earns is worked out again and
+    # any excess reversed.
+    may_shrink = or_(Bill.bill_id.in_(cancelled) if cancelled else false(), Enrollment.ended_on <= Bill.period_end,
+                     Enrollment.certified_to < Bill.period_end)
+    # One pass over the bills and enrollments: the pairs with no credit under their key yet (to
+    # post), and the credited pairs that may have to shrink.
+    pairs = (select(Bill.bill_id, Bill.account_id, Bill.period_start, Bill.period_end, Bill.service,
+                    Bill.charges_cents, Program.code, Enrollment.enrolled_from, Enrollment.certified_to,
+                    Enrollment.ended_on, Enrollment.status, Enrollment.grace_ends_on,
+                    ApplicationProgram.determination["tier"].as_string().label("tier"),
+                    LedgerEntry.id.label("entry_id"), LedgerEntry.amount_cents.label("held"))
+             .join(Account, Account.id == Bill.account_id)
+             .join(Enrollment, Enrollment.account_id == Bill.account_id)
+             .join(Program, Program.id == Enrollment.program_id)
+             .outerjoin(ApplicationProgram, and_(ApplicationProgram.application_id == Enrollment.application_id,
+                                                 ApplicationProgram.program_id == Enrollment.program_id))
+             .outerjoin(LedgerEntry, LedgerEntry.idempotency_key == key)
+             .where(*in_period)
+             .where(or_(and_(LedgerEntry.id.is_(None), *reaches), and_(LedgerEntry.id.is_not(None), may_shrink)))
+             .order_by(Bill.id, Enrollment.id))
     earn = _Earnings(catalog)
     pending: list[dict] = []
-    for row in session.execute(pairs.where(*reaches, ~exists().where(posted)).order_by(Bill.id, Enrollment.id)):
+    shrinking = []
+    for row in session.execute(pairs):
+        if row.entry_id is not None:
+            shrinking.append(row)
+            continue
         if row.bill_id in cancelled:
             continue  # cancelled before it was ever credited: the rebill is credited instead
         amount = earn(row)
@@ -108,14 +123,8 @@ def post_benefits(session: Session, first: date | None = None, last: date | None
         if len(pending) >= POST_CHUNK:
             _post(session, pending, report)
     _post(session, pending, report)
-    # Credited bills: cancelled ones are reversed; where the enrollment now ends before the bill
-    # does (or the certification did), what the bill earns is worked out again and any excess reversed.
-    may_shrink = or_(Bill.bill_id.in_(cancelled) if cancelled else false(), Enrollment.ended_on <= Bill.period_end,
-                     Enrollment.certified_to < Bill.period_end)
     reversed_cents: dict[int, int] | None = None  # what has been taken back of each credit so far
-    for row in session.execute(pairs.add_columns(LedgerEntry.id.label("entry_id"),
-                                                 LedgerEntry.amount_cents.label("held"))
-                               .join(LedgerEntry, posted).where(may_shrink).order_by(Bill.id, Enrollment.id)):
+    for row in shrinking:
         if row.bill_id in cancelled:
             report.reversed += _reverse_cancelled(session, f"benefit:{row.code}:{row.bill_id}", row)
             continue
@@ -162,9 +171,9 @@ POST_CHUNK = 20_000
 
 def _post(session: Session, pending: list[dict], report: PostReport) -> None:
     """Post the credits gathered so far; a key another run posted first is skipped (the unique key decides)."""
-    created = ledger.post_entries(session, pending)
-    report.credits += len(created)
-    report.credited_cents += sum(e["amount_cents"] for e in pending if e["idempotency_key"] in created)
+    posted, cents = ledger.post_entries(session, pending)
+    report.credits += posted
+    report.credited_cents += cents
     pending.clear()
 
 

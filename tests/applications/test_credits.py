@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from accounts.models import Bill, ImportRun, LedgerEntry
 from core import clock as core_clock
+from core.audit import AuditRecord
 from eligibility.applications.models import Enrollment
 from tests.applications.helpers import make_world
 
@@ -58,6 +59,18 @@ def test_bills_become_prorated_credits_once(world, app, db_session):
     again = _post(app)
     assert again["credits"] == 0 and again["unchanged"] == 2
     assert len(_credits(db_session, account)) == 2
+    # each credit has its own audit record (who, why, what), written once, by the first run
+    entries = {e.id: e for e in db_session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == account.id))}
+    records = db_session.scalars(select(AuditRecord).where(AuditRecord.action == "credit.posted.discount")
+                                 .order_by(AuditRecord.object_id)).all()
+    assert sorted(int(r.object_id) for r in records) == sorted(entries)
+    for record in records:
+        entry = entries[int(record.object_id)]
+        assert (record.object_type, record.actor_label, record.reason) == (
+            "ledger_entries", "cli: credits post", f"CARE benefit on bill {entry.source_id}")
+        assert record.details == {"account_id": account.id, "amount_cents": entry.amount_cents,
+                                  "key": f"benefit:CARE:{entry.source_id}"}
+        assert record.occurred_at == entry.created_at
 
 
 def test_a_cancelled_bill_is_reversed_and_the_rebill_credited(world, app, db_session):
