@@ -82,7 +82,7 @@ class Operation:
     summary: str
     tags: list[str]
     request: type[Schema] | None = None
-    response: type[Schema] | None = None
+    response: type[Schema] | tuple[type[Schema], ...] | None = None
     status: int = 200
     roles: frozenset[str] | None = None
     errors: tuple[int, ...] = ()
@@ -95,7 +95,7 @@ _operations: list[Operation] = []
 
 
 def documented(rule: str, method: str, *, summary: str, tags: list[str], request: type[Schema] | None = None,
-               response: type[Schema] | None = None, status: int = 200, errors: tuple[int, ...] = (),
+               response: type[Schema] | tuple[type[Schema], ...] | None = None, status: int = 200, errors: tuple[int, ...] = (),
                query: dict[str, dict] | None = None) -> Callable:
     """Record an endpoint for the OpenAPI document (put it above the route decorator).
 
@@ -184,7 +184,10 @@ def build_openapi() -> dict:
             item["requestBody"] = {"required": True,
                                    "content": {"application/json": {"schema": op.request}}}
         ok: dict[str, Any] = {"description": "OK"}
-        if op.response is not None:
+        if isinstance(op.response, tuple):  # one shape for staff, another for the customer
+            ok["description"] = "OK: " + " for staff, ".join(schema.__name__ for schema in op.response) + " for the customer"
+            ok["content"] = {"application/json": {"schema": {"anyOf": list(op.response)}}}
+        elif op.response is not None:
             ok["content"] = {"application/json": {"schema": op.response}}
         item["responses"][str(op.status)] = ok
         for status in sorted(set(op.errors) | {400, 401, 403, 429}):

@@ -19,6 +19,7 @@ from eligibility.applications.schemas import (ApplicationIn, ApplicationOut, App
 from eligibility.views import language
 
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1")
+APPLICATION = (ApplicationOut, CustomerApplicationOut)  # what `reply` answers, by who asks
 
 
 def reply(application, status: int = 200):
@@ -46,7 +47,7 @@ def _applicant(data: dict):
 
 
 @documented("/applications", "post", summary="Start an application (a draft)", tags=["applications"],
-            request=ApplicationIn, response=ApplicationOut, errors=(422,))
+            request=ApplicationIn, response=APPLICATION, errors=(422,))
 @bp.post("/applications")
 @allow("customer", *STAFF)
 def create():
@@ -58,7 +59,7 @@ def create():
     return reply(application, 201)
 
 
-@documented("/applications/{id}", "get", summary="One application", tags=["applications"], response=ApplicationOut,
+@documented("/applications/{id}", "get", summary="One application", tags=["applications"], response=APPLICATION,
             errors=(404,))
 @bp.get("/applications/<int:application_id>")
 @signed_in
@@ -67,7 +68,7 @@ def show(application_id: int):
 
 
 @documented("/applications/{id}", "patch", summary="Change a draft (household, enrollments, programs)",
-            tags=["applications"], request=ApplicationUpdate, response=ApplicationOut, errors=(404, 409, 422))
+            tags=["applications"], request=ApplicationUpdate, response=APPLICATION, errors=(404, 409, 422))
 @bp.patch("/applications/<int:application_id>")
 @signed_in
 def change(application_id: int):
@@ -107,7 +108,7 @@ def upload(application_id: int):
 
 
 @documented("/applications/{id}/submit", "post", summary="Sign and submit", tags=["applications"],
-            request=SubmitIn, response=ApplicationOut, errors=(404, 409, 422))
+            request=SubmitIn, response=APPLICATION, errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/submit")
 @signed_in
 def submit(application_id: int):
@@ -119,7 +120,7 @@ def submit(application_id: int):
 
 
 @documented("/applications/{id}/withdraw", "post", summary="Withdraw on the customer's request",
-            tags=["applications"], request=WithdrawIn, response=ApplicationOut, errors=(404, 409))
+            tags=["applications"], request=WithdrawIn, response=APPLICATION, errors=(404, 409))
 @bp.post("/applications/<int:application_id>/withdraw")
 @signed_in
 def withdraw(application_id: int):
@@ -131,7 +132,7 @@ def withdraw(application_id: int):
 
 
 @documented("/applications/{id}/appeal", "post", summary="Appeal a denial", tags=["applications"],
-            request=AppealIn, response=ApplicationOut, errors=(404, 409, 422))
+            request=AppealIn, response=APPLICATION, errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/appeal")
 @allow("customer", *STAFF)
 def appeal(application_id: int):

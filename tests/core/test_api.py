@@ -23,6 +23,19 @@ def test_the_openapi_document_describes_the_api(client):
     assert spec["paths"]["/auth/me"]["get"]["security"] == [{"bearer": []}]
 
 
+def test_the_openapi_document_gives_the_customer_shape_of_an_application(client):
+    spec = client.get("/api/v1/openapi.json").json
+    customer = spec["components"]["schemas"]["CustomerApplicationOut"]["properties"]
+    assert {"number", "status", "documents", "version"} <= set(customer)
+    assert not {"flags", "assigned_to"} & set(customer)
+    for path, method in (("/applications/{id}", "get"), ("/applications", "post"),
+                         ("/applications/{id}/submit", "post")):
+        shapes = spec["paths"][path][method]["responses"]
+        shape = next(iter(r for status, r in shapes.items() if status.startswith("2")))
+        refs = [s["$ref"].rsplit("/", 1)[1] for s in shape["content"]["application/json"]["schema"]["anyOf"]]
+        assert refs == ["ApplicationOut", "CustomerApplicationOut"], path
+
+
 def test_the_health_endpoint_reports_the_database(client):
     response = client.get("/api/v1/health")
     assert response.status_code == 200
