@@ -566,6 +566,8 @@ def parse_pages(pages: list[str]) -> Result:
             if "adjusted_gross_income" not in result.amounts_cents:
                 result.problem("no_agi", "The adjusted gross income was not found.")
 
+    # What a person must really read. Not `per_computer_differs`: the IRS figure is the one that
+    # counts and is the one used; the application gets a flag so the CSR sees the correction.
     blocking = {"several_tax_years", "several_transcripts", "no_tax_year", "no_agi", "unreadable_amount",
                 "unusual_wording", "unreadable_filing_status"}
     if any(p["code"] in blocking for p in result.problems):
