@@ -182,7 +182,10 @@ def entries(lines: list[Line], known: frozenset[str] = frozenset()) -> list[Entr
             if _is_known(norm_label(text), known):
                 chosen_label, start = text, where
                 break
-        if (qualified := QUALIFIER.match(rest)) and _is_known(norm_label(chosen_label), known):
+        qualified = QUALIFIER.match(rest)
+        if (qualified and norm_label(chosen_label) not in TEXT_LABELS and _is_known(norm_label(chosen_label), known)
+                and (_strip_leaders(qualified.group("rest")) == ""
+                     or parse_amount(_strip_leaders(qualified.group("rest"))) is not None)):
             # The qualifier belongs to the label, which is matched by prefix: the value follows it.
             chosen_label = f"{chosen_label}: {qualified.group('qualifier').strip()}"
             rest = _strip_leaders(qualified.group("rest"))
@@ -473,7 +476,9 @@ def _identity(result: Result, lines: list[Line], found: list[Entry]) -> None:
             result.name_control = _name_control(entry.value)
             if result.name_control:
                 result.evidence["name_control"] = _entry_evidence(entry)
-        if result.ssn_last4 is None and label == "SSN" and (m := re.search(r"(\d{4})\s*$", entry.value)):
+        # 'XXX-XX-4321 SPOUSE SSN: XXX-XX-8765' is the primary's 4321; a bare '123456789' its last four
+        if result.ssn_last4 is None and label == "SSN" and (
+                m := re.search(r"(?<!\d)(\d{4})(?!\d)", entry.value) or re.search(r"(\d{4})\s*$", entry.value)):
             result.ssn_last4 = m.group(1)
             result.evidence["ssn_last4"] = _entry_evidence(entry)
     if result.name_control is None:

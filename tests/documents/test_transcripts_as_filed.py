@@ -243,3 +243,12 @@ def test_every_fixture_reads_right_and_quotes_its_own_lines(name, rows, style, a
     for field, evidence in result["evidence"].items():
         for where in [evidence] + evidence.get("more", []):
             assert set(quoted(where)) <= lines, (field, where)
+
+
+def test_a_text_label_keeps_its_value_whole():
+    style = fx.Style("legacy")
+    rows = [r if not (isinstance(r, tuple) and r[0] == "SSN") else "SSN: XXX-XX-4321 SPOUSE SSN: XXX-XX-8765"
+            for r in fx.tax_return_transcript(PERSON, AMOUNTS, style)]
+    rows = [r for r in rows if not (isinstance(r, tuple) and r[0] == "SSN Provided")]
+    result, _lines = read(rows, style)
+    assert result["status"] == "parsed" and result["ssn_last4"] == "4321"
