@@ -485,7 +485,7 @@ def _identity(result: Result, lines: list[Line], found: list[Entry]) -> None:
         _unlabelled_name(result, lines)
 
 
-NAME_LINE = re.compile(r"^[A-Z][A-Z'-]*(?: (?:[A-Z][A-Z'-]*|&))*$")
+NAME_LINE = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'-]*(?: (?:[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'-]*|&))*$")  # Ñ, É: unmasked copies
 IDENTITY_LINE = re.compile(r"^(?:ssn|spouse ssn|ssn provided|tin provided|taxpayer identification number|"
                            r"tax period|report for tax period|form number)\b", re.I)
 

@@ -110,3 +110,12 @@ def test_a_transcript_for_maria_nunez_garcia_matches_her_household(layout, print
     other = rules.flags(household=household("Ana López", "Pedro López"), categorical=[], documents=[document],
                         submitted_on=date(2026, 11, 23))
     assert "name_mismatch" in [n.code for n in other]
+
+
+@pytest.mark.parametrize("layout", ["legacy", "current"])
+def test_an_accented_name_on_an_unmasked_copy_gives_its_control(layout):
+    style = fx.Style(layout)
+    person = fx.Taxpayer(name="MARÍA NÚÑEZ-GARCÍA", year=2025)
+    result = parse_bytes(fx.render(fx.tax_return_transcript(person, {"adjusted_gross_income": 3_600_000}, style),
+                                   style), "transcript.pdf")
+    assert result["name_control"] == "NUNE"
