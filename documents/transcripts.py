@@ -38,6 +38,12 @@ PLAIN_SSN = re.compile(r"(?i)\b(?:ssn|social\s+security\s+(?:number|no\.?)|tin)\
 class Line:
     page: int
     text: str
+    # For a line joined from several ("Tracking Number:" / "100012345678"): the document's own
+    # lines, which are what evidence quotes.
+    source: tuple["Line", ...] = ()
+
+    def document_lines(self) -> tuple["Line", ...]:
+        return self.source or (self,)
 
 
 def redact(text: str) -> str:
@@ -98,22 +104,33 @@ def norm_label(text: str) -> str:
 class Entry:
     """A label and its value as they stand in the document."""
 
-    label: str          # normalized
-    value: str          # as printed, may be empty
-    line: Line          # where the label starts; `text` is the whole logical line
-    value_line: Line
+    label: str                  # normalized
+    value: str                  # as printed, may be empty
+    lines: tuple[Line, ...]     # the document's lines, from where the label starts to the value
 
 
 LABEL_VALUE = re.compile(r"^(?P<label>[^:]{2,160}?)\s*:(?P<rest>.*)$")
 VALUE_ONLY = re.compile(r"^[-($\d]")
 
 
+# A qualifier between a label and its value: 'TAXABLE INTEREST INCOME: SCH B:......$0.00'. Short,
+# and not a value itself (no digit or $ first), so 'FORM NUMBER: 1040 TAX PERIOD: ...' is no qualifier.
+QUALIFIER = re.compile(r"^(?P<qualifier>[A-Za-z(][^:$]{0,24}?)\s*:(?P<rest>.*)$")
+
+
 def _split(text: str) -> tuple[str, str] | None:
     match = LABEL_VALUE.match(text)
     if not match:
         return None
-    rest = re.sub(r"^[.\s]+", "", match.group("rest")).strip()
-    return match.group("label"), rest
+    return match.group("label"), _strip_leaders(match.group("rest"))
+
+
+def _strip_leaders(text: str) -> str:
+    return re.sub(r"^[.\s]+", "", text).strip()
+
+
+def _is_known(label: str, known: frozenset[str]) -> bool:
+    return label in known or _known_prefix(label, known) is not None
 
 
 TEXT_LABELS = frozenset({"FILING STATUS", "NAME(S) SHOWN ON RETURN", "NAME CONTROL", "SSN", "SPOUSE SSN",
@@ -130,7 +147,7 @@ def join_values(lines: list[Line]) -> list[Line]:
             continue
         split = _split(line.text)
         if split and split[1] == "" and i + 1 < len(lines) and ":" not in lines[i + 1].text:
-            out.append(Line(line.page, f"{split[0]}: {lines[i + 1].text}"))
+            out.append(Line(line.page, f"{split[0]}: {lines[i + 1].text}", (line, lines[i + 1])))
             skip = True
         else:
             out.append(line)
@@ -152,28 +169,34 @@ def entries(lines: list[Line], known: frozenset[str] = frozenset()) -> list[Entr
         if split is None:
             continue
         label, rest = split
-        candidates = [(label, line)]
+        candidates = [(label, i)]
         for back in (1, 2):
             j = i - back
             if j < 0 or j in consumed or ":" in lines[j].text or parse_amount(lines[j].text) is not None:
                 break
             prefix = " ".join(l.text for l in lines[j:i])
-            candidates.append((prefix + " " + label, lines[j]))
-            candidates.append((prefix + label, lines[j]))  # wrapped mid-word
+            candidates.append((prefix + " " + label, j))
+            candidates.append((prefix + label, j))  # wrapped mid-word
         chosen_label, start = candidates[0]
         for text, where in candidates:
-            if norm_label(text) in known or _known_prefix(norm_label(text), known):
+            if _is_known(norm_label(text), known):
                 chosen_label, start = text, where
                 break
-        value_line = line
+        qualified = QUALIFIER.match(rest)
+        if (qualified and norm_label(chosen_label) not in TEXT_LABELS and _is_known(norm_label(chosen_label), known)
+                and (_strip_leaders(qualified.group("rest")) == ""
+                     or parse_amount(_strip_leaders(qualified.group("rest"))) is not None)):
+            # The qualifier belongs to the label, which is matched by prefix: the value follows it.
+            chosen_label = f"{chosen_label}: {qualified.group('qualifier').strip()}"
+            rest = _strip_leaders(qualified.group("rest"))
+        end = i
         if rest == "" and i + 1 < len(lines):
             nxt = lines[i + 1]
             takes_text = norm_label(chosen_label) in TEXT_LABELS
             if ":" not in nxt.text and (parse_amount(nxt.text) is not None or VALUE_ONLY.match(nxt.text) or takes_text):
-                rest, value_line = nxt.text, nxt
+                rest, end = nxt.text, i + 1
                 consumed.add(i + 1)
-        text = line.text if start is line else f"{start.text} … {line.text}"
-        out.append(Entry(norm_label(chosen_label), rest, Line(start.page, text), value_line))
+        out.append(Entry(norm_label(chosen_label), rest, tuple(lines[start:end + 1])))
     return out
 
 
@@ -197,11 +220,11 @@ TITLES = (
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                       "dec"), start=1)}
 PERIOD_LINES = (
-    # (layout, pattern): the year is the last group
-    ("current", re.compile(r"report\s+for\s+tax\s+period\s+ending\s*:\s*(\d{2})-(\d{2})-(\d{4})", re.I)),
-    ("current", re.compile(r"tax\s+period\s+requested\s*:\s*(\d{2})-(\d{2})-(\d{4})", re.I)),
-    ("legacy", re.compile(r"tax\s+period\s+(?:ending|requested)?\s*:\s*([A-Za-z]{3,9})\.?\s*(\d{1,2})?,?\s*(\d{4})",
-                          re.I)),
+    # (layout, pattern): the year is the last group. The period may share its line with the form
+    # (an Account Transcript's 'FORM NUMBER: 1040 TAX PERIOD: Dec. 31, 2020'), after dot leaders.
+    ("current", re.compile(r"tax\s+period(?:\s+(?:ending|requested))?\s*:[\s.]*(\d{2})-(\d{2})-(\d{4})\b", re.I)),
+    ("legacy", re.compile(r"tax\s+period(?:\s+(?:ending|requested))?\s*:[\s.]*([A-Za-z]{3,9})\.?\s*(\d{1,2})?,?\s*"
+                          r"(\d{4})\b", re.I)),
 )
 TRACKING = re.compile(r"tracking\s+number\s*:\s*(\d{12})\b", re.I)
 SSN_PROVIDED = re.compile(r"(?:ssn|tin)\s+provided\s*:\s*(?:XXX-XX-|\*{3}-\*{2}-)(\d{4})\b"
@@ -334,15 +357,21 @@ def redact_all(value):
     return value
 
 
-def _evidence(line: Line) -> dict:
-    return {"page": line.page, "line": redact(line.text)}
+def _evidence(*lines: Line) -> dict:
+    """Where a reading came from: the document's lines as they are, nothing added.
+
+    The first line is `line`; a label wrapped over lines or a value on the next line adds the
+    following lines, each with its page, under `continued`.
+    """
+    own = [part for line in lines for part in line.document_lines()]
+    out = {"page": own[0].page, "line": redact(own[0].text)}
+    if len(own) > 1:
+        out["continued"] = [{"page": part.page, "line": redact(part.text)} for part in own[1:]]
+    return out
 
 
 def _entry_evidence(entry: Entry) -> dict:
-    """Where a figure came from: its line, with the value joined on when it stood on the next line."""
-    if entry.value_line is entry.line:
-        return _evidence(entry.line)
-    return _evidence(Line(entry.line.page, f"{entry.line.text} {entry.value}"))
+    return _evidence(*entry.lines)
 
 
 def _dollars(cents: int) -> str:
@@ -368,8 +397,9 @@ def _read_return_figures(result: Result, found: list[Entry]) -> None:
     for name, labels in RETURN_LABELS.items():
         reported = computed = None
         for entry in found:
-            is_computer = entry.label.endswith(PER_COMPUTER)
-            base = entry.label[: -len(PER_COMPUTER)] if is_computer else entry.label
+            # 'ADJUSTED GROSS INCOME PER COMPUTER', also with a qualifier after it
+            is_computer = re.search(rf"{PER_COMPUTER}(?![A-Z0-9])", entry.label) is not None
+            base = re.sub(rf"{PER_COMPUTER}(?![A-Z0-9])", "", entry.label, count=1)
             if _match(base, labels) is None:
                 continue
             amount = parse_amount(entry.value)
@@ -436,24 +466,26 @@ def _identity(result: Result, lines: list[Line], found: list[Entry]) -> None:
         if result.filing_status is None and label == "FILING STATUS" and entry.value:
             result.filing_status = filing_status(entry.value)
             if result.filing_status:
-                result.evidence["filing_status"] = _evidence(entry.line)
+                result.evidence["filing_status"] = _entry_evidence(entry)
             else:
                 result.problem("unreadable_filing_status", f"filing status {redact(entry.value)!r} is not one we know")
         elif result.exemptions is None and label in ("EXEMPTION NUMBER", "EXEMPTIONS") and entry.value.isdigit():
             result.exemptions = int(entry.value)
-            result.evidence["exemptions"] = _evidence(entry.line)
+            result.evidence["exemptions"] = _entry_evidence(entry)
         elif result.name_control is None and label in ("NAME CONTROL", "NAME(S) SHOWN ON RETURN") and entry.value:
             result.name_control = _name_control(entry.value)
             if result.name_control:
-                result.evidence["name_control"] = _evidence(entry.line)
-        if result.ssn_last4 is None and label == "SSN" and (m := re.search(r"(\d{4})\s*$", entry.value)):
+                result.evidence["name_control"] = _entry_evidence(entry)
+        # 'XXX-XX-4321 SPOUSE SSN: XXX-XX-8765' is the primary's 4321; a bare '123456789' its last four
+        if result.ssn_last4 is None and label == "SSN" and (
+                m := re.search(r"(?<!\d)(\d{4})(?!\d)", entry.value) or re.search(r"(\d{4})\s*$", entry.value)):
             result.ssn_last4 = m.group(1)
-            result.evidence["ssn_last4"] = _evidence(entry.line)
+            result.evidence["ssn_last4"] = _entry_evidence(entry)
     if result.name_control is None:
         _unlabelled_name(result, lines)
 
 
-NAME_LINE = re.compile(r"^[A-Z][A-Z'-]*(?: (?:[A-Z][A-Z'-]*|&))*$")
+NAME_LINE = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'-]*(?: (?:[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'-]*|&))*$")  # Ñ, É: unmasked copies
 IDENTITY_LINE = re.compile(r"^(?:ssn|spouse ssn|ssn provided|tin provided|taxpayer identification number|"
                            r"tax period|report for tax period|form number)\b", re.I)
 
@@ -471,12 +503,10 @@ def _unlabelled_name(result: Result, lines: list[Line]) -> None:
 
 
 def _name_control(name: str) -> str | None:
-    """The first four letters of the primary taxpayer's last name, as the IRS masks it."""
-    primary = name.split("&")[0].strip()
-    words = re.findall(r"[A-Za-z][A-Za-z'-]*", primary)
-    if not words:
-        return None
-    return re.sub(r"[^A-Za-z]", "", words[-1])[:4].upper() or None
+    """The IRS name control in a name line (masked or not): the primary taxpayer's last name."""
+    from documents.name_control import from_transcript
+
+    return from_transcript(name)
 
 
 def parse_pages(pages: list[str]) -> Result:
@@ -541,6 +571,8 @@ def parse_pages(pages: list[str]) -> Result:
             if "adjusted_gross_income" not in result.amounts_cents:
                 result.problem("no_agi", "The adjusted gross income was not found.")
 
+    # What a person must really read. Not `per_computer_differs`: the IRS figure is the one that
+    # counts and is the one used; the application gets a flag so the CSR sees the correction.
     blocking = {"several_tax_years", "several_transcripts", "no_tax_year", "no_agi", "unreadable_amount",
                 "unusual_wording", "unreadable_filing_status"}
     if any(p["code"] in blocking for p in result.problems):

@@ -27,7 +27,8 @@ FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("
                "stale_tax_year": _l("Old tax year"), "ssn_mismatch": _l("SSN does not match"),
                "name_mismatch": _l("Name does not match"), "document_reused": _l("Document used elsewhere"),
                "document_unread": _l("Document not read"), "already_enrolled": _l("Already enrolled"),
-               "open_application": _l("Another open application")}
+               "open_application": _l("Another open application"),
+               "per_computer_differs": _l("IRS corrected the return")}
 
 
 # What a queue row shows: its programs' codes and its flags; not the household or determinations.

@@ -9,9 +9,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable, Mapping
 
+from documents import name_control
 from eligibility.rules import FREQUENCIES, Household, IncomeSource, Member
 
 DEFAULT_TOLERANCE = Decimal("0.10")
+COMPARED_STATUSES = ("parsed", "needs_review")
 TRANSCRIPTS_WITH_AGI = ("tax_return_transcript", "account_transcript", "record_of_account")
 W_AND_I_INCOME = ("wages", "unemployment_compensation", "social_security_benefits", "pensions", "business_income",
                   "interest", "dividends", "other_income")
@@ -46,15 +48,16 @@ def declared_income(household: Mapping) -> int:
                for i in m.get("incomes", ()))
 
 
-def documented_income(documents: Iterable[ParsedDocument]) -> tuple[int | None, list[int]]:
-    """Yearly household income the parsed income documents show, and which documents said so.
+def documented_income(documents: Iterable[ParsedDocument],
+                      statuses: tuple[str, ...] = ("parsed",)) -> tuple[int | None, list[int]]:
+    """Yearly household income the income documents show, and which documents said so.
 
     A return or account transcript gives adjusted gross income; a Wage & Income transcript the sum
-    of its information returns; a verification of non-filing, zero. Only parsed documents count,
-    and for each tax year only the newest year is used.
+    of its information returns; a verification of non-filing, zero. Only documents in `statuses`
+    count (parsed ones for the determination), and only the newest tax year is used.
     """
-    usable = [d for d in documents if d.requirement == "income" and d.status == "parsed"
-              and d.result.get("document_type") not in (None, "unknown")]
+    usable = [d for d in documents if d.requirement == "income" and d.status in statuses
+              and (d.result or {}).get("document_type") not in (None, "unknown")]
     if not usable:
         return None, []
     newest = max((d.result.get("tax_year") or 0) for d in usable)
@@ -98,8 +101,8 @@ def mismatch(declared: int, documented: int, tolerance: Decimal = DEFAULT_TOLERA
     return larger > 0 and Decimal(abs(declared - documented)) > tolerance * larger
 
 
-def _last_names(household: Mapping) -> list[str]:
-    return [m["name"].split()[-1].upper() for m in household.get("members", ()) if (m.get("name") or "").strip()]
+def _names(household: Mapping) -> list[str]:
+    return [m["name"] for m in household.get("members", ()) if (m.get("name") or "").strip()]
 
 
 def flags(*, household: Mapping, categorical: list[str], documents: list[ParsedDocument], submitted_on: date,
@@ -113,14 +116,20 @@ def flags(*, household: Mapping, categorical: list[str], documents: list[ParsedD
         notes.append(FlagNote("missing_document", "No proof of the enrollment(s) "
                               f"{', '.join(categorical)} was uploaded.", {"requirement": "categorical"}))
     declared = declared_income(household)
-    documented, used = documented_income(documents)
+    # Figures read from a document a person must still check count here: a transcript far from
+    # the declared income is worth a flag even when another of its lines could not be read.
+    documented, used = documented_income(documents, COMPARED_STATUSES)
     if documented is not None and mismatch(declared, documented, tolerance):
-        notes.append(FlagNote("income_mismatch", f"Declared income ${declared / 100:,.2f} a year; documents show "
-                              f"${documented / 100:,.2f}.", {"declared_cents": declared,
-                                                            "documented_cents": documented,
-                                                            "documents": used, "tolerance": str(tolerance)}))
+        unread = [d.document_id for d in documents if d.document_id in used and d.status != "parsed"]
+        message = f"Declared income ${declared / 100:,.2f} a year; documents show ${documented / 100:,.2f}."
+        if unread:
+            message += (f" Document{'s' if len(unread) > 1 else ''} {', '.join(map(str, unread))} still "
+                        f"need{'' if len(unread) > 1 else 's'} a person to check {'them' if len(unread) > 1 else 'it'}.")
+        notes.append(FlagNote("income_mismatch", message, {"declared_cents": declared, "documented_cents": documented,
+                                                           "documents": used, "unchecked": unread,
+                                                           "tolerance": str(tolerance)}))
     ssns = {m.get("ssn_last4") for m in household.get("members", ()) if m.get("ssn_last4")}
-    names = _last_names(household)
+    names = _names(household)
     for d in documents:
         result = d.result or {}
         year = result.get("tax_year")
@@ -132,13 +141,19 @@ def flags(*, household: Mapping, categorical: list[str], documents: list[ParsedD
             notes.append(FlagNote("ssn_mismatch", f"Document {d.document_id} is for SSN ending {last4}, which "
                                   "matches no one in the household.", {"document": d.document_id}))
         control = result.get("name_control")
-        if control and names and not any(name.startswith(control) for name in names):
+        if control and names and not any(name_control.matches(control, name) for name in names):
             notes.append(FlagNote("name_mismatch", f"Document {d.document_id} is for name control {control}, "
                                   "which matches no one in the household.", {"document": d.document_id}))
         if d.document_id in used_elsewhere:
             notes.append(FlagNote("document_reused", f"Document {d.document_id} (the same file or tracking "
                                   f"number) is also on application {used_elsewhere[d.document_id]}.",
                                   {"document": d.document_id, "other": used_elsewhere[d.document_id]}))
+        corrected = [p for p in result.get("problems") or () if p.get("code") == "per_computer_differs"]
+        if corrected:
+            # The IRS changed the return's figures; its figure is the one used, and the CSR should know.
+            notes.append(FlagNote("per_computer_differs", f"Document {d.document_id}: the IRS corrected the return. "
+                                  + " ".join(p["message"] + "." for p in corrected),
+                                  {"document": d.document_id}))
         if d.status in ("needs_review", "rejected"):
             notes.append(FlagNote("document_unread", f"Document {d.document_id} could not be read by the parser "
                                   f"({d.status}).", {"document": d.document_id}))

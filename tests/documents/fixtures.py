@@ -28,6 +28,7 @@ class Style:
     wrap: tuple[str, ...] = ()        # labels to wrap over two lines
     rows_per_page: int = 40
     browser_print: bool = False
+    qualifiers: bool = False          # legacy labels with a suffix before the value: 'TAXABLE INTEREST INCOME: SCH B:'
 
 
 @dataclass
@@ -43,6 +44,18 @@ class Taxpayer:
 
 def _label(text: str, style: Style) -> str:
     return text.upper() if style.layout == "legacy" else text[0].upper() + text[1:].lower()
+
+
+# The suffixes seen on legacy labels (shared/irs-transcripts.md 4.1), written as each layout would.
+QUALIFIERS = {"interest": ("SCH B", "Sch. B"), "business_income": ("SCH C", "Sch. C"),
+              "social_security_benefits": ("SSA-1099", "SSA-1099"), "unemployment_compensation": ("F1099G", "F1099G")}
+
+
+def _qualified(name: str, label: str, style: Style) -> str:
+    text = _label(label, style)
+    if style.qualifiers and name in QUALIFIERS:
+        text = f"{text}: {QUALIFIERS[name][0 if style.layout == 'legacy' else 1]}"
+    return text
 
 
 def header(kind_title: str, person: Taxpayer, style: Style, period: str = "ending") -> list[Row]:
@@ -71,12 +84,13 @@ def tax_return_transcript(person: Taxpayer, amounts: dict[str, int], style: Styl
              (_label("EXEMPTION NUMBER", style), str(person.exemptions)),
              "Income"]
     labels = {"wages": "WAGES, SALARIES, TIPS, ETC" if style.layout == "legacy" else "Total wages",
-              "interest": "TAXABLE INTEREST INCOME", "business_income": "BUSINESS INCOME OR LOSS (Schedule C)",
+              "interest": "TAXABLE INTEREST INCOME",
+              "business_income": "BUSINESS INCOME OR LOSS" if style.qualifiers else "BUSINESS INCOME OR LOSS (Schedule C)",
               "pensions": "TOTAL PENSIONS AND ANNUITIES", "unemployment_compensation": "UNEMPLOYMENT COMPENSATION",
               "social_security_benefits": "TOTAL SOCIAL SECURITY BENEFITS", "total_income": "TOTAL INCOME"}
     for name, label in labels.items():
         if name in amounts:
-            rows.append((_label(label, style), money(amounts[name])))
+            rows.append((_qualified(name, label, style), money(amounts[name])))
             if name in ("total_income",):
                 rows.append((_label(label + " PER COMPUTER", style), money(computer.get(name, amounts[name]))))
     rows += person.extra_rows
@@ -96,9 +110,21 @@ def tax_return_transcript(person: Taxpayer, amounts: dict[str, int], style: Styl
 
 
 def account_transcript(person: Taxpayer, amounts: dict[str, int], style: Style, return_present: bool = True,
-                       title: str = "Account Transcript") -> list[Row]:
+                       title: str = "Account Transcript", period_on_form_line: bool | None = None) -> list[Row]:
+    """The legacy AT gives its period on the form line ('FORM NUMBER: 1040 TAX PERIOD: Dec. 31, 2020');
+    the current one has 'Report for Tax Period Ending' in the header, unless `period_on_form_line`."""
+    on_form_line = style.layout == "legacy" if period_on_form_line is None else period_on_form_line
     rows = header(title, person, style)
-    rows += [("FORM NUMBER", "1040"), ("TAXPAYER IDENTIFICATION NUMBER", f"XXX-XX-{person.ssn_last4}"),
+    if on_form_line:
+        rows.pop()  # no period line in the header
+        when = f"Dec. 31, {person.year}" if style.layout == "legacy" else f"12-31-{person.year}"
+        if style.next_line:
+            rows += [(_label("FORM NUMBER", style), "1040"), (_label("TAX PERIOD", style), when)]
+        else:
+            rows.append(f"{_label('FORM NUMBER', style)}: 1040 {_label('TAX PERIOD', style)}: {when}")
+    else:
+        rows.append(("FORM NUMBER", "1040"))
+    rows += [("TAXPAYER IDENTIFICATION NUMBER", f"XXX-XX-{person.ssn_last4}"),
              person.name, "--- ANY MINUS SIGN SHOWN BELOW SIGNIFIES A CREDIT AMOUNT ---",
              ("ACCOUNT BALANCE", "0.00"), ("ACCRUED INTEREST", "0.00 AS OF: Mar. 28, 2024")]
     if not return_present:
@@ -114,8 +140,9 @@ def account_transcript(person: Taxpayer, amounts: dict[str, int], style: Style, 
     return rows
 
 
-def record_of_account(person: Taxpayer, amounts: dict[str, int], style: Style) -> list[Row]:
-    rows = account_transcript(person, amounts, style, title="Record of Account")
+def record_of_account(person: Taxpayer, amounts: dict[str, int], style: Style,
+                      period_on_form_line: bool | None = None) -> list[Row]:
+    rows = account_transcript(person, amounts, style, title="Record of Account", period_on_form_line=period_on_form_line)
     body = tax_return_transcript(person, amounts, style)
     return rows + body[6:]
 

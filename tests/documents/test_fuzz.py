@@ -5,7 +5,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from documents.transcripts import parse_amount, parse_pages
+from documents.transcripts import clean_lines, parse_amount, parse_pages, redact
 
 LABELS = ["ADJUSTED GROSS INCOME", "Adjusted gross income", "TOTAL INCOME", "TAXABLE INCOME PER COMPUTER",
           "Wages, Tips and Other Compensation", "Tax Period Ending", "Report for Tax Period Ending",
@@ -25,9 +25,15 @@ LINE = st.one_of(st.tuples(st.sampled_from(LABELS), st.sampled_from([":", ":....
 def test_the_parser_never_raises_and_every_figure_is_in_its_evidence(pages):
     result = parse_pages(pages).as_dict()
     assert result["status"] in ("parsed", "needs_review")
+    document = {(line.page, redact(line.text)) for line in clean_lines(pages)}
+    for name, evidence in result["evidence"].items():
+        for where in [evidence] + evidence.get("more", []):
+            # quoted as the document has them, nothing added
+            assert {(q["page"], q["line"]) for q in [where] + where.get("continued", [])} <= document, name
     for name, cents in result["amounts_cents"].items():
         evidence = result["evidence"][name]
-        lines = [evidence["line"]] + [m["line"] for m in evidence.get("more", [])]
+        lines = [line for where in [evidence] + evidence.get("more", [])
+                 for line in [where["line"]] + [c["line"] for c in where.get("continued", [])]]
         read = [parse_amount(m.group(0)) for line in lines
                 for m in re.finditer(r"\(?-?\$?\(?-?\$?[\d,]*\d\.\d{2}\)?", line)]
         if "more" not in evidence:
