@@ -60,7 +60,8 @@ def _detail(application, errors=None, form=None, status: int = 200):
         account=service.account_of(db.session, application), documented=documented, used=used,
         declared=rules.declared_income(application.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
         field_labels=FIELD_LABELS, reasons=service.denial_reasons(db.session), errors=errors or {}, form=form or {},
-        staff_members=_staff_members(),
+        staff_members=_staff_members(), program_names={ap.program.code: ap.program.name(language())
+                                                       for ap in application.programs},
         language=language()), status
 
 
@@ -93,10 +94,19 @@ def decide(application_id: int):
     form = request.form
     version = _form_version()
     checklist = [line.strip() for line in form.get("checklist", "").splitlines() if line.strip()]
+    decision = form.get("decision", "")
+    if decision not in ("approve", "deny", "request_info"):
+        return _detail(application, {"decision": [_("Choose approve, deny or ask for information.")]}, form,
+                       status=422)
+    if decision == "deny" and form.get("confirm_deny") != "1" and _found_eligible(application, form.get("program")):
+        # On the page a denial against the rules asks first; the API decides as sent.
+        return _detail(application, {"confirm_deny": [_(
+            "The rules found the household eligible for this program. Tick the box to confirm the denial, "
+            "then save again.")]}, form, status=422)
     try:
-        service.decide(db.session, current_user, application, decision=form.get("decision", ""),
+        service.decide(db.session, current_user, application, decision=decision,
                        program_code=form.get("program") or None, reason=form.get("reason") or None,
-                       note=form.get("note"), version=version, checklist=checklist)
+                       note=form.get("note"), version=version, checklist=checklist, message=form.get("message"))
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
@@ -104,6 +114,12 @@ def decide(application_id: int):
         return _detail(fresh, exc.fields or {"_form": [exc.message]}, form, status=exc.status)
     flash(_("The decision is saved and the customer is told."), "success")
     return redirect(url_for("review.application", application_id=application_id))
+
+
+def _found_eligible(application, program_code: str | None) -> bool:
+    pending = [ap for ap in application.programs if ap.status == "pending"]
+    chosen = next((ap for ap in pending if ap.program.code == program_code), pending[0] if pending else None)
+    return bool(chosen is not None and (chosen.determination or {}).get("eligible"))
 
 
 @bp.post("/staff/applications/<int:application_id>/claim")
