@@ -49,7 +49,9 @@ SERVICE_WORDS = {"electric": N_("electric"), "gas": N_("gas"), "water": N_("wate
 
 
 def render(kind: str, application, program, language: str, *, account, reasons) -> tuple[str, str]:
-    from eligibility.applications.service import APPEAL_DAYS, explanation
+    from sqlalchemy.orm import object_session
+
+    from eligibility.applications.service import APPEAL_DAYS, explanation, program_names
 
     number = application.number or f"#{application.id}"
     greeting = _("Application %(number)s for account %(account)s.", number=number, account=account.number)
@@ -91,7 +93,8 @@ def render(kind: str, application, program, language: str, *, account, reasons) 
                  program=program.program.name(language), reason=label)
         # The rules' explanation only where it agrees with the decision: a program the rules found
         # eligible and staff denied would otherwise read "You qualify." in a denial letter.
-        why = explanation(program.determination, language) if not (program.determination or {}).get("eligible") else ""
+        why = "" if (program.determination or {}).get("eligible") else explanation(
+            program.determination, language, program_names(object_session(program), language))
         if why:
             body += "\n\n" + why
         if program.message:

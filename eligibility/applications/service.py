@@ -350,12 +350,18 @@ def serialize(result, basis: str, documented: int | None, declared: int) -> dict
     return out
 
 
-def explanation(determination: dict | None, language: str) -> str:
+def explanation(determination: dict | None, language: str, names: dict[str, str] | None = None) -> str:
+    """The determination in words; `names` are programs' names by code (customers never read a code)."""
     if not determination or "explanation" not in determination:
         return ""
     sentences = [(code, {k: (date.fromisoformat(v) if k == "from" and isinstance(v, str) else v)
                          for k, v in values.items()}) for code, values in determination["explanation"]]
-    return explain.render(sentences, language)
+    return explain.render(sentences, language, names)
+
+
+def program_names(session: Session, language: str) -> dict[str, str]:
+    """Every program's name in the language, by code."""
+    return {p.code: p.name(language) for p in session.scalars(select(Program))}
 
 
 def choose_income_basis(session: Session, application: Application, program_code: str, basis: str,
