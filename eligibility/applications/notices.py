@@ -11,7 +11,7 @@ from flask_babel import format_date, gettext as _
 
 from core import clock
 from core.money import format_dollars, format_percent
-from eligibility.explain import N_
+from eligibility.explain import ENROLLMENTS, N_
 
 
 def version_on(program, day: date):
@@ -178,8 +178,9 @@ def render_enrollment(kind: str, language: str, *, program, account: str, link: 
         subject = _("You are enrolled in %(program)s", program=name)
         body = _("%(agency)s told us that your household takes part in %(categorical)s, so we enrolled you in "
                  "%(program)s from %(start)s to %(end)s. You will receive %(benefit)s. You do not need to do "
-                 "anything.\n\nIf you do not want this, you can opt out here:\n%(link)s", agency=values["agency"],
-                 categorical=values["categorical"], program=name, start=day("start"), end=day("end"),
+                 "anything.\n\nIf you do not want this, you can opt out here:\n%(link)s",
+                 agency=values.get("agency") or _("A partner agency"),
+                 categorical=_(ENROLLMENTS.get(values["categorical"], values["categorical"])), program=name, start=day("start"), end=day("end"),
                  benefit=benefit_text(program, values.get("start"), values.get("tier"), language), link=link)
     elif kind == "enrollment_ended":
         subject = _("Your enrollment in %(program)s has ended", program=name)

@@ -254,7 +254,8 @@ def enroll_from_file(session: Session, path: Path, agency: str | None = None, on
         audit.record(session, "enrollment.auto_enrolled", obj=enrollment,
                      details={"program": program.code, "source": "auto", "categorical": categorical,
                               "agency_reference": reference, "from": start.isoformat(), "to": end.isoformat()})
-        letters.send(session, enrollment, "auto_enrolled", agency=agency or _("A partner agency"),
+        # The letter says "A partner agency" in its own language when the file names none.
+        letters.send(session, enrollment, "auto_enrolled", agency=agency or "",
                      categorical=categorical, start=start, end=end,
                      link=external_url("recertification.opt_out", token=opt_out_token(enrollment)))
         report.enrolled += 1
