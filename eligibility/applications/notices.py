@@ -106,6 +106,15 @@ def render(kind: str, application, program, language: str, *, account, reasons) 
         body = _("A manager has reviewed your appeal for %(program)s.", program=program.program.name(language)) + " " + (
             _("The denial was overturned and you are approved.") if program.status == "approved"
             else _("The denial was upheld."))
+        from sqlalchemy import select
+
+        from eligibility.applications.models import Appeal
+
+        decided = object_session(program).scalar(
+            select(Appeal).where(Appeal.application_id == application.id, Appeal.program_code == program.program.code,
+                                 Appeal.decided_at.is_not(None)).order_by(Appeal.id.desc()).limit(1))
+        if decided is not None and decided.note:  # the form's "Explanation for the customer"
+            body += "\n\n" + decided.note
     elif kind == "withdrawal":
         subject = _("Your application %(number)s was withdrawn", number=number)
         body = _("As you asked, we withdrew your application. You can apply again at any time.")
