@@ -73,6 +73,23 @@ def valid_document_key(value: str | None) -> bool:
     return True
 
 
+# The utility's letterhead until it sets its own (UTILITY_NAME, UTILITY_ADDRESS, UTILITY_PHONE).
+DEMO_UTILITY = {
+    "UTILITY_NAME": "Assist Demo Utility",
+    "UTILITY_ADDRESS": "PO Box 1000|Springfield, CA 94000",
+    "UTILITY_PHONE": "1-800-555-0100",
+}
+
+
+def letter_settings(env) -> dict:
+    """The letterhead from the environment; an address's lines are separated by `|`."""
+    values = {key: ((env.get(key) or "").strip() or default) for key, default in DEMO_UTILITY.items()}
+    values["UTILITY_ADDRESS"] = values["UTILITY_ADDRESS"].replace("|", "\n")
+    for key in ("UTILITY_HOURS", "UTILITY_HOURS_ES", "UTILITY_WEB"):
+        values[key] = (env.get(key) or "").strip() or None
+    return values
+
+
 def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -> dict:
     """Build the Flask config mapping from the environment."""
     env = os.environ if environ is None else environ
@@ -164,6 +181,8 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": timezone,
         "LANGUAGES": ("en", "es"),
+        # The letterhead of every letter (core.letters): demo values until the utility sets its own.
+        **letter_settings(env),
     }
 
 

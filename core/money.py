@@ -47,6 +47,33 @@ def format_dollars(cents: int, *, always_cents: bool = True) -> str:
     return f"{sign}${whole:,}.{frac:02d}"
 
 
+def percent_text(value: Decimal | str | int) -> str:
+    """A percentage as data keeps it: plain digits, no exponent, no trailing zeros ('2E+1' -> '20').
+
+    Stored rules hold percentages as Decimal text; `Decimal('20').normalize()` is '2E+1', which
+    is exact but not how anyone writes it, so every percentage shown or written goes through here."""
+    if isinstance(value, (bool, float)):
+        raise MoneyError("percentages must be written as text, like 17.5")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise MoneyError(f"{value!r} is not a percentage") from exc
+    if not number.is_finite():
+        raise MoneyError(f"{value!r} is not a percentage")
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def format_percent(value: Decimal | str | int, language: str = "en") -> str:
+    """How people write a percentage: '20%', '17.5%'; in Spanish the decimal comma, '17,5%'."""
+    text = percent_text(value)
+    if str(language or "en").lower().startswith("es"):
+        text = text.replace(".", ",")
+    return f"{text}%"
+
+
 def percent_of(cents: int, percent: Decimal | str) -> int:
     """A percentage of an amount, rounded half up to the cent (35% of $10.01 is $3.50)."""
     try:

@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 
 from core.api import error_response
 from core.config import DEVELOPMENT_BASE_URL
-from core.money import format_dollars
+from core.letters import letter_frame
+from core.money import format_dollars, format_percent
 from core.nav import init_nav
 from core.errors import AssistError
 
@@ -132,6 +133,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = _format_instant
     app.jinja_env.filters["date"] = _format_day
     app.jinja_env.filters["money"] = format_dollars
+    app.jinja_env.globals["letter_frame"] = letter_frame
+    app.jinja_env.filters["percent"] = lambda value: format_percent(value, str(get_locale() or "en"))
     init_nav(app)
 
     @app.before_request

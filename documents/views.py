@@ -17,6 +17,16 @@ bp = Blueprint("documents", __name__)
 UPLOAD_LIMIT = "20 per hour"
 STATUS_LABELS = {"stored": _l("received, not read yet"), "parsing": _l("being read"), "parsed": _l("read"),
                  "needs_review": _l("waiting for a person to read it"), "rejected": _l("refused")}
+# What staff read for the parser's codes (the API and `documents parse` keep the codes).
+DOCUMENT_TYPE_LABELS = {"tax_return_transcript": _l("Tax Return Transcript"),
+                        "account_transcript": _l("Account Transcript"), "record_of_account": _l("Record of Account"),
+                        "wage_and_income_transcript": _l("Wage and Income Transcript"),
+                        "verification_of_nonfiling": _l("Verification of Non-filing letter"),
+                        "unknown": _l("not recognized")}
+FILING_STATUS_LABELS = {"single": _l("Single"), "married_filing_jointly": _l("Married filing jointly"),
+                        "married_filing_separately": _l("Married filing separately"),
+                        "head_of_household": _l("Head of household"),
+                        "qualifying_surviving_spouse": _l("Qualifying surviving spouse")}
 FIELD_LABELS = {
     "adjusted_gross_income": _l("Adjusted gross income"), "total_income": _l("Total income"),
     "taxable_income": _l("Taxable income"), "wages": _l("Wages"),
@@ -87,7 +97,8 @@ def staff_document(document_id: int):
     service.viewed_text(db.session, current_user, [document], reason=_reason() or None)
     db.session.commit()
     return render_template("documents/staff_document.html", document=document, statuses=STATUS_LABELS,
-                           field_labels=FIELD_LABELS, result=document.parse_result or {}, errors={})
+                           field_labels=FIELD_LABELS, result=document.parse_result or {}, errors={},
+                           type_labels=DOCUMENT_TYPE_LABELS, filing_labels=FILING_STATUS_LABELS)
 
 
 def _reason() -> str:

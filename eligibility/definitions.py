@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from marshmallow import ValidationError
 
+from core.money import percent_text
 from eligibility.recertification.rules import DEFAULT_GRACE_DAYS, DEFAULT_REMINDER_DAYS, DEFAULT_VERIFICATION_DAYS
 from eligibility.rules import IncomeTest, RuleVersion, Tier
 from eligibility.schemas import DefinitionsFile, VersionFile
@@ -142,6 +143,27 @@ def with_defaults(rules: Mapping) -> dict:
     return {**RECERTIFICATION_DEFAULTS, **rules}
 
 
+PERCENT_KEYS = ("percent", "up_to_percent", "verification_rate")
+
+
+def canonical(rules):
+    """Rules with every percentage in one spelling, so versions stored as '2E+1' (as loading wrote
+    them before) compare equal to the same file read again as '20'."""
+    if isinstance(rules, Mapping):
+        out = {}
+        for key, value in rules.items():
+            if key in PERCENT_KEYS and isinstance(value, str):
+                out[key] = percent_text(value)
+            elif key in PERCENT_KEYS and isinstance(value, Mapping):
+                out[key] = {k: percent_text(v) if isinstance(v, str) else v for k, v in value.items()}
+            else:
+                out[key] = canonical(value)
+        return out
+    if isinstance(rules, list):
+        return [canonical(item) for item in rules]
+    return rules
+
+
 def _dollars(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
@@ -156,6 +178,7 @@ def to_file_rules(rules: Mapping) -> dict:
             out["tenant_monthly_credits"] = {k: _dollars(v) for k, v in b["tenant_monthly_credits_cents"].items()}
         return out
 
+    rules = canonical(rules)
     limit = dict(rules["limit"])
     if limit["kind"] == "table":
         limit["tests"] = [{"period": t["period"], "amounts": [_dollars(a) for a in t["amounts_cents"]],

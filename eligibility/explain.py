@@ -53,7 +53,8 @@ def money(cents: int) -> str:
     return format_dollars(cents, always_cents=False)
 
 
-def sentence(code: str, values: Mapping, language: str = "en") -> str:
+def sentence(code: str, values: Mapping, language: str = "en", names: Mapping[str, str] | None = None) -> str:
+    """One sentence; `names` gives programs' names in the language for the codes a sentence mentions."""
     t = translations(language)
     gettext, ngettext = t.gettext, t.ngettext
     when = values.get("from")
@@ -91,7 +92,7 @@ def sentence(code: str, values: Mapping, language: str = "en") -> str:
     if code == "below_floor":
         return gettext("This program is for households above the %(program)s limit of %(amount)s; "
                        "you may qualify for %(program)s instead.") % {
-            "program": values["program"], "amount": money(values["limit_cents"])}
+            "program": (names or {}).get(values["program"], values["program"]), "amount": money(values["limit_cents"])}
     if code == "too_small":
         return gettext("This program is for households of %(min)s or more people.") % values
     if code == "outside_area":
@@ -111,6 +112,6 @@ def sentence(code: str, values: Mapping, language: str = "en") -> str:
     raise ValueError(f"no wording for explanation sentence {code!r}")
 
 
-def render(explanation: Iterable[tuple[str, Mapping]], locale="en") -> str:
+def render(explanation: Iterable[tuple[str, Mapping]], locale="en", names: Mapping[str, str] | None = None) -> str:
     language = language_of(locale)
-    return " ".join(sentence(code, values, language) for code, values in explanation)
+    return " ".join(sentence(code, values, language, names) for code, values in explanation)

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from core.money import percent_text
 from core.schemas import BaseSchema, Cents, Dollars, IsoDate
 from eligibility.recertification.rules import DEFAULT_GRACE_DAYS, DEFAULT_REMINDER_DAYS, DEFAULT_VERIFICATION_DAYS
 from eligibility.rules import CATEGORICAL_PROGRAMS, COUNTED_MEMBERS, FREQUENCIES, INCOME_BASES, INCOME_KINDS, PERIODS
@@ -34,7 +35,7 @@ class Percent(fields.Field):
             raise ValidationError(f"{value!r} is not a percentage.") from exc
         if not number.is_finite() or number < 0 or number > 1000:
             raise ValidationError("A percentage is between 0 and 1000.")
-        return str(number.normalize()) if number == number.to_integral() else str(number)
+        return percent_text(number)
 
 
 def _code(value: str) -> None:

@@ -38,7 +38,8 @@ class LoadReport:
 def _same_version(row: ProgramVersion, version: dict) -> bool:
     return (row.label == version["label"] and row.effective_from == version["effective_from"]
             and row.effective_to == version["effective_to"]
-            and definitions.with_defaults(row.rules) == definitions.with_defaults(version["rules"])
+            and definitions.canonical(definitions.with_defaults(row.rules))
+            == definitions.canonical(definitions.with_defaults(version["rules"]))
             and row.source == version["source"])
 
 

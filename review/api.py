@@ -73,7 +73,7 @@ def decision(application_id: int):
     application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
                    reason=data.get("reason"), note=data.get("note"), version=data.get("version"),
-                   checklist=data.get("checklist"), due_on=data.get("due_on"))
+                   checklist=data.get("checklist"), due_on=data.get("due_on"), message=data.get("message"))
     db.session.commit()
     return reply(application)
 

@@ -12,14 +12,14 @@ from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError
 from core.inputs import MAX_DAYS, whole_number
-from documents.views import FIELD_LABELS
+from documents.views import DOCUMENT_TYPE_LABELS, FIELD_LABELS, STATUS_LABELS as DOCUMENT_STATUS_LABELS
 from eligibility import service as programs_service
 from eligibility.applications import rules, service
 from eligibility.applications.models import WAITING_FOR_STAFF, Application, ApplicationProgram, Flag
 from eligibility.models import Program
 from eligibility.applications.present import application_dicts
 from eligibility.applications.views import STATUS_LABELS
-from eligibility.views import language
+from eligibility.views import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, language
 
 bp = Blueprint("review", __name__)
 
@@ -30,6 +30,14 @@ FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("
                "open_application": _l("Another open application"),
                "per_computer_differs": _l("IRS corrected the return")}
 
+# Staff read labels too (the API keeps the codes).
+RELATIONSHIP_LABELS = {"self": _l("Applicant"), "head_of_household": _l("Head of household"),
+                       "spouse": _l("Spouse or partner"), "child": _l("Child"), "parent": _l("Parent"),
+                       "other": _l("Other")}
+REQUIREMENT_LABELS = {"income": _l("proof of income"), "categorical": _l("proof of a benefit"),
+                      "other": _l("something else")}
+DECISION_STATUS_LABELS = {"pending": _l("waiting for a decision"), "approved": _l("approved"),
+                          "denied": _l("not approved"), "withdrawn": _l("withdrawn")}
 
 # What a queue row shows: its programs' codes and its flags; not the household or determinations.
 QUEUE_ROW = (defer(Application.household), defer(Application.categorical), defer(Application.info_checklist),
@@ -61,7 +69,10 @@ def _detail(application, errors=None, form=None, status: int = 200):
         account=service.account_of(db.session, application), documented=documented, used=used,
         declared=rules.declared_income(application.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
         field_labels=FIELD_LABELS, reasons=service.denial_reasons(db.session), errors=errors or {}, form=form or {},
-        staff_members=_staff_members(),
+        staff_members=_staff_members(), relationship_labels=RELATIONSHIP_LABELS, frequency_labels=FREQUENCY_LABELS,
+        kind_labels=INCOME_KIND_LABELS, categorical_labels=CATEGORICAL_LABELS, requirement_labels=REQUIREMENT_LABELS,
+        document_statuses=DOCUMENT_STATUS_LABELS, document_types=DOCUMENT_TYPE_LABELS, decision_statuses=DECISION_STATUS_LABELS, program_names={ap.program.code: ap.program.name(language())
+                                                       for ap in application.programs},
         language=language()), status
 
 
@@ -94,10 +105,19 @@ def decide(application_id: int):
     form = request.form
     version = _form_version()
     checklist = [line.strip() for line in form.get("checklist", "").splitlines() if line.strip()]
+    decision = form.get("decision", "")
+    if decision not in ("approve", "deny", "request_info"):
+        return _detail(application, {"decision": [_("Choose approve, deny or ask for information.")]}, form,
+                       status=422)
+    if decision == "deny" and form.get("confirm_deny") != "1" and _found_eligible(application, form.get("program")):
+        # On the page a denial against the rules asks first; the API decides as sent.
+        return _detail(application, {"confirm_deny": [_(
+            "The rules found the household eligible for this program. Tick the box to confirm the denial, "
+            "then save again.")]}, form, status=422)
     try:
-        service.decide(db.session, current_user, application, decision=form.get("decision", ""),
+        service.decide(db.session, current_user, application, decision=decision,
                        program_code=form.get("program") or None, reason=form.get("reason") or None,
-                       note=form.get("note"), version=version, checklist=checklist)
+                       note=form.get("note"), version=version, checklist=checklist, message=form.get("message"))
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
@@ -105,6 +125,12 @@ def decide(application_id: int):
         return _detail(fresh, exc.fields or {"_form": [exc.message]}, form, status=exc.status)
     flash(_("The decision is saved and the customer is told."), "success")
     return redirect(url_for("review.application", application_id=application_id))
+
+
+def _found_eligible(application, program_code: str | None) -> bool:
+    pending = [ap for ap in application.programs if ap.status == "pending"]
+    chosen = next((ap for ap in pending if ap.program.code == program_code), pending[0] if pending else None)
+    return bool(chosen is not None and (chosen.determination or {}).get("eligible"))
 
 
 @bp.post("/staff/applications/<int:application_id>/claim")

@@ -51,8 +51,12 @@ def verifications_waiting(session: Session, rows: list[Enrollment]) -> dict[int,
         Application.enrollment_id.in_(ids), Application.purpose == "verification", Application.status == "needs_info"))}
 
 
-def end(session: Session, enrollment: Enrollment, status: str, reason: str) -> None:
-    """End a current enrollment: `ended` (moved, account closed, customer's request) or `removed` (for cause)."""
+def end(session: Session, enrollment: Enrollment, status: str, reason: str, *, reason_code: str | None = None,
+        message: str | None = None) -> None:
+    """End a current enrollment: `ended` (moved, account closed, customer's request) or `removed` (for cause).
+
+    `reason` goes to the history; the letter says `reason_code` (one of `notices.END_REASONS`) in its own
+    language when there is one, else the staff's `reason`, and then the customer-facing `message`."""
     from eligibility.recertification import letters
 
     if status not in END_STATUSES:
@@ -65,8 +69,11 @@ def end(session: Session, enrollment: Enrollment, status: str, reason: str) -> N
     enrollment.status, enrollment.end_reason = status, reason.strip()
     enrollment.ended_at, enrollment.ended_on = clock.now(), clock.today()
     record(session, enrollment, status, reason.strip(), from_status=before)
+    extra = {"reason_code": reason_code} if reason_code else {}
+    if (message or "").strip():
+        extra["message"] = message.strip()
     letters.send(session, enrollment, "enrollment_ended", ended_on=enrollment.ended_on, reason=enrollment.end_reason,
-                 status=status)
+                 status=status, **extra)
     session.flush()
 
 
@@ -77,7 +84,7 @@ def end_for_closed_accounts(session: Session) -> int:
     for closure in closures:
         for enrollment in session.scalars(select(Enrollment).where(Enrollment.account_id == closure.account_id,
                                                                    Enrollment.status.in_(CURRENT_ENROLLMENT))):
-            end(session, enrollment, "ended", _("The account was closed."))
+            end(session, enrollment, "ended", _("The account was closed."), reason_code="account_closed")
             ended += 1
         closure.handled_at = clock.now()
     session.flush()

@@ -101,7 +101,8 @@ class ApplicationProgram(Base):
     decided_at: Mapped[datetime | None] = mapped_column()
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason_code: Mapped[str | None] = mapped_column(String(40))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # the staff's internal note: never in a letter
+    message: Mapped[str | None] = mapped_column(Text)  # what the letter tells the customer
 
     application: Mapped[Application] = relationship(back_populates="programs")
     program = relationship("Program")

@@ -5,16 +5,36 @@ portal, printable as a letter, and sent through the outbox.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import format_date, gettext as _
 
-from core.money import format_dollars
+from core import clock
+from core.money import format_dollars, format_percent
+from eligibility.explain import ENROLLMENTS, N_
 
 
-def _benefit(program) -> str:
-    rules = program.versions[-1].rules if program.versions else {}
+def version_on(program, day: date):
+    """The stored version in effect on the day (of those covering it the newest wins, as in the rules);
+    the earliest when the day comes before them all."""
+    versions = sorted(program.versions, key=lambda v: v.number)
+    covering = [v for v in versions if v.effective_from <= day and (v.effective_to is None or day <= v.effective_to)]
+    if covering:
+        return covering[-1]
+    return versions[0] if versions else None
+
+
+def benefit_text(program, on: date | None = None, tier: str | None = None, language: str = "en") -> str:
+    """The benefit in words, as the rule version in effect on `on` (the enrollment's start) gives it."""
+    version = version_on(program, on or clock.today())
+    rules = version.rules if version else {}
     benefit = rules.get("benefit", {})
+    if benefit.get("kind") == "per_tier" and tier:
+        benefit = next((t.get("benefit", {}) for t in rules.get("limit", {}).get("tiers", []) if t.get("code") == tier),
+                       benefit)
     if benefit.get("kind") == "percent_of_charges":
-        return ", ".join(_("%(percent)s%% off %(service)s charges", percent=p, service=_(s))
+        return ", ".join(_("%(percent)s off %(service)s charges", percent=format_percent(p, language),
+                           service=_(SERVICE_WORDS.get(s, s)))
                          for s, p in benefit.get("percent", {}).items())
     if benefit.get("kind") == "monthly_credit":
         return _("a credit of %(amount)s a month", amount=format_dollars(benefit["amount_cents"]))
@@ -23,8 +43,15 @@ def _benefit(program) -> str:
     return _("a discount by income tier")
 
 
+# The services' names in a letter's sentence ("20% off gas charges"), marked for translation.
+SERVICE_WORDS = {"electric": N_("electric"), "gas": N_("gas"), "water": N_("water"), "wastewater": N_("wastewater"),
+                 "refuse": N_("refuse")}
+
+
 def render(kind: str, application, program, language: str, *, account, reasons) -> tuple[str, str]:
-    from eligibility.applications.service import APPEAL_DAYS, explanation
+    from sqlalchemy.orm import object_session
+
+    from eligibility.applications.service import APPEAL_DAYS, explanation, program_names
 
     number = application.number or f"#{application.id}"
     greeting = _("Application %(number)s for account %(account)s.", number=number, account=account.number)
@@ -53,18 +80,25 @@ def render(kind: str, application, program, language: str, *, account, reasons) 
                                 end=format_date(enrollment.certified_to, "long"))
         subject = _("You are approved for %(program)s", program=program.program.name(language))
         body = _("Good news: you are approved for %(program)s. You will receive %(benefit)s.",
-                 program=program.program.name(language), benefit=_benefit(program.program)) + " " + enrollment_text
+                 program=program.program.name(language),
+                 benefit=benefit_text(program.program, enrollment.certified_from if enrollment else None,
+                                      (program.determination or {}).get("tier"), language)) + " " + enrollment_text
+        if program.message:
+            body = body.strip() + "\n\n" + program.message
     elif kind == "denial":
         reason = reasons.get(program.reason_code)
         label = (reason.labels.get(language) or reason.labels.get("en")) if reason else program.reason_code
         subject = _("Your application for %(program)s was not approved", program=program.program.name(language))
         body = _("We could not approve your application for %(program)s. Reason: %(reason)s.",
                  program=program.program.name(language), reason=label)
-        why = explanation(program.determination, language)
+        # The rules' explanation only where it agrees with the decision: a program the rules found
+        # eligible and staff denied would otherwise read "You qualify." in a denial letter.
+        why = "" if (program.determination or {}).get("eligible") else explanation(
+            program.determination, language, program_names(object_session(program), language))
         if why:
             body += "\n\n" + why
-        if program.note:
-            body += "\n\n" + program.note
+        if program.message:
+            body += "\n\n" + program.message
         body += "\n\n" + _("If you disagree, you can appeal within %(days)s days from your application page.",
                            days=APPEAL_DAYS)
     elif kind == "appeal_outcome":
@@ -72,6 +106,15 @@ def render(kind: str, application, program, language: str, *, account, reasons) 
         body = _("A manager has reviewed your appeal for %(program)s.", program=program.program.name(language)) + " " + (
             _("The denial was overturned and you are approved.") if program.status == "approved"
             else _("The denial was upheld."))
+        from sqlalchemy import select
+
+        from eligibility.applications.models import Appeal
+
+        decided = object_session(program).scalar(
+            select(Appeal).where(Appeal.application_id == application.id, Appeal.program_code == program.program.code,
+                                 Appeal.decided_at.is_not(None)).order_by(Appeal.id.desc()).limit(1))
+        if decided is not None and decided.note:  # the form's "Explanation for the customer"
+            body += "\n\n" + decided.note
     elif kind == "withdrawal":
         subject = _("Your application %(number)s was withdrawn", number=number)
         body = _("As you asked, we withdrew your application. You can apply again at any time.")
@@ -83,6 +126,17 @@ def render(kind: str, application, program, language: str, *, account, reasons) 
         raise ValueError(kind)
     return subject, f"{greeting}\n\n{body.strip()}"
 
+
+# Why an enrollment ended, as the letter says it: written by the daily job or chosen by the code that
+# ends it, and put in the letter's language when the letter is rendered (never the CSR's or English).
+END_REASONS = {
+    "no_renewal": N_("No renewal was received by the end of the grace period."),
+    "verification_missing": N_("No proof of income was received for post-enrollment verification."),
+    "verification_failed": N_("Post-enrollment verification: the proof of income shows the household is not "
+                              "eligible."),
+    "account_closed": N_("The account was closed."),
+    "opted_out": N_("You opted out of the automatic enrollment."),
+}
 
 ENROLLMENT_KINDS = ("enrollment_ended", "recert_reminder", "grace_started", "enrollment_expired",
                     "verification_request", "verification_passed", "auto_enrolled")
@@ -107,7 +161,8 @@ def render_enrollment(kind: str, language: str, *, program, account: str, link: 
         body = _("Your enrollment in %(program)s ends on %(date)s, in %(days)s days. To keep receiving %(benefit)s, "
                  "renew before then:\n%(link)s\n\nYour answers from last time are filled in: check each one, change "
                  "what is different, and send new proof of income (documents from last time are not reused).",
-                 program=name, date=day("expires_on"), days=values["days"], benefit=_benefit(program), link=link)
+                 program=name, date=day("expires_on"), days=values["days"],
+                 benefit=benefit_text(program, values.get("expires_on"), values.get("tier"), language), link=link)
     elif kind == "grace_started":
         subject = _("Your %(program)s enrollment has reached its end date", program=name)
         body = _("Your enrollment in %(program)s reached its end date on %(date)s. We will keep giving you the benefit "
@@ -132,13 +187,18 @@ def render_enrollment(kind: str, language: str, *, program, account: str, link: 
         subject = _("You are enrolled in %(program)s", program=name)
         body = _("%(agency)s told us that your household takes part in %(categorical)s, so we enrolled you in "
                  "%(program)s from %(start)s to %(end)s. You will receive %(benefit)s. You do not need to do "
-                 "anything.\n\nIf you do not want this, you can opt out here:\n%(link)s", agency=values["agency"],
-                 categorical=values["categorical"], program=name, start=day("start"), end=day("end"),
-                 benefit=_benefit(program), link=link)
+                 "anything.\n\nIf you do not want this, you can opt out here:\n%(link)s",
+                 agency=values.get("agency") or _("A partner agency"),
+                 categorical=_(ENROLLMENTS.get(values["categorical"], values["categorical"])), program=name, start=day("start"), end=day("end"),
+                 benefit=benefit_text(program, values.get("start"), values.get("tier"), language), link=link)
     elif kind == "enrollment_ended":
         subject = _("Your enrollment in %(program)s has ended", program=name)
+        code = values.get("reason_code")
+        reason = _(END_REASONS[code]) if code in END_REASONS else values.get("reason", "")
         body = _("Your enrollment in %(program)s ended on %(date)s. Reason: %(reason)s", program=name,
-                 date=day("ended_on"), reason=values["reason"])
+                 date=day("ended_on"), reason=reason)
+        if values.get("message"):
+            body += "\n\n" + values["message"]
         if values.get("status") == "removed":
             body += "\n\n" + _("If you disagree, you can appeal within %(days)s days: contact customer service.",
                                 days=APPEAL_DAYS)

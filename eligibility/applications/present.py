@@ -32,11 +32,15 @@ def application_dicts(session: Session, applications, language: str = "en") -> l
     """`application_dict` of each application, in a number of queries that does not grow with them."""
     applications = list(applications)
     accounts = load_for_view(session, applications)
-    return [application_dict(session, a, language, account=accounts[a.account_id]) for a in applications]
+    names = service.program_names(session, language) if applications else {}
+    return [application_dict(session, a, language, account=accounts[a.account_id], names=names)
+            for a in applications]
 
 
-def application_dict(session: Session, application, language: str = "en", account: Account | None = None) -> dict:
+def application_dict(session: Session, application, language: str = "en", account: Account | None = None,
+                     names: dict[str, str] | None = None) -> dict:
     account = account or service.account_of(session, application)
+    names = names if names is not None else service.program_names(session, language)
     determinations = []
     for ap in application.programs:
         d = ap.determination or {}
@@ -44,7 +48,7 @@ def application_dict(session: Session, application, language: str = "en", accoun
             "program": ap.program.code, "status": ap.status, "eligible": d.get("eligible"), "tier": d.get("tier"),
             "limit_cents": d.get("limit_cents"), "income_cents": d.get("income_cents"), "period": d.get("period"),
             "income_basis": d.get("income_basis"), "rule_version": d.get("rule_version"),
-            "reasons": d.get("reasons", []), "explanation": service.explanation(d, language)})
+            "reasons": d.get("reasons", []), "explanation": service.explanation(d, language, names)})
     return {
         "id": application.id, "number": application.number, "kind": application_kind(application),
         "status": application.status,

@@ -54,8 +54,12 @@ class SubmitIn(BaseSchema):
 class DecisionIn(BaseSchema):
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "deny", "request_info")))
     program = fields.String()
-    reason = fields.String(validate=validate.Length(max=200))
-    note = fields.String(validate=validate.Length(max=4000))
+    reason = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "deny: the denial reason's code; approve: optional text for the internal record"})
+    note = fields.String(validate=validate.Length(max=4000), metadata={
+        "description": "the staff's internal note: history and audit, never in a letter"})
+    message = fields.String(validate=validate.Length(max=4000), metadata={
+        "description": "optional: what the approval or denial letter tells the customer"})
     version = fields.Integer(strict=True)
     checklist = fields.List(fields.String(validate=validate.Length(min=1, max=300)), validate=validate.Length(max=20))
     due_on = IsoDate()

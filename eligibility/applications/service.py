@@ -350,12 +350,18 @@ def serialize(result, basis: str, documented: int | None, declared: int) -> dict
     return out
 
 
-def explanation(determination: dict | None, language: str) -> str:
+def explanation(determination: dict | None, language: str, names: dict[str, str] | None = None) -> str:
+    """The determination in words; `names` are programs' names by code (customers never read a code)."""
     if not determination or "explanation" not in determination:
         return ""
     sentences = [(code, {k: (date.fromisoformat(v) if k == "from" and isinstance(v, str) else v)
                          for k, v in values.items()}) for code, values in determination["explanation"]]
-    return explain.render(sentences, language)
+    return explain.render(sentences, language, names)
+
+
+def program_names(session: Session, language: str) -> dict[str, str]:
+    """Every program's name in the language, by code."""
+    return {p.code: p.name(language) for p in session.scalars(select(Program))}
 
 
 def choose_income_basis(session: Session, application: Application, program_code: str, basis: str,
@@ -439,8 +445,13 @@ def release(session: Session, staff, application: Application, version: int | No
 
 def decide(session: Session, staff, application: Application, *, decision: str, program_code: str | None = None,
            reason: str | None = None, note: str | None = None, version: int | None = None,
-           checklist: list[str] | None = None, due_on: date | None = None) -> Application:
-    """Approve, deny or ask for information, as one change with its event, audit record and notice."""
+           checklist: list[str] | None = None, due_on: date | None = None,
+           message: str | None = None) -> Application:
+    """Approve, deny or ask for information, as one change with its event, audit record and notice.
+
+    `note` is the staff's internal note (history and audit only); `message` is what the letter tells
+    the customer. On a denial `reason` is the denial reason's code; on an approval optional text that
+    joins the internal note."""
     _check_version(application, version)
     if application.status not in ("submitted", "in_review"):
         raise Conflict(_("This application is %(status)s; it cannot be decided now.", status=application.status))
@@ -449,6 +460,7 @@ def decide(session: Session, staff, application: Application, *, decision: str, 
     if application.status == "submitted" or application.assigned_to_id is None:
         claim(session, staff, application)
     note = (note or "").strip() or None
+    message = (message or "").strip() or None
     if decision == "request_info":
         items = [c.strip() for c in (checklist or ([reason] if reason else [])) if c and c.strip()]
         if not items:
@@ -462,7 +474,9 @@ def decide(session: Session, staff, application: Application, *, decision: str, 
         ap = _program_on(application, program_code)
         if ap.status != "pending":
             raise Conflict(_("%(program)s was already decided on this application.", program=ap.program.code))
-        ap.decided_at, ap.decided_by_id, ap.note = clock.now(), staff.id, note
+        if decision == "approve" and (reason or "").strip():
+            note = "; ".join(part for part in ((reason or "").strip(), note) if part)
+        ap.decided_at, ap.decided_by_id, ap.note, ap.message = clock.now(), staff.id, note, message
         if decision == "approve":
             ap.status, ap.reason_code = "approved", None
             grant(session, application, ap)

@@ -376,6 +376,26 @@ def account_enrollments(number: str):
                  status=422 if errors else 200)
 
 
+def program_name(code: str) -> str:
+    """A program's name in the page's language, for pages that hold only its code (read once a request)."""
+    from flask import g
+
+    names = g.get("program_names")
+    if names is None:
+        names = g.program_names = service.program_names(db.session, language())
+    return names.get(code, code)
+
+
+def end_reason_label(reason: str | None) -> str:
+    """Why an enrollment ended, in the page's language when the daily job or the code wrote it."""
+    from eligibility.applications.notices import END_REASONS
+
+    if not reason:
+        return ""
+    known = {text: text for text in END_REASONS.values()}
+    return _(known[reason]) if reason in known else reason
+
+
 def init_applications(app) -> None:
     from core.events import document_parsed
     from core.nav import register_nav
@@ -389,6 +409,9 @@ def init_applications(app) -> None:
 
     app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
     app.jinja_env.globals["enrollment_status_labels"] = ENROLLMENT_STATUS_LABELS
+    app.jinja_env.globals["program_name"] = program_name
+    app.jinja_env.globals["end_reason_label"] = end_reason_label
+    app.jinja_env.globals["relationship_label"] = lambda code: RELATIONSHIPS.get(code, code or "")
     register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)
     register_nav(app, "applications.my_programs", _l("My programs"), ("customer",), order=13)
 

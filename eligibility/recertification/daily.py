@@ -425,7 +425,8 @@ class Run:
         for row in rows:
             letters.add("enrollment_ended", enrollment_id=row.id, program=programs[row.program_id],
                         account=numbers[row.account_id], recipient=who.get(row.id),
-                        application_id=by_enrollment[row.id].id, ended_on=self.on, reason=reason, status="removed")
+                        application_id=by_enrollment[row.id].id, ended_on=self.on, reason=reason, reason_code="verification_missing",
+                        status="removed")
         letters.write()
         self.report.verification_removed += len(rows)
 

@@ -126,7 +126,7 @@ def verification_decided(session: Session, application: Application, ap: Applica
     reason = _("Post-enrollment verification: the proof of income shows the household is not eligible.")
     if ap.note:
         reason += " " + ap.note
-    enrollments.end(session, enrollment, "removed", reason)
+    enrollments.end(session, enrollment, "removed", reason, reason_code="verification_failed", message=ap.message)
 
 
 # --- opting out of an automatic enrollment ------------------------------------------------------
@@ -155,7 +155,8 @@ def opt_out(session: Session, enrollment: Enrollment) -> None:
     if enrollment.status not in CURRENT_ENROLLMENT:
         raise Conflict(_("This enrollment has already ended."))
     enrollment.opted_out_at = clock.now()
-    enrollments.end(session, enrollment, "ended", _("The customer opted out of the automatic enrollment."))
+    enrollments.end(session, enrollment, "ended", _("The customer opted out of the automatic enrollment."),
+                    reason_code="opted_out")
 
 
 # --- enrolling from a partner agency's file -----------------------------------------------------
@@ -253,7 +254,8 @@ def enroll_from_file(session: Session, path: Path, agency: str | None = None, on
         audit.record(session, "enrollment.auto_enrolled", obj=enrollment,
                      details={"program": program.code, "source": "auto", "categorical": categorical,
                               "agency_reference": reference, "from": start.isoformat(), "to": end.isoformat()})
-        letters.send(session, enrollment, "auto_enrolled", agency=agency or _("A partner agency"),
+        # The letter says "A partner agency" in its own language when the file names none.
+        letters.send(session, enrollment, "auto_enrolled", agency=agency or "",
                      categorical=categorical, start=start, end=end,
                      link=external_url("recertification.opt_out", token=opt_out_token(enrollment)))
         report.enrolled += 1

@@ -14,7 +14,7 @@ from core.errors import AssistError
 from core.inputs import whole_number
 from core.views import page_number
 from eligibility.recertification import printing, reports, service
-from eligibility.views import language
+from eligibility.views import CATEGORICAL_LABELS, language
 
 MIN_YEAR, MAX_YEAR = 2000, 2100  # the years a monthly report can show
 
@@ -65,6 +65,7 @@ def opt_out(token: str):
             db.session.rollback()
             flash(exc.message, "error")
     return render_template("recertification/opt_out.html", enrollment=enrollment, done=done, language=language(),
+                           categorical_labels=CATEGORICAL_LABELS,
                            current=enrollment.status in ("active", "recertification_due", "in_grace"))
 
 

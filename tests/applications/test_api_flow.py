@@ -157,6 +157,8 @@ def test_a_denial_gives_the_reason_the_explanation_and_the_appeal(world, db_sess
                                            headers=world.manager_headers)
     assert decided.status_code == 200 and decided.json["status"] == "approved"
     assert decided.json["notices"][-1]["kind"] == "appeal_outcome"
+    outcome = db_session.get(Application, body["id"]).notices[-1]
+    assert outcome.kind == "appeal_outcome" and "New pay stubs show $2,900 a month" in outcome.body
     assert db_session.scalar(select(Enrollment).where(Enrollment.application_id == body["id"])) is not None
 
 

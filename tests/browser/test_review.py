@@ -105,3 +105,37 @@ def test_a_denial_its_letter_and_an_appeal(live_server, new_page, make_staff, su
     expect(manager.get_by_text("The appeal is decided and the customer is told.")).to_be_visible()
     customer.reload()
     expect(customer.get_by_text("The decision on your appeal")).to_be_visible()
+
+
+def test_denying_an_eligible_program_asks_first_and_the_letter_reads_like_a_letter(live_server, new_page, make_staff,
+                                                                                  submitted):
+    email, password, application_id = submitted(3_600_000, "3000.00")
+    csr_email, csr_password = make_staff("csr")
+    csr = new_page()
+    sign_in(csr, live_server, csr_email, csr_password)
+    csr.goto(f"{live_server}/staff/applications/{application_id}")
+    expect(csr.locator("input[name=decision]:checked")).to_have_count(0)
+    csr.locator("label[for=decision-deny]").click()
+    csr.locator("#reason").select_option("no_proof")
+    csr.locator("#message").fill("Please send the lease for the new address.")
+    csr.locator("#note").fill("Second look: address mismatch")
+    csr.get_by_role("button", name="Save the decision").click()
+    expect(csr.get_by_text("Tick the box to confirm the denial").first).to_be_visible()
+    assert_accessible(csr)
+    csr.locator("label[for=confirm_deny]").click()
+    csr.get_by_role("button", name="Save the decision").click()
+    expect(csr.get_by_text("The decision is saved and the customer is told.")).to_be_visible()
+
+    customer = new_page()
+    sign_in(customer, live_server, email, password)
+    customer.goto(f"{live_server}/applications/{application_id}")
+    customer.get_by_role("link", name="was not approved").click()
+    letter = customer.locator("article.assist-letter")
+    expect(letter.get_by_text("Assist Demo Utility").first).to_be_visible()
+    expect(letter.get_by_text("Please send the lease for the new address.")).to_be_visible()
+    expect(letter.get_by_text("Sincerely,")).to_be_visible()
+    expect(letter).not_to_contain_text("address mismatch")
+    expect(letter).not_to_contain_text("You qualify")
+    assert letter.evaluate("el => getComputedStyle(el.querySelector('.assist-letter__body p')).fontFamily") \
+        != "monospace"
+    assert_accessible(customer)

@@ -78,3 +78,29 @@ def test_naive_timestamps_are_refused(db_session):
     with pytest.raises(Exception, match="timezone-aware"):
         db_session.flush()
     db_session.rollback()
+
+
+@pytest.mark.parametrize("value, english, spanish", [
+    ("2E+1", "20%", "20%"), ("2E+2", "200%", "200%"), (Decimal("20"), "20%", "20%"), ("17.50", "17.5%", "17,5%"),
+    ("0.5", "0.5%", "0,5%"), (35, "35%", "35%"), ("0", "0%", "0%"), ("0.00", "0%", "0%"), ("1E+3", "1000%", "1000%"),
+])
+def test_percentages_are_written_as_people_write_them(value, english, spanish):
+    from core.money import format_percent
+
+    assert format_percent(value) == english and format_percent(value, "es") == spanish
+
+
+@pytest.mark.parametrize("value", ["twenty", "", "NaN", "Infinity", 20.0, True])
+def test_what_is_not_a_percentage_is_refused(value):
+    from core.money import percent_text
+
+    with pytest.raises(MoneyError):
+        percent_text(value)
+
+
+@given(st.decimals(min_value=0, max_value=1000, places=4, allow_nan=False, allow_infinity=False))
+def test_a_percentage_keeps_its_value_and_never_an_exponent(number):
+    from core.money import percent_text
+
+    text = percent_text(number.normalize())
+    assert "E" not in text.upper() and Decimal(text) == number
