@@ -3,8 +3,8 @@
 A program's decision keeps the internal note (`note`) and, new, the message for the customer
 (`message`), which the approval or denial letter quotes; the note never reaches a letter.
 
-Revision ID: 0015_h2
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 01:10:00
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0015_h2'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
