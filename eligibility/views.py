@@ -281,7 +281,11 @@ def switch(code: str):
     if not reason:
         return _program_page(program, {"reason": [_("Say why the program is switched on or off.")]},
                              request.form, 422)
-    service.set_enabled(db.session, program, enabled, reason)
+    try:
+        service.set_enabled(db.session, program, enabled, reason)
+    except AssistError as exc:
+        db.session.rollback()
+        return _program_page(program, {"reason": [exc.message]}, request.form, 422)
     db.session.commit()
     flash(_("%(program)s is switched on.", program=program.code) if enabled
           else _("%(program)s is switched off: the screener and new applications no longer offer it.",
@@ -348,8 +352,11 @@ def create_version(code: str):
 
 
 def init_eligibility(app) -> None:
+    from core.cli import after_upgrade
     from core.nav import register_nav
+    from eligibility.cli import apply_programs_setting
 
+    after_upgrade(app, apply_programs_setting)
     app.jinja_env.globals["version_status_labels"] = VERSION_STATUS
     register_nav(app, "eligibility.screen_form", _l("Could I qualify?"), ("anonymous", "customer"), order=5)
     register_nav(app, "eligibility.programs", _l("Programs"), STAFF, order=50)

@@ -164,10 +164,11 @@ def start(session: Session, *, user, applicant, account_number: str, program_cod
 
 
 def open_draft(session: Session, applicant_id: int, account_number: str) -> Application | None:
-    """The applicant's newest draft for the account, which "Start an application" resumes."""
+    """The applicant's newest draft for the account, which "Start an application" resumes (a renewal
+    draft is its own: it stays with its enrollment)."""
     return session.scalar(select(Application).join(Account, Account.id == Application.account_id)
                           .where(Application.applicant_id == applicant_id, Application.status == "draft",
-                                 Account.number == (account_number or "").strip())
+                                 Application.purpose == "new", Account.number == (account_number or "").strip())
                           .order_by(Application.created_at.desc(), Application.id.desc()).limit(1))
 
 

@@ -335,7 +335,11 @@ def status(application_id: int):
 @bp.post("/applications/<int:application_id>/withdraw")
 @allow(*APPLICANTS)
 def withdraw(application_id: int):
+    """The first press asks to confirm and says what happens; the confirmed form withdraws."""
     application = _load(application_id)
+    if request.form.get("confirm") != "yes":
+        pending = [ap.program.name(language()) for ap in application.programs if ap.status == "pending"]
+        return _page("withdraw.html", application, pending=pending, reason=request.form.get("withdraw_reason", ""))
     try:
         service.withdraw(db.session, current_user, application, request.form.get("withdraw_reason", ""))
         db.session.commit()
@@ -421,6 +425,56 @@ def account_enrollments(number: str):
                  status=422 if errors else 200)
 
 
+def format_day(day) -> str:
+    from flask_babel import format_date
+
+    return format_date(day, "long") if day else ""
+
+
+def customer_standing() -> dict | None:
+    """Where a signed-in customer stands, for the home page: what is open and the next step
+    (link an account, apply, answer a request, renew). None for everyone else."""
+    from eligibility.applications import enrollments
+
+    if not current_user.is_authenticated or current_user.role != "customer":
+        return None
+    lang = language()
+    accounts = accounts_service.linked_accounts(db.session, current_user.id)
+    applications = service.applications_of(db.session, current_user.id, per_page=MY_APPLICATIONS_PAGE)
+    by_account = enrollments.for_accounts(db.session, accounts) if accounts else {}
+    current = [e for rows in by_account.values() for e in rows if e.status in ("active", "recertification_due",
+                                                                                "in_grace")]
+    steps = []  # (text, link text, url), most urgent first
+    for a in applications:
+        if a.status == "needs_info":
+            steps.append((_("We need more information for application %(number)s by %(date)s.", number=a.number,
+                            date=format_day(a.info_due_on)),
+                          _("Answer our request"), url_for("applications.status", application_id=a.id)))
+    for e in current:
+        if e.status in ("recertification_due", "in_grace"):
+            steps.append((_("Your %(program)s ends on %(date)s unless you renew it.", program=e.program.name(lang),
+                            date=format_day(e.certified_to)),
+                          _("Renew %(program)s", program=e.program.name(lang)),
+                          url_for("recertification.recertify", enrollment_id=e.id)))
+    for a in applications:
+        if a.status == "draft":
+            steps.append((_("You started an application and have not sent it yet."), _("Finish your application"),
+                          url_for("applications.household", application_id=a.id)))
+    if not accounts:
+        steps.append((_("To apply, first link your utility account to your login. You need the account number, "
+                        "the ZIP code and the amount of your last bill."), _("Link an account"),
+                      url_for("accounts.my_accounts")))
+    elif not any(a.status in OPEN for a in applications) and not current:
+        steps.append((_("You have no application open."), _("Apply for help with your bill"),
+                      url_for("applications.start")))
+    return {"steps": steps,
+            "reviewing": [a for a in applications if a.status in ("submitted", "in_review", "appealed")],
+            "enrolled": current}
+
+
+OPEN = ("draft", "submitted", "in_review", "needs_info", "appealed")
+
+
 def init_applications(app) -> None:
     from core.events import document_parsed
     from core.nav import register_nav
@@ -432,6 +486,7 @@ def init_applications(app) -> None:
     app.register_error_handler(StaleDataError, _lost_race)
     accounts_imported.connect(enrollments.on_accounts_imported, sender=app, weak=False)
 
+    app.extensions["assist.customer_standing"] = customer_standing
     app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
     app.jinja_env.globals["enrollment_status_labels"] = ENROLLMENT_STATUS_LABELS
     register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)
