@@ -506,6 +506,8 @@ def admin_update_user(user_id: int):
     if user.id == current_user.id and action in ("deactivate", "role"):
         flash(_("You cannot change your own role or deactivate yourself."), "error")
         return redirect(url_for("auth.admin_users"))
+    if action == "deactivate" and request.form.get("confirm") != "yes":
+        return render_template("auth/confirm_deactivate.html", user=user, reason=reason or "")
     if action == "role":
         service.change_role(db.session, user, request.form.get("role", ""), reason)
     elif action == "deactivate":

@@ -35,6 +35,14 @@ db_cli = AppGroup("db", help="Database migrations (Alembic).")
 def upgrade(revision: str) -> None:
     """Upgrade the database to a revision (default: the newest), loading shipped reference data."""
     command.upgrade(alembic_config(), revision)
+    # Then the deployment's settings that live as data (ASSIST_PROGRAMS): each area registers its own.
+    for step in current_app.extensions.get("assist.after_upgrade", ()):
+        step()
+
+
+def after_upgrade(app: Flask, step) -> None:
+    """Run `step` (in the app context, committing its own work) after every `db upgrade`."""
+    app.extensions.setdefault("assist.after_upgrade", []).append(step)
 
 
 @db_cli.command("downgrade")

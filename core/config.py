@@ -42,6 +42,11 @@ def _env_bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _program_codes(value: str | None) -> tuple[str, ...] | None:
+    codes = tuple(dict.fromkeys(c.strip().upper() for c in (value or "").split(",") if c.strip()))
+    return codes or None
+
+
 def _instance_secret(instance_path: Path, name: str, make) -> str:
     """Read or create a development secret file shared by all local processes."""
     path = instance_path / name
@@ -150,6 +155,8 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         "REDIS_URL": redis_url,
         "ASSIST_TIMEZONE": timezone,
         "ASSIST_DEMO": _env_bool(env.get("ASSIST_DEMO")),
+        # The programs this deployment runs (codes, comma-separated); unset: every loaded program.
+        "ASSIST_PROGRAMS": _program_codes(env.get("ASSIST_PROGRAMS")),
         "MAX_UPLOAD_MB": max_upload_mb,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "MAX_UPLOAD_PAGES": max_pages,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import func, select
 
 from core import audit
@@ -23,7 +23,43 @@ PAGE_SIZE = 50
 @bp.get("/")
 @public
 def home():
-    return render_template("home.html")
+    """The public home page; a signed-in customer also sees where they stand and the next step
+    (the applications package provides it, so core imports nothing above it)."""
+    standing = current_app.extensions.get("assist.customer_standing")
+    return render_template("home.html", standing=standing() if standing is not None else None)
+
+
+# --- About the service: linked from every page's footer ------------------------------------------
+
+def _contact() -> dict:
+    """The utility's contact details from its settings (UTILITY_NAME, UTILITY_PHONE, UTILITY_HOURS and
+    UTILITY_HOURS_ES, UTILITY_ADDRESS with lines split by `|` or new lines, UTILITY_WEB); unset ones are left out."""
+    config = current_app.config
+    spanish = str(get_locale() or "en") == "es"
+    address = (config.get("UTILITY_ADDRESS") or "").replace("|", "\n")
+    return {"name": config.get("UTILITY_NAME") or None, "phone": config.get("UTILITY_PHONE") or None,
+            "hours": (spanish and config.get("UTILITY_HOURS_ES")) or config.get("UTILITY_HOURS") or None,
+            "address": [line.strip() for line in address.splitlines() if line.strip()],
+            "web": config.get("UTILITY_WEB") or None}
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template("about/privacy.html", contact=_contact(),
+                           retention_days=int(current_app.config.get("DOCUMENT_RETENTION_DAYS", 365)))
+
+
+@bp.get("/accessibility")
+@public
+def accessibility():
+    return render_template("about/accessibility.html", contact=_contact())
+
+
+@bp.get("/contact")
+@public
+def contact():
+    return render_template("about/contact.html", contact=_contact())
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from core import clock
 from core.audit import Actor, acting_as
 from core.database import db
+from core.errors import AssistError
 from core.money import MoneyError, parse_dollars
 from eligibility import definitions, explain, service
 from eligibility.definitions import DefinitionError
@@ -49,6 +50,44 @@ def list_programs(on_text: str | None) -> None:
                                "example": program.example, "versions": len(program.versions),
                                "rule_version": version.id if version else None,
                                "effective_from": version.effective_from.isoformat() if version else None}))
+
+
+def _switch(code: str, enabled: bool, reason: str) -> None:
+    acting_as(Actor(label=f"cli: programs {'enable' if enabled else 'disable'}"))
+    session = db.session()
+    try:
+        program = service.get_program(session, code)
+        service.set_enabled(session, program, enabled, reason)
+    except AssistError as exc:
+        session.rollback()
+        raise click.ClickException(exc.message) from None
+    session.commit()
+    click.echo(json.dumps({"program": program.code, "enabled": program.enabled}))
+
+
+@programs_cli.command("enable")
+@click.argument("code")
+@click.option("--reason", default="switched on from the command line", show_default=True)
+def enable(code: str, reason: str) -> None:
+    """Switch a program on: the screener and new applications offer it where it serves."""
+    _switch(code, True, reason)
+
+
+@programs_cli.command("disable")
+@click.argument("code")
+@click.option("--reason", default="switched off from the command line", show_default=True)
+def disable(code: str, reason: str) -> None:
+    """Switch a program off: no longer offered; applications already made and enrollments go on."""
+    _switch(code, False, reason)
+
+
+def apply_programs_setting() -> None:
+    """After `db upgrade`: the programs ASSIST_PROGRAMS leaves out are switched off."""
+    acting_as(Actor(label="cli: db upgrade (ASSIST_PROGRAMS)"))
+    switched = service.apply_programs_setting(db.session())
+    db.session.commit()
+    if switched:
+        click.echo(f"switched off (not in ASSIST_PROGRAMS): {', '.join(switched)}")
 
 
 def _fail(message: str) -> None:

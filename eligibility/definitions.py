@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 
 from core.money import percent_text
 from eligibility.recertification.rules import DEFAULT_GRACE_DAYS, DEFAULT_REMINDER_DAYS, DEFAULT_VERIFICATION_DAYS
-from eligibility.rules import IncomeTest, RuleVersion, Tier
+from eligibility.rules import IncomeTest, RuleVersion, ServiceArea, Tier
 from eligibility.schemas import DefinitionsFile, VersionFile
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -96,8 +96,8 @@ def version_id(program: str, number: int) -> str:
 
 
 def rule_version(program: str, number: int, effective_from: date, effective_to: date | None, rules: Mapping,
-                 guidelines: Mapping[str, Mapping], label: str = "") -> RuleVersion:
-    """Resolve stored rules against the guideline tables they name."""
+                 guidelines: Mapping[str, Mapping], label: str = "", area: Mapping | None = None) -> RuleVersion:
+    """Resolve stored rules against the guideline tables they name; `area` is the program's service area."""
     limit = rules["limit"]
 
     def guideline_test(code: str, percent: str) -> IncomeTest:
@@ -124,6 +124,7 @@ def rule_version(program: str, number: int, effective_from: date, effective_to: 
         effective_to=effective_to, tests=tests, tiers=tiers, count_min_size=rules.get("count_min_size", 1),
         qualify_min_size=rules.get("qualify_min_size", 1), above_program=rules.get("above_program"),
         categorical=frozenset(rules.get("categorical") or ()), zips=frozenset(zips) if zips else None,
+        area=ServiceArea.of(area),
         counted_members=rules.get("income", {}).get("members", "all"),
         income_basis=rules.get("income", {}).get("basis", "gross"), benefit=rules.get("benefit", {}),
         recertification_months=rules.get("recertification_months", {}),

@@ -56,6 +56,8 @@ class Program(Base):
     services: Mapped[list] = mapped_column(JSON, nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     example: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # {"states": ["CA"]} and/or {"zips": [...]}: where the program is offered; None is anywhere.
+    service_area: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
 

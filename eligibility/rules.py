@@ -31,6 +31,41 @@ HOUSEHOLD_TOO_SMALL = "household_too_small"
 BELOW_INCOME_FLOOR = "below_income_floor"
 NO_HOUSEHOLD_MEMBERS = "no_household_members"
 
+# The first three digits of the ZIP codes of a state (USPS), for programs that serve a whole state.
+STATE_ZIP_PREFIXES: Mapping[str, tuple[tuple[int, int], ...]] = {
+    "CA": ((900, 961),),
+    "WA": ((980, 994),),
+}
+
+
+def zip_in_state(zip_code: str, state: str) -> bool:
+    head = zip_code[:3]
+    if not (len(head) == 3 and head.isascii() and head.isdigit()):
+        return False
+    return any(low <= int(head) <= high for low, high in STATE_ZIP_PREFIXES.get(state, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceArea:
+    """Where a program is offered: whole states, a list of ZIP codes, or both (a ZIP must satisfy each given).
+
+    No states and no ZIP codes means anywhere.
+    """
+
+    states: frozenset[str] = frozenset()
+    zips: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, data: Mapping | None) -> "ServiceArea":
+        data = data or {}
+        return cls(frozenset(data.get("states") or ()), frozenset(data.get("zips") or ()))
+
+    def serves(self, zip_code: str) -> bool:
+        zip5 = zip_code[:5]
+        if self.states and not any(zip_in_state(zip5, s) for s in self.states):
+            return False
+        return not self.zips or zip5 in self.zips
+
 
 class RuleError(ValueError):
     """A rule or a household that cannot be evaluated as given."""
@@ -186,6 +221,7 @@ class RuleVersion:
     above_program: str | None = None
     categorical: frozenset[str] = frozenset()
     zips: frozenset[str] | None = None
+    area: ServiceArea = ServiceArea()  # the program's own area, on top of the version's ZIP codes
     counted_members: str = "all"
     income_basis: str = "gross"
     label: str = ""
@@ -207,6 +243,12 @@ class RuleVersion:
             raise RuleError(f"{self.id}: unknown way of counting income")
         if self.count_min_size < 1 or self.qualify_min_size < 1:
             raise RuleError(f"{self.id}: household sizes start at 1")
+
+    def serves(self, zip_code: str) -> bool:
+        """Whether the program is offered at this ZIP code under this version."""
+        if self.zips is not None and zip_code[:5] not in self.zips:
+            return False
+        return self.area.serves(zip_code)
 
     def in_effect_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
@@ -318,7 +360,7 @@ def determine(version: RuleVersion, household: Household, categorical: Iterable[
     income = _in_period(annual, period)
 
     enrollment = qualifying_enrollment(version, household, categorical)
-    if version.zips is not None and zip_code is not None and zip_code[:5] not in version.zips:
+    if zip_code is not None and not version.serves(zip_code):
         reasons.append(OUTSIDE_SERVICE_AREA)
         explanation.append(("outside_area", {"zip": zip_code[:5]}))
     if enrollment is None:
@@ -388,8 +430,15 @@ class Catalog:
                 return version
         return None
 
-    def open_programs(self, day: date) -> list[str]:
-        return [code for code, p in self.programs.items() if p.enabled and self.version_on(code, day) is not None]
+    def open_programs(self, day: date, zip_code: str | None = None, *, examples: bool = True) -> list[str]:
+        """Programs switched on with rules on the day; with `zip_code`, only those offered there;
+        `examples=False` leaves out the demo's example programs (the public never sees them)."""
+        out = []
+        for code, p in self.programs.items():
+            version = self.version_on(code, day) if p.enabled and (examples or not p.example) else None
+            if version is not None and (zip_code is None or version.serves(zip_code)):
+                out.append(code)
+        return out
 
     def determine(self, code: str, household: Household, categorical: Iterable[str] = (), on: date | None = None,
                   *, zip_code: str | None = None) -> Determination:
@@ -404,6 +453,8 @@ class Catalog:
         return determine(version, household, categorical, on, zip_code=zip_code, floor=floor)
 
     def screen(self, household: Household, categorical: Iterable[str], on: date,
-               zip_code: str | None) -> list[Determination]:
+               zip_code: str | None, *, examples: bool = True) -> list[Determination]:
+        """The programs offered at the ZIP code on the day, each with its likely answer."""
         held = tuple(categorical)
-        return [self.determine(code, household, held, on, zip_code=zip_code) for code in self.open_programs(on)]
+        return [self.determine(code, household, held, on, zip_code=zip_code)
+                for code in self.open_programs(on, zip_code, examples=examples)]

@@ -13,7 +13,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from core.money import percent_text
 from core.schemas import BaseSchema, Cents, Dollars, IsoDate
 from eligibility.recertification.rules import DEFAULT_GRACE_DAYS, DEFAULT_REMINDER_DAYS, DEFAULT_VERIFICATION_DAYS
-from eligibility.rules import CATEGORICAL_PROGRAMS, COUNTED_MEMBERS, FREQUENCIES, INCOME_BASES, INCOME_KINDS, PERIODS
+from eligibility.rules import (CATEGORICAL_PROGRAMS, COUNTED_MEMBERS, FREQUENCIES, INCOME_BASES, INCOME_KINDS, PERIODS,
+                               STATE_ZIP_PREFIXES)
 
 SERVICES = ("electric", "gas", "water", "wastewater", "refuse")
 PROGRAM_KINDS = ("discount", "monthly_credit", "one_time_grant")
@@ -220,8 +221,25 @@ class VersionFile(BaseSchema):
                 "rules": rules}
 
 
+class ServiceAreaFile(BaseSchema):
+    """Where the program is offered: whole states ("CA"), ZIP codes, or both; none of them is anywhere."""
+
+    states = fields.List(fields.String(validate=validate.OneOf(tuple(STATE_ZIP_PREFIXES))), load_default=list)
+    zips = fields.List(fields.String(validate=validate.Regexp(ZIP, error="A ZIP code is 5 digits.")),
+                       load_default=list)
+    source = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+    @post_load
+    def normalize(self, data, **kwargs):
+        area = {k: sorted(set(data[k])) for k in ("states", "zips") if data[k]}
+        if area and data["source"]:
+            area["source"] = data["source"]
+        return area or None
+
+
 class ProgramFile(BaseSchema):
     code = fields.String(required=True, validate=_code)
+    service_area = fields.Nested(ServiceAreaFile, allow_none=True, load_default=None)
     kind = fields.String(required=True, validate=validate.OneOf(PROGRAM_KINDS))
     example = fields.Boolean(load_default=False)
     services = fields.List(fields.String(validate=validate.OneOf(SERVICES)), required=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -85,9 +86,11 @@ def load_definitions(session: Session, parsed: dict) -> LoadReport:
     for spec in parsed["programs"]:
         program = programs.get(spec["code"])
         attributes = {"kind": spec["kind"], "names": spec["name"], "descriptions": spec["description"],
-                      "services": spec["services"], "example": spec["example"]}
+                      "services": spec["services"], "example": spec["example"],
+                      "service_area": spec["service_area"]}
         if program is None:
-            program = Program(code=spec["code"], enabled=True, created_at=now, updated_at=now, **attributes)
+            program = Program(code=spec["code"], enabled=allowed(spec["code"]), created_at=now, updated_at=now,
+                              **attributes)
             program.versions = []
             session.add(program)
             report.programs_added.append(program.code)
@@ -155,7 +158,39 @@ def add_version(session: Session, program: Program, version: dict) -> ProgramVer
     return _add_version(session, program, version, current_actor(), clock.now())
 
 
+# --- Which programs this deployment runs ------------------------------------------------------
+
+def allowed(code: str) -> bool:
+    """Whether the deployment's ASSIST_PROGRAMS setting lets the program be switched on (unset: every one)."""
+    codes = current_app.config.get("ASSIST_PROGRAMS")
+    return codes is None or code in codes
+
+
+def examples_public() -> bool:
+    """The demo's example programs reach the public only in the demo (ASSIST_DEMO); staff always see them."""
+    return bool(current_app.config.get("ASSIST_DEMO"))
+
+
+def apply_programs_setting(session: Session) -> list[str]:
+    """Switch off every program ASSIST_PROGRAMS leaves out (run by `db upgrade`); the codes switched off.
+
+    It never switches a program on: one a manager switched off stays off.
+    """
+    if current_app.config.get("ASSIST_PROGRAMS") is None:
+        return []
+    switched = []
+    for program in list_programs(session):
+        if program.enabled and not allowed(program.code):
+            set_enabled(session, program, False, "not in the ASSIST_PROGRAMS setting")
+            switched.append(program.code)
+    return switched
+
+
 def set_enabled(session: Session, program: Program, enabled: bool, reason: str) -> None:
+    if enabled and not allowed(program.code):
+        message = _("%(program)s is not among the programs this deployment runs (the ASSIST_PROGRAMS setting).",
+                    program=program.code)
+        raise Invalid(message, fields={"enabled": [message]})
     if program.enabled == enabled:
         return
     program.enabled = enabled
@@ -185,7 +220,7 @@ def catalog(session: Session, *, programs: list[Program] | None = None) -> Catal
     return Catalog(ProgramRules(
         code=p.code, enabled=p.enabled, example=p.example,
         versions=tuple(definitions.rule_version(p.code, v.number, v.effective_from, v.effective_to, v.rules, tables,
-                                                v.label) for v in p.versions)) for p in rows)
+                                                v.label, p.service_area) for v in p.versions)) for p in rows)
 
 
 @dataclass
@@ -196,11 +231,31 @@ class Screening:
 
 def screen(session: Session, household: Household, categorical: list[str], on: date,
            zip_code: str | None) -> list[Screening]:
-    """Every open program on the day, with the likely answer for this household."""
+    """Every program open on the day that serves the ZIP code, with the likely answer for this household.
+
+    The public asks this, so the demo's example programs are left out outside the demo.
+    """
     rows = list_programs(session)
     by_code = {p.code: p for p in rows}
-    decisions = catalog(session, programs=rows).screen(household, categorical, on, zip_code)
+    decisions = catalog(session, programs=rows).screen(household, categorical, on, zip_code,
+                                                       examples=examples_public())
     return [Screening(by_code[d.program], d) for d in decisions]
+
+
+def offered(session: Session, on: date, zip_code: str | None, *, public: bool) -> list[Program]:
+    """The programs a household at `zip_code` can apply for on the day: switched on, with rules in
+    effect, serving the ZIP code; `public` (a customer) leaves the example programs out outside the demo.
+    Real programs come first."""
+    rows = list_programs(session)
+    codes = set(catalog(session, programs=rows).open_programs(on, zip_code,
+                                                              examples=not public or examples_public()))
+    chosen = [p for p in rows if p.code in codes]
+    return [p for p in chosen if not p.example] + [p for p in chosen if p.example]
+
+
+def is_open(session: Session, code: str, on: date, *, public: bool) -> bool:
+    """Switched on with rules on the day, wherever it is offered."""
+    return code in catalog(session).open_programs(on, examples=not public or examples_public())
 
 
 def version_count(session: Session) -> int:

@@ -36,8 +36,17 @@ def language() -> str:
 
 # --- The screener ------------------------------------------------------------------------------
 
-def income_from_row(row: dict, i: int, errors: dict[str, list[str]]) -> dict | None:
-    """One person's income as typed on a page (amount, how often, kind): a dict in cents, or None.
+MAX_INCOMES = 6  # income sources a person can list on a page (wages and child support are two)
+INCOME_FIELDS = ("amount", "frequency", "kind")
+
+
+def income_field(name: str, i: int, j: int) -> str:
+    """The form field of person i's income source j: the first keeps the plain name (`amount-0`)."""
+    return f"{name}-{i}" if j == 0 else f"{name}-{i}-{j}"
+
+
+def income_from_row(row: dict, i: int, errors: dict[str, list[str]], j: int = 0) -> dict | None:
+    """One income source as typed on a page (amount, how often, kind): a dict in cents, or None.
 
     A bad amount is put in `errors` by its field; an unknown frequency or kind falls back to the
     page's default (monthly wages).
@@ -47,12 +56,41 @@ def income_from_row(row: dict, i: int, errors: dict[str, list[str]]) -> dict | N
     try:
         cents = parse_dollars(row["amount"], allow_negative=False)
     except MoneyError:
-        errors[f"amount-{i}"] = [_("Enter the income of person %(n)s in dollars, like 1250.00.", n=i + 1)]
+        errors[income_field("amount", i, j)] = [
+            _("Enter the income of person %(n)s in dollars, like 1250.00.", n=i + 1) if j == 0 else
+            _("Enter income %(k)s of person %(n)s in dollars, like 1250.00.", k=j + 1, n=i + 1)]
         return None
     if not cents:
         return None
     return {"kind": row.get("kind") if row.get("kind") in INCOME_KIND_LABELS else "wages", "amount_cents": cents,
             "frequency": row.get("frequency") if row.get("frequency") in FREQUENCIES else "monthly"}
+
+
+def income_count(form, i: int) -> int:
+    text = form.get(f"incomes-{i}", "1")
+    count = int(text) if text.isascii() and text.isdigit() else 1
+    return max(1, min(MAX_INCOMES, count))
+
+
+def incomes_from_form(form, i: int, errors: dict[str, list[str]]) -> tuple[list[dict], list[dict]]:
+    """Person i's income sources: the rows as typed (to show again) and the sources read (in cents)."""
+    rows, incomes = [], []
+    for j in range(income_count(form, i)):
+        row = {k: form.get(income_field(k, i, j), "").strip() for k in INCOME_FIELDS}
+        rows.append(row)
+        income = income_from_row(row, i, errors, j)
+        if income:
+            incomes.append(income)
+    return rows, incomes
+
+
+def add_income_row(form, rows: list[dict]) -> None:
+    """The "Add another income" button of person i (action `income-i`) gives that person one more row."""
+    action = form.get("action", "")
+    if action.startswith("income-") and action[7:].isascii() and action[7:].isdigit():
+        i = int(action[7:])
+        if i < len(rows) and len(rows[i]["incomes"]) < MAX_INCOMES:
+            rows[i]["incomes"].append({"amount": "", "frequency": "monthly", "kind": "wages"})
 
 
 def _rows_from(form) -> int:
@@ -72,23 +110,59 @@ def _read_screen_form(form) -> tuple[dict, dict[str, list[str]], Household | Non
     if not (len(values["zip"]) == 5 and values["zip"].isascii() and values["zip"].isdigit()):
         errors["zip"] = [_("Enter the 5-digit ZIP code of your home.")]
     members = []
+    people = []
     for i in range(rows):
-        row = {k: form.get(f"{k}-{i}", "").strip() for k in ("age", "amount", "frequency", "kind")}
-        values[f"row-{i}"] = row
-        if not row["age"] and not row["amount"]:
+        income_rows, incomes = incomes_from_form(form, i, errors)
+        row = {"age": form.get(f"age-{i}", "").strip(), "incomes": income_rows}
+        people.append(row)
+        if not row["age"] and not any(r["amount"] for r in income_rows):
             continue
         age = None
         if not (row["age"].isascii() and row["age"].isdigit()) or int(row["age"]) > 130:
             errors[f"age-{i}"] = [_("Enter the age of person %(n)s in years.", n=i + 1)]
         else:
             age = int(row["age"])
-        income = income_from_row(row, i, errors)
-        incomes = (IncomeSource(income["kind"], income["amount_cents"], income["frequency"]),) if income else ()
         if age is not None:
-            members.append(Member(age=age, incomes=incomes))
+            members.append(Member(age=age, incomes=tuple(IncomeSource(x["kind"], x["amount_cents"], x["frequency"])
+                                                         for x in incomes)))
+    values["people"] = people
     if not members and "age-0" not in errors:
         errors["age-0"] = [_("Enter at least your own age.")]
     return values, errors, (Household(tuple(members)) if not errors else None)
+
+
+# --- Carrying a screened household over to an application --------------------------------------
+
+def _carry_serializer():
+    from flask import current_app
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="screened-household")
+
+
+def carry_token(household: Household, categorical: list[str]) -> str:
+    """The household as typed in the screener, for the "Apply" link: ages and incomes, no names."""
+    return _carry_serializer().dumps({
+        "m": [[m.age, [[x.kind, x.amount_cents, x.frequency] for x in m.incomes]] for m in household.members],
+        "c": list(categorical)})
+
+
+def carried_household(token: str | None) -> tuple[list[dict], list[str]] | None:
+    """The members and enrollments of a screener link, or None when there is none or it was altered."""
+    from itsdangerous import BadData
+
+    if not token:
+        return None
+    try:
+        data = _carry_serializer().loads(token)
+        members = [{"name": "", "age": int(age), "relationship": "self" if n == 0 else "other",
+                    "incomes": [{"kind": k, "amount_cents": int(c), "frequency": f} for k, c, f in incomes
+                                if k in INCOME_KIND_LABELS and f in FREQUENCIES and int(c) > 0]}
+                   for n, (age, incomes) in enumerate(data["m"][:MAX_ROWS]) if 0 <= int(age) <= 130]
+        categorical = [c for c in data.get("c", []) if c in CATEGORICAL_PROGRAMS]
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    return members, categorical
 
 
 def next_step(program, determination) -> str:
@@ -102,13 +176,15 @@ def next_step(program, determination) -> str:
     return _("If your household or income changes, check again.")
 
 
-def screen_results(screenings) -> list[dict]:
+def screen_results(screenings, carry: str | None = None) -> list[dict]:
     lang = language()
     return [{"program": s.program.code, "name": s.program.name(lang), "description": s.program.description(lang),
              "eligible": s.determination.eligible, "tier": s.determination.tier,
              "reasons": list(s.determination.reasons),
              "explanation": explain.render(s.determination.explanation, lang),
-             "next_step": next_step(s.program, s.determination)} for s in screenings]
+             "next_step": next_step(s.program, s.determination),
+             "apply_url": url_for("applications.start", programs=s.program.code, screened=carry)
+             if s.determination.eligible and carry else None} for s in screenings]
 
 
 def _screen_page(values, errors, results=None, status=200):
@@ -128,15 +204,19 @@ def screen_form():
 @public
 def screen():
     """Nothing entered here is stored: the answer is computed and shown, then forgotten."""
-    if request.form.get("action") == "add":
+    action = request.form.get("action", "")
+    if action == "add" or action.startswith("income-"):
         values, _errors, _household = _read_screen_form(request.form)
-        values["rows"] = min(MAX_ROWS, values["rows"] + 2)
+        if action == "add":
+            values["rows"] = min(MAX_ROWS, values["rows"] + 2)
+        add_income_row(request.form, values["people"])
         return _screen_page(values, {})
     values, errors, household = _read_screen_form(request.form)
     if errors:
         return _screen_page(values, errors, status=422)
     on = clock.today()
-    results = screen_results(service.screen(db.session, household, values["categorical"], on, values["zip"]))
+    screenings = service.screen(db.session, household, values["categorical"], on, values["zip"])
+    results = screen_results(screenings, carry_token(household, values["categorical"]))
     return _screen_page(values, {}, results)
 
 
@@ -201,7 +281,11 @@ def switch(code: str):
     if not reason:
         return _program_page(program, {"reason": [_("Say why the program is switched on or off.")]},
                              request.form, 422)
-    service.set_enabled(db.session, program, enabled, reason)
+    try:
+        service.set_enabled(db.session, program, enabled, reason)
+    except AssistError as exc:
+        db.session.rollback()
+        return _program_page(program, {"reason": [exc.message]}, request.form, 422)
     db.session.commit()
     flash(_("%(program)s is switched on.", program=program.code) if enabled
           else _("%(program)s is switched off: the screener and new applications no longer offer it.",
@@ -268,8 +352,11 @@ def create_version(code: str):
 
 
 def init_eligibility(app) -> None:
+    from core.cli import after_upgrade
     from core.nav import register_nav
+    from eligibility.cli import apply_programs_setting
 
+    after_upgrade(app, apply_programs_setting)
     app.jinja_env.globals["version_status_labels"] = VERSION_STATUS
     register_nav(app, "eligibility.screen_form", _l("Could I qualify?"), ("anonymous", "customer"), order=5)
     register_nav(app, "eligibility.programs", _l("Programs"), STAFF, order=50)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Account, AccountLink
 from auth import service as auth_service
 from core import clock
+from eligibility import service as programs_service
 from eligibility.applications import service
 from eligibility.applications.models import Application
 
@@ -40,8 +41,12 @@ def load(session: Session, echo, options: dict) -> None:
                                         role="customer", confirmed=True, full_name=name)
         session.add(AccountLink(user_id=user.id, account_id=account.id, linked_at=clock.now(), method="staff"))
         session.flush()
+        offered = [p.code for p in programs_service.offered(session, clock.today(), account.zip, public=True)]
+        if not offered:
+            continue
+        program = "CARE" if "CARE" in offered else offered[0]  # what the account's area offers
         application = service.start(session, user=user, applicant=user, account_number=account.number,
-                                    program_codes=["CARE"], household={"members": members}, categorical=categorical)
+                                    program_codes=[program], household={"members": members}, categorical=categorical)
         service.submit(session, user, application, name)
         numbers.append(application.number)
     echo(f"  applications waiting in the CSR queue: {', '.join(numbers)}")

@@ -120,17 +120,23 @@ def check_account(session: Session, applicant, account: Account) -> None:
         raise Invalid(message, fields={"account_number": [message]})
 
 
-def _programs(session: Session, codes: list[str], on: date) -> list[Program]:
+def _programs(session: Session, codes: list[str], on: date, account: Account, public: bool) -> list[Program]:
+    """The chosen programs, each open on the day and offered at the account's ZIP code (a customer
+    never gets the demo's example program outside the demo)."""
     if not codes:
         raise Invalid(_("Choose at least one program."), fields={"programs": [_("Choose at least one program.")]})
-    catalog = programs_service.catalog(session)
-    rows = {p.code: p for p in programs_service.list_programs(session)}
+    offered = {p.code: p for p in programs_service.offered(session, on, account.zip, public=public)}
+    known = {p.code for p in programs_service.list_programs(session)}
     chosen = []
     for code in dict.fromkeys(c.strip().upper() for c in codes):
-        program = rows.get(code)
-        if program is None or not program.enabled or catalog.version_on(code, on) is None:
-            raise Invalid(_("%(program)s is not open for applications.", program=code),
-                          fields={"programs": [_("%(program)s is not open for applications.", program=code)]})
+        program = offered.get(code)
+        if program is None:
+            if code in known and programs_service.is_open(session, code, on, public=public):
+                message = _("%(program)s is not offered at this account's address (ZIP code %(zip)s).",
+                            program=code, zip=account.zip)
+            else:
+                message = _("%(program)s is not open for applications.", program=code)
+            raise Invalid(message, fields={"programs": [message]})
         chosen.append(program)
     return chosen
 
@@ -149,11 +155,35 @@ def start(session: Session, *, user, applicant, account_number: str, program_cod
                               categorical=sorted(set(categorical)), language=applicant.language or "en",
                               created_at=now, updated_at=now)
     application.programs = [ApplicationProgram(program_id=p.id, status="pending")
-                            for p in _programs(session, program_codes, clock.today())]
+                            for p in _programs(session, program_codes, clock.today(), account, not user.is_staff)]
     session.add(application)
     session.flush()
     _event(session, application, "started", "draft", from_status=None,
            note=_("Started by staff for the customer") if user.is_staff else None)
+    return application
+
+
+def open_draft(session: Session, applicant_id: int, account_number: str) -> Application | None:
+    """The applicant's newest draft for the account, which "Start an application" resumes (a renewal
+    draft is its own: it stays with its enrollment)."""
+    return session.scalar(select(Application).join(Account, Account.id == Application.account_id)
+                          .where(Application.applicant_id == applicant_id, Application.status == "draft",
+                                 Application.purpose == "new", Account.number == (account_number or "").strip())
+                          .order_by(Application.created_at.desc(), Application.id.desc()).limit(1))
+
+
+def resume(session: Session, application: Application, *, program_codes: list[str], household: dict | None,
+           categorical: list[str] | None) -> Application:
+    """Add the newly chosen programs to an open draft; a household carried from the screener fills
+    only a draft that has nobody yet, so nothing typed before is lost."""
+    lock(session, application)
+    chosen = list(dict.fromkeys([ap.program.code for ap in application.programs] +
+                                [c.strip().upper() for c in program_codes]))
+    empty = not (application.household or {}).get("members")
+    update(session, application, program_codes=chosen or None,
+           household=household if household and household.get("members") and empty else None,
+           categorical=categorical if categorical and empty and not application.categorical else None)
+    audit.record(session, "application.resumed", obj=application, details={"programs": chosen})
     return application
 
 
@@ -172,7 +202,8 @@ def update(session: Session, application: Application, *, household: dict | None
     if program_codes is not None:
         if application.status != "draft":
             raise Conflict(_("Programs can change only before the application is submitted."))
-        chosen = {p.id for p in _programs(session, program_codes, clock.today())}
+        chosen = {p.id for p in _programs(session, program_codes, clock.today(), account_of(session, application),
+                                          not application.assisted)}
         application.programs = [ap for ap in application.programs if ap.program_id in chosen] + [
             ApplicationProgram(program_id=pid, status="pending") for pid in sorted(chosen)
             if pid not in {ap.program_id for ap in application.programs}]

@@ -23,7 +23,8 @@ from eligibility import service as programs_service
 from eligibility.applications import service
 from eligibility.applications.present import customer_application_dict
 from eligibility.rules import CATEGORICAL_PROGRAMS
-from eligibility.views import CATEGORICAL_LABELS, income_from_row, language
+from eligibility.views import (CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, add_income_row,
+                               carried_household, incomes_from_form, language)
 
 bp = Blueprint("applications", __name__)
 
@@ -43,17 +44,27 @@ def _errors(exc: AssistError) -> dict[str, list[str]]:
     return exc.fields or {"_form": [exc.message]}
 
 
-def _open_programs():
+def _open_programs(accounts, account_number: str = ""):
+    """The programs to offer: those serving the chosen account's ZIP code (or any of the customer's
+    accounts); staff, who type the account, see every open program and the service checks the area."""
     today = clock.today()
-    rows = programs_service.list_programs(db.session)
-    catalog = programs_service.catalog(db.session, programs=rows)
-    return [p for p in rows if p.enabled and catalog.version_on(p.code, today) is not None and not p.example] + \
-        [p for p in rows if p.enabled and p.example and catalog.version_on(p.code, today) is not None]
+    if current_user.is_staff:
+        return programs_service.offered(db.session, today, None, public=False)
+    chosen = [a for a in accounts if a.number == account_number] or accounts
+    seen, out = set(), []
+    for account in chosen:
+        for program in programs_service.offered(db.session, today, account.zip, public=True):
+            if program.code not in seen:
+                seen.add(program.code)
+                out.append(program)
+    return out
 
 
 def _page(template: str, application=None, status: int = 200, **context):
     context.setdefault("errors", {})
     context.setdefault("form", {})
+    context.setdefault("frequencies", FREQUENCY_LABELS)
+    context.setdefault("kinds", INCOME_KIND_LABELS)
     return render_template(f"applications/{template}", application=application, steps=STEPS,
                            statuses=STATUS_LABELS, language=language(), **context), status
 
@@ -72,12 +83,20 @@ def mine():
 @bp.route("/apply", methods=["GET", "POST"])
 @allow(*APPLICANTS)
 def start():
-    """Step 0: the account and the programs. Staff also name the customer (assisted application)."""
+    """Step 0: the account and the programs. Staff also name the customer (assisted application).
+
+    An open draft for the same account is resumed rather than a second one made; a household
+    carried from the screener (`screened`) fills the new draft.
+    """
     from auth.models import User
 
     accounts = accounts_service.linked_accounts(db.session, current_user.id) if not current_user.is_staff else []
-    form = {"account_number": request.values.get("account_number", ""), "programs": request.form.getlist("programs"),
-            "applicant_email": request.values.get("applicant_email", "")}
+    form = {"account_number": request.values.get("account_number", ""),
+            "programs": request.values.getlist("programs"), "applicant_email": request.values.get("applicant_email", ""),
+            "screened": request.values.get("screened", "")}
+    if not form["account_number"] and len(accounts) == 1:
+        form["account_number"] = accounts[0].number
+    carried = carried_household(form["screened"]) if not current_user.is_staff else None
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         applicant = current_user
@@ -91,18 +110,29 @@ def start():
                 if applicant is None:
                     errors["applicant_email"] = [_("No customer login has this email.")]
         if not errors:
+            members, categorical = carried or ([], [])
+            draft = service.open_draft(db.session, applicant.id, form["account_number"])
             try:
-                application = service.start(db.session, user=current_user, applicant=applicant,
-                                            account_number=form["account_number"], program_codes=form["programs"],
-                                            household={"members": []}, categorical=[])
+                if draft is not None:
+                    application = service.resume(db.session, draft, program_codes=form["programs"],
+                                                 household={"members": members}, categorical=categorical)
+                else:
+                    application = service.start(db.session, user=current_user, applicant=applicant,
+                                                account_number=form["account_number"], program_codes=form["programs"],
+                                                household={"members": members}, categorical=categorical)
                 db.session.commit()
             except AssistError as exc:
                 db.session.rollback()
                 errors = _errors(exc)
             else:
+                if draft is not None:
+                    flash(_("You already had an application in progress for this account, so we opened it. Nothing "
+                            "you entered before is lost."), "success")
                 return redirect(url_for("applications.household", application_id=application.id))
-    return _page("start.html", accounts=accounts, programs=_open_programs(), form=form, errors=errors,
-                 status=422 if errors else 200)
+    drafts = [a for a in service.applications_of(db.session, current_user.id, per_page=MY_APPLICATIONS_PAGE)
+              if a.status == "draft"] if not current_user.is_staff else []
+    return _page("start.html", accounts=accounts, programs=_open_programs(accounts, form["account_number"]), form=form,
+                 errors=errors, drafts=drafts, carried=carried, status=422 if errors else 200)
 
 
 def _load(application_id: int):
@@ -112,11 +142,15 @@ def _load(application_id: int):
     return service.get_for(db.session, current_user, application_id)
 
 
+def _blank_income() -> dict:
+    return {"amount": "", "frequency": "monthly", "kind": "wages"}
+
+
 def _member_rows(application, rows: int | None = None) -> list[dict]:
     members = application.household.get("members", [])
     out = _rows_of(members)
     while len(out) < max(rows or 0, len(members) + 1, 3):
-        out.append({"frequency": "monthly", "kind": "wages"})
+        out.append({"incomes": [_blank_income()]})
     return out[:MAX_ROWS]
 
 
@@ -124,15 +158,23 @@ def _rows_of(members: list[dict]) -> list[dict]:
     """Members as the form's rows (text), so what was sent can be compared with what was shown."""
     out = []
     for m in members:
-        income = (m.get("incomes") or [{}])[0]
+        incomes = [{"amount": f"{x['amount_cents'] / 100:.2f}" if x.get("amount_cents") else "",
+                    "frequency": x.get("frequency", "monthly"), "kind": x.get("kind", "wages")}
+                   for x in m.get("incomes") or []] or [_blank_income()]
         out.append({"name": m.get("name", ""), "age": str(m.get("age", "")), "relationship": m.get("relationship", ""),
-                    "ssn_last4": m.get("ssn_last4", ""),
-                    "amount": f"{income['amount_cents'] / 100:.2f}" if income.get("amount_cents") else "",
-                    "frequency": income.get("frequency", "monthly"), "kind": income.get("kind", "wages")})
+                    "ssn_last4": m.get("ssn_last4", ""), "incomes": incomes})
     return out
 
 
-ROW_FIELDS = ("name", "age", "relationship", "ssn_last4", "amount", "frequency", "kind")
+ROW_FIELDS = ("name", "age", "relationship", "ssn_last4")
+
+
+def _same_incomes(before: list[dict], now: list[dict]) -> bool:
+    typed = [x for x in now if x.get("amount")]
+    kept = [x for x in before if x.get("amount")]
+    return len(typed) == len(kept) and all(all((a.get(k) or "") == (b.get(k) or "") for k in ("amount", "frequency",
+                                                                                              "kind"))
+                                           for a, b in zip(kept, typed))
 
 
 def _unconfirmed(previous: list[dict], rows: list[dict], form) -> dict[str, list[str]]:
@@ -141,7 +183,8 @@ def _unconfirmed(previous: list[dict], rows: list[dict], form) -> dict[str, list
     for i, before in enumerate(_rows_of(previous)):
         now = rows[i] if i < len(rows) else {}
         before = {**before, "relationship": before.get("relationship") or ("self" if i == 0 else "other")}
-        unchanged = all((now.get(k) or "") == (before.get(k) or "") for k in ROW_FIELDS)
+        unchanged = all((now.get(k) or "") == (before.get(k) or "") for k in ROW_FIELDS) and \
+            _same_incomes(before["incomes"], now.get("incomes") or [])
         if unchanged and form.get(f"confirm-{i}") != "yes":
             errors[f"confirm-{i}"] = [_("Confirm that what we have for %(name)s is still right, or change it.",
                                         name=before.get("name") or i + 1)]
@@ -153,10 +196,11 @@ def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
     rows_text = form.get("rows", "3")
     count = min(MAX_ROWS, max(1, int(rows_text) if rows_text.isascii() and rows_text.isdigit() else 3))
     for i in range(count):
-        row = {k: form.get(f"{k}-{i}", "").strip() for k in ("name", "age", "relationship", "ssn_last4", "amount",
-                                                               "frequency", "kind")}
+        row = {k: form.get(f"{k}-{i}", "").strip() for k in ROW_FIELDS}
+        income_rows, incomes = incomes_from_form(form, i, errors)
+        row["incomes"] = income_rows
         rows.append(row)
-        if not any(row[k] for k in ("name", "age", "amount")):
+        if not any(row[k] for k in ("name", "age")) and not any(x["amount"] for x in income_rows):
             continue
         if not row["name"]:
             errors[f"name-{i}"] = [_("Enter the name of person %(n)s.", n=i + 1)]
@@ -164,8 +208,6 @@ def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
             errors[f"age-{i}"] = [_("Enter the age of person %(n)s in years.", n=i + 1)]
         if row["ssn_last4"] and not (len(row["ssn_last4"]) == 4 and row["ssn_last4"].isascii() and row["ssn_last4"].isdigit()):
             errors[f"ssn_last4-{i}"] = [_("Give only the last four digits.")]
-        income = income_from_row(row, i, errors)
-        incomes = [income] if income else []
         if f"age-{i}" not in errors:
             member = {"name": row["name"], "age": int(row["age"]), "incomes": incomes}
             if row["relationship"] in RELATIONSHIPS:
@@ -189,8 +231,11 @@ def household(application_id: int):
         return _page("household.html", application, rows=_member_rows(application), step="household",
                      confirm=len(previous))
     rows, members, errors = _read_members(request.form)
-    if request.form.get("action") == "add":
-        rows += [{"frequency": "monthly", "kind": "wages"}] * 2
+    action = request.form.get("action", "")
+    if action == "add" or action.startswith("income-"):
+        if action == "add":
+            rows += [{"incomes": [_blank_income()]} for _n in range(2)]
+        add_income_row(request.form, rows)
         return _page("household.html", application, rows=rows[:MAX_ROWS], step="household", confirm=len(previous),
                      form=request.form)
     errors.update(_unconfirmed(previous, rows, request.form))
@@ -290,7 +335,11 @@ def status(application_id: int):
 @bp.post("/applications/<int:application_id>/withdraw")
 @allow(*APPLICANTS)
 def withdraw(application_id: int):
+    """The first press asks to confirm and says what happens; the confirmed form withdraws."""
     application = _load(application_id)
+    if request.form.get("confirm") != "yes":
+        pending = [ap.program.name(language()) for ap in application.programs if ap.status == "pending"]
+        return _page("withdraw.html", application, pending=pending, reason=request.form.get("withdraw_reason", ""))
     try:
         service.withdraw(db.session, current_user, application, request.form.get("withdraw_reason", ""))
         db.session.commit()
@@ -396,6 +445,56 @@ def end_reason_label(reason: str | None) -> str:
     return _(known[reason]) if reason in known else reason
 
 
+def format_day(day) -> str:
+    from flask_babel import format_date
+
+    return format_date(day, "long") if day else ""
+
+
+def customer_standing() -> dict | None:
+    """Where a signed-in customer stands, for the home page: what is open and the next step
+    (link an account, apply, answer a request, renew). None for everyone else."""
+    from eligibility.applications import enrollments
+
+    if not current_user.is_authenticated or current_user.role != "customer":
+        return None
+    lang = language()
+    accounts = accounts_service.linked_accounts(db.session, current_user.id)
+    applications = service.applications_of(db.session, current_user.id, per_page=MY_APPLICATIONS_PAGE)
+    by_account = enrollments.for_accounts(db.session, accounts) if accounts else {}
+    current = [e for rows in by_account.values() for e in rows if e.status in ("active", "recertification_due",
+                                                                                "in_grace")]
+    steps = []  # (text, link text, url), most urgent first
+    for a in applications:
+        if a.status == "needs_info":
+            steps.append((_("We need more information for application %(number)s by %(date)s.", number=a.number,
+                            date=format_day(a.info_due_on)),
+                          _("Answer our request"), url_for("applications.status", application_id=a.id)))
+    for e in current:
+        if e.status in ("recertification_due", "in_grace"):
+            steps.append((_("Your %(program)s ends on %(date)s unless you renew it.", program=e.program.name(lang),
+                            date=format_day(e.certified_to)),
+                          _("Renew %(program)s", program=e.program.name(lang)),
+                          url_for("recertification.recertify", enrollment_id=e.id)))
+    for a in applications:
+        if a.status == "draft":
+            steps.append((_("You started an application and have not sent it yet."), _("Finish your application"),
+                          url_for("applications.household", application_id=a.id)))
+    if not accounts:
+        steps.append((_("To apply, first link your utility account to your login. You need the account number, "
+                        "the ZIP code and the amount of your last bill."), _("Link an account"),
+                      url_for("accounts.my_accounts")))
+    elif not any(a.status in OPEN for a in applications) and not current:
+        steps.append((_("You have no application open."), _("Apply for help with your bill"),
+                      url_for("applications.start")))
+    return {"steps": steps,
+            "reviewing": [a for a in applications if a.status in ("submitted", "in_review", "appealed")],
+            "enrolled": current}
+
+
+OPEN = ("draft", "submitted", "in_review", "needs_info", "appealed")
+
+
 def init_applications(app) -> None:
     from core.events import document_parsed
     from core.nav import register_nav
@@ -407,6 +506,7 @@ def init_applications(app) -> None:
     app.register_error_handler(StaleDataError, _lost_race)
     accounts_imported.connect(enrollments.on_accounts_imported, sender=app, weak=False)
 
+    app.extensions["assist.customer_standing"] = customer_standing
     app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
     app.jinja_env.globals["enrollment_status_labels"] = ENROLLMENT_STATUS_LABELS
     app.jinja_env.globals["program_name"] = program_name

@@ -155,7 +155,7 @@ def test_admin_creates_changes_role_and_deactivates(client, db_session):
     post_form(client, f"/admin/users/{user.id}", {"action": "role", "role": "manager"})
     db_session.refresh(user)
     assert user.role == "manager"
-    post_form(client, f"/admin/users/{user.id}", {"action": "deactivate", "reason": "left the utility"})
+    post_form(client, f"/admin/users/{user.id}", {"action": "deactivate", "reason": "left the utility", "confirm": "yes"})
     db_session.refresh(user)
     assert user.active is False
     response = post_form(client.application.test_client(), "/login", {"email": email, "password": PASSWORD})

@@ -68,7 +68,7 @@ def test_deactivation_ends_every_session_and_token(app, client, db_session):
     admin_client = app.test_client()
     admin = make_user(db_session, "admin")
     login(admin_client, admin.email)
-    post_form(admin_client, f"/admin/users/{user.id}", {"action": "deactivate", "reason": "left"})
+    post_form(admin_client, f"/admin/users/{user.id}", {"action": "deactivate", "reason": "left", "confirm": "yes"})
     assert client.get("/staff/outbox").status_code == 302
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 

@@ -14,7 +14,8 @@ def shipped_catalog(with_example: bool = True) -> Catalog:
     return Catalog(ProgramRules(
         code=p["code"], example=p["example"],
         versions=tuple(definitions.rule_version(p["code"], n, v["effective_from"], v["effective_to"], v["rules"],
-                                                tables, v["label"]) for n, v in enumerate(p["versions"], start=1)))
+                                                tables, v["label"], p["service_area"])
+                       for n, v in enumerate(p["versions"], start=1)))
         for d in documents for p in d["programs"])
 
 

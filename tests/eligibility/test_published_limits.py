@@ -50,9 +50,10 @@ def _cases():
 @pytest.mark.parametrize("program, day, size, limit_cents, period", list(_cases()))
 def test_at_the_limit_qualifies_one_cent_over_does_not(program, day, size, limit_cents, period):
     catalog = shipped_catalog()
-    at = catalog.determine(program, household(size, limit_cents, period), (), day, zip_code="98118")
-    above = catalog.determine(program, household(size, limit_cents + 1, period), (), day, zip_code="98118")
-    below = catalog.determine(program, household(size, limit_cents - 1, period), (), day, zip_code="98118")
+    home = "98118" if program == "SEATTLE-UDP" else "90012"  # inside each program's service area
+    at = catalog.determine(program, household(size, limit_cents, period), (), day, zip_code=home)
+    above = catalog.determine(program, household(size, limit_cents + 1, period), (), day, zip_code=home)
+    below = catalog.determine(program, household(size, limit_cents - 1, period), (), day, zip_code=home)
     assert at.eligible and below.eligible, at.reasons
     assert not above.eligible and OVER_INCOME_LIMIT in above.reasons
     if period == "annual" or program == "LIHEAP-CA":
