@@ -620,6 +620,19 @@ def withdraw(session: Session, user, application: Application, reason: str | Non
         send_notice(session, application, "withdrawal")
 
 
+def hand_over_what_came(session: Session, application: Application) -> bool:
+    """Past the due date, files came but the customer never said they were done: a CSR reads what
+    came instead of the application being closed (or the enrollment removed). False if nothing came."""
+    sent = sent_since_request(session, application)
+    if not sent:
+        return False
+    application.customer_responded = True
+    _move(session, application, "in_review", "customer_responded",
+          note=_("Due date %(date)s passed; the customer sent %(files)s.", date=application.info_due_on.isoformat(),
+                 files=", ".join(a.document.original_filename for a in sent)))
+    return True
+
+
 def close_overdue(session: Session, today: date | None = None) -> int:
     """Applications past their information due date are closed, with a notice.
 
@@ -631,12 +644,7 @@ def close_overdue(session: Session, today: date | None = None) -> int:
                                                              Application.info_due_on < today)))
     closed = 0
     for application in overdue:
-        sent = sent_since_request(session, application)
-        if sent:  # files came but the customer never said "done": a CSR reads what came, nothing is closed
-            application.customer_responded = True
-            _move(session, application, "in_review", "customer_responded",
-                  note=_("Due date %(date)s passed; the customer sent %(files)s.", date=application.info_due_on.isoformat(),
-                         files=", ".join(a.document.original_filename for a in sent)))
+        if hand_over_what_came(session, application):
             continue
         _move(session, application, "closed", "closed", note=_("No answer by %(date)s", date=application.info_due_on.isoformat()))
         send_notice(session, application, "closure")
