@@ -379,11 +379,12 @@ def review(application_id: int):
 def _status_page(application, *, errors=None, status: int = 200, form=None):
     """The application's page: where it stands, what we asked for, letters, and an appeal for each
     denied program (approved for one and denied for another: the denial can still be appealed)."""
+    view = customer_application_dict(db.session, application, language())  # loads programs, documents, letters
     appeals = service.appeals_of(db.session, application)
     appealable = [ap for ap in application.programs
                   if ap.program.code not in appeals and service.appeal_window_open(db.session, ap)]
     sent = service.sent_since_request(db.session, application) if application.status == "needs_info" else []
-    return _page("status.html", application, view=customer_application_dict(db.session, application, language()),
+    return _page("status.html", application, view=view,
                  reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)},
                  appeals=appeals, appealable=appealable, sent_since_request=sent, errors=errors or {},
                  form=form or {}, status=status)
