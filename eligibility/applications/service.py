@@ -698,7 +698,7 @@ def appeal(session: Session, user, application: Application, program_code: str |
     ap = _program_on(application, program_code)
     if ap.status != "denied":
         raise Conflict(_("Only a denied program can be appealed."))
-    if not appeal_window_open(session, ap):
+    if not appeal_window_open(ap):
         days = int(current_app.config.get("APPEAL_DAYS", APPEAL_DAYS))
         raise Conflict(_("The %(days)s days to appeal have passed.", days=days))
     if not (reason or "").strip():
@@ -728,7 +728,7 @@ def open_appeals(session: Session, application: Application) -> list[str]:
     return [code for code, a in appeals_of(session, application).items() if a.decided_at is None]
 
 
-def appeal_window_open(session: Session, ap: ApplicationProgram) -> bool:
+def appeal_window_open(ap: ApplicationProgram) -> bool:
     """A denied program can be appealed within APPEAL_DAYS of its decision."""
     days = int(current_app.config.get("APPEAL_DAYS", APPEAL_DAYS))
     return ap.status == "denied" and not (ap.decided_at and clock.now() - ap.decided_at > timedelta(days=days))

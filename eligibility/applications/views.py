@@ -382,7 +382,7 @@ def _status_page(application, *, errors=None, status: int = 200, form=None):
     view = customer_application_dict(db.session, application, language())  # loads programs, documents, letters
     appeals = service.appeals_of(db.session, application)
     appealable = [ap for ap in application.programs
-                  if ap.program.code not in appeals and service.appeal_window_open(db.session, ap)]
+                  if ap.program.code not in appeals and service.appeal_window_open(ap)]
     sent = service.sent_since_request(db.session, application) if application.status == "needs_info" else []
     return _page("status.html", application, view=view,
                  reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)},
