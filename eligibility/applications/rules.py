@@ -105,14 +105,26 @@ def _names(household: Mapping) -> list[str]:
     return [m["name"] for m in household.get("members", ()) if (m.get("name") or "").strip()]
 
 
+def missing_documents(categorical: Iterable[str], requirements: Iterable[str]) -> list[str]:
+    """What an application still lacks: proof of income (unless a benefit is claimed instead) and
+    proof of each benefit claimed, as requirement codes."""
+    have, categorical = set(requirements), list(categorical)
+    missing = []
+    if "income" not in have and not categorical:
+        missing.append("income")
+    if categorical and "categorical" not in have:
+        missing.append("categorical")
+    return missing
+
+
 def flags(*, household: Mapping, categorical: list[str], documents: list[ParsedDocument], submitted_on: date,
           tolerance: Decimal = DEFAULT_TOLERANCE, used_elsewhere: Mapping[int, str] = {},
           enrolled_in: Iterable[str] = (), open_elsewhere: Iterable[str] = ()) -> list[FlagNote]:
     notes: list[FlagNote] = []
-    income_docs = [d for d in documents if d.requirement == "income"]
-    if not income_docs and not categorical:
+    missing = missing_documents(categorical, [d.requirement for d in documents])
+    if "income" in missing:
         notes.append(FlagNote("missing_document", "No proof of income was uploaded.", {"requirement": "income"}))
-    if categorical and not any(d.requirement == "categorical" for d in documents):
+    if "categorical" in missing:
         notes.append(FlagNote("missing_document", "No proof of the enrollment(s) "
                               f"{', '.join(categorical)} was uploaded.", {"requirement": "categorical"}))
     declared = declared_income(household)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -213,8 +213,12 @@ def update(session: Session, application: Application, *, household: dict | None
 
 
 def attach(session: Session, user, application: Application, *, data: bytes, filename: str | None,
-           requirement: str = "income") -> tuple[ApplicationDocument, bool]:
-    """Add a file to the application (several per requirement: page 1 and page 2 are two files)."""
+           requirement: str = "income", answers_request: bool = True) -> tuple[ApplicationDocument, bool]:
+    """Add a file to the application (several per requirement: page 1 and page 2 are two files).
+
+    While information is asked for, a customer's file answers the request at once unless
+    `answers_request` is false: the page sends several files and then `finish_response`.
+    """
     if application.status not in ("draft", "needs_info", "submitted", "in_review"):
         raise Conflict(_("Documents can no longer be added to this application."))
     applicant = _user(session, application.applicant_id)
@@ -227,10 +231,39 @@ def attach(session: Session, user, application: Application, *, data: bytes, fil
         session.add(link)
         session.flush()
     if application.status == "needs_info" and not user.is_staff:
-        application.customer_responded = True
-        _move(session, application, "in_review", "customer_responded",
-              note=_("The customer uploaded %(file)s.", file=result.document.original_filename))
+        note = _("The customer uploaded %(file)s.", file=result.document.original_filename)
+        if answers_request:
+            application.customer_responded = True
+            _move(session, application, "in_review", "customer_responded", note=note)
+        else:  # the CSR sees each file arrive; the request stays open until the customer is done
+            _event(session, application, "document_received", application.status, from_status=application.status,
+                   note=note)
+            _touch(application)
     return link, result.duplicate
+
+
+def sent_since_request(session: Session, application: Application) -> list[ApplicationDocument]:
+    """The files added since information was last asked for, oldest first."""
+    asked_at = session.scalar(select(func.max(ApplicationEvent.occurred_at)).where(
+        ApplicationEvent.application_id == application.id, ApplicationEvent.to_status == "needs_info",
+        or_(ApplicationEvent.from_status.is_(None), ApplicationEvent.from_status != "needs_info")))
+    if asked_at is None:
+        asked_at = application.submitted_at or application.created_at
+    return [a for a in application.attachments if a.added_at > asked_at]
+
+
+def finish_response(session: Session, user, application: Application) -> None:
+    """The customer says they have sent everything asked for: the application goes back to the CSR."""
+    if application.status != "needs_info":
+        raise Conflict(_("We are not waiting for anything from you on this application."))
+    sent = sent_since_request(session, application)
+    if not sent:
+        message = _("Upload at least one file before you tell us you are done.")
+        raise Invalid(message, fields={"file": [message]})
+    application.customer_responded = True
+    _move(session, application, "in_review", "customer_responded",
+          note=_("The customer has sent everything: %(files)s.",
+                 files=", ".join(a.document.original_filename for a in sent)))
 
 
 def mark_seen_in_person(session: Session, staff, application: Application, document_id: int) -> None:
@@ -250,13 +283,25 @@ def _user(session: Session, user_id: int):
 
 # --- submission and evaluation -----------------------------------------------------------------
 
-def submit(session: Session, user, application: Application, signature: str) -> Application:
-    if application.status != "draft":
-        raise Conflict(_("This application was already submitted."))
+def missing_documents(application: Application) -> list[str]:
+    """The requirements (`income`, `categorical`) with no file yet; see rules.missing_documents."""
+    return rules.missing_documents(application.categorical, [a.requirement for a in application.attachments])
+
+
+def checked_signature(signature: str | None) -> str:
     signature = " ".join((signature or "").split())
     if len(signature) < 3:
         message = _("Type your full name to sign.")
         raise Invalid(message, fields={"signature": [message]})
+    return signature
+
+
+def submit(session: Session, user, application: Application, signature: str,
+           sent_without: list[str] | None = None) -> Application:
+    """Sign and send. `sent_without`: the requirements the customer confirmed sending without."""
+    if application.status != "draft":
+        raise Conflict(_("This application was already submitted."))
+    signature = checked_signature(signature)
     if not application.household.get("members"):
         raise Invalid(_("Add the people in your household first."))
     application.signature = signature
@@ -264,7 +309,12 @@ def submit(session: Session, user, application: Application, signature: str) -> 
     application.submitted_on = clock.today()
     session.flush()
     application.number = f"A{application.submitted_on.year}-{application.id:07d}"
-    _move(session, application, "submitted", "submitted", note=_("Signed by %(name)s", name=signature))
+    note = _("Signed by %(name)s", name=signature)
+    if sent_without:
+        words = {"income": _("proof of income"), "categorical": _("proof of benefits received")}
+        note += "; " + _("sent without: %(missing)s (the customer was told and confirmed)",
+                         missing=", ".join(words.get(code, code) for code in sent_without))
+    _move(session, application, "submitted", "submitted", note=note)
     evaluate(session, application)
     send_notice(session, application, "receipt")
     return application
@@ -516,7 +566,7 @@ def decide(session: Session, staff, application: Application, *, decision: str, 
             if reason not in codes:
                 raise Invalid(_("Choose a reason for the denial."), fields={"reason": [_("Choose a reason for the denial.")]})
             ap.status, ap.reason_code = "denied", reason
-        _move(session, application, _status_after_decisions(application),
+        _move(session, application, _status_after_decisions(application, open_appeals(session, application)),
               "approved" if decision == "approve" else "denied", program=ap.program.code, note=note)
         if application.purpose == "verification":
             from eligibility.recertification import service as recertification
@@ -533,10 +583,13 @@ def decide(session: Session, staff, application: Application, *, decision: str, 
     return application
 
 
-def _status_after_decisions(application: Application) -> str:
+def _status_after_decisions(application: Application, appeals_open: list[str] | tuple = ()) -> str:
+    """Programs still to decide come first; then an appeal still open keeps the application appealed."""
     statuses = [ap.status for ap in application.programs]
     if "pending" in statuses:
         return "in_review"
+    if appeals_open:
+        return "appealed"
     if "approved" in statuses:
         return "approved"
     if "denied" in statuses:
@@ -612,6 +665,19 @@ def withdraw(session: Session, user, application: Application, reason: str | Non
         send_notice(session, application, "withdrawal")
 
 
+def hand_over_what_came(session: Session, application: Application) -> bool:
+    """Past the due date, files came but the customer never said they were done: a CSR reads what
+    came instead of the application being closed (or the enrollment removed). False if nothing came."""
+    sent = sent_since_request(session, application)
+    if not sent:
+        return False
+    application.customer_responded = True
+    _move(session, application, "in_review", "customer_responded",
+          note=_("Due date %(date)s passed; the customer sent %(files)s.", date=application.info_due_on.isoformat(),
+                 files=", ".join(a.document.original_filename for a in sent)))
+    return True
+
+
 def close_overdue(session: Session, today: date | None = None) -> int:
     """Applications past their information due date are closed, with a notice.
 
@@ -621,11 +687,15 @@ def close_overdue(session: Session, today: date | None = None) -> int:
     overdue = list(session.scalars(select(Application).where(Application.status == "needs_info",
                                                              Application.purpose != "verification",
                                                              Application.info_due_on < today)))
+    closed = 0
     for application in overdue:
+        if hand_over_what_came(session, application):
+            continue
         _move(session, application, "closed", "closed", note=_("No answer by %(date)s", date=application.info_due_on.isoformat()))
         send_notice(session, application, "closure")
+        closed += 1
     session.flush()
-    return len(overdue)
+    return closed
 
 
 def reopen(session: Session, staff, application: Application, reason: str) -> None:
@@ -673,8 +743,8 @@ def appeal(session: Session, user, application: Application, program_code: str |
     ap = _program_on(application, program_code)
     if ap.status != "denied":
         raise Conflict(_("Only a denied program can be appealed."))
-    days = int(current_app.config.get("APPEAL_DAYS", APPEAL_DAYS))
-    if ap.decided_at and clock.now() - ap.decided_at > timedelta(days=days):
+    if not appeal_window_open(ap):
+        days = int(current_app.config.get("APPEAL_DAYS", APPEAL_DAYS))
         raise Conflict(_("The %(days)s days to appeal have passed.", days=days))
     if not (reason or "").strip():
         raise Invalid(_("Say why you disagree."), fields={"reason": [_("Say why you disagree.")]})
@@ -684,8 +754,29 @@ def appeal(session: Session, user, application: Application, program_code: str |
     row = Appeal(application_id=application.id, program_code=ap.program.code, filed_at=clock.now(),
                  reason=reason.strip())
     session.add(row)
-    _move(session, application, "appealed", "appealed", program=ap.program.code, note=reason.strip())
+    session.flush()
+    # Appealing one program leaves the others as decided (an approval stays approved and enrolled).
+    _move(session, application, _status_after_decisions(application, open_appeals(session, application)),
+          "appealed", program=ap.program.code, note=reason.strip())
     return row
+
+
+def appeals_of(session: Session, application: Application) -> dict:
+    """The application's appeals by program code."""
+    from eligibility.applications.models import Appeal
+
+    return {a.program_code: a for a in session.scalars(select(Appeal).where(Appeal.application_id == application.id))}
+
+
+def open_appeals(session: Session, application: Application) -> list[str]:
+    """The program codes whose appeal a manager has not decided yet."""
+    return [code for code, a in appeals_of(session, application).items() if a.decided_at is None]
+
+
+def appeal_window_open(ap: ApplicationProgram) -> bool:
+    """A denied program can be appealed within APPEAL_DAYS of its decision."""
+    days = int(current_app.config.get("APPEAL_DAYS", APPEAL_DAYS))
+    return ap.status == "denied" and not (ap.decided_at and clock.now() - ap.decided_at > timedelta(days=days))
 
 
 def decide_appeal(session: Session, manager, application: Application, program_code: str | None, outcome: str,
@@ -708,8 +799,9 @@ def decide_appeal(session: Session, manager, application: Application, program_c
     if outcome == "overturned":
         ap.status, ap.decided_at, ap.decided_by_id = "approved", clock.now(), manager.id
         grant(session, application, ap)
-    _move(session, application, _status_after_decisions(application), f"appeal_{outcome}", program=ap.program.code,
-          note=note.strip())
+    session.flush()
+    _move(session, application, _status_after_decisions(application, open_appeals(session, application)),
+          f"appeal_{outcome}", program=ap.program.code, note=note.strip())
     send_notice(session, application, "appeal_outcome", program=ap)
 
 

@@ -4,11 +4,12 @@ Staff use the same steps for an assisted (phone or counter) application.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from accounts import service as accounts_service
 from auth import service as auth_service
@@ -275,61 +276,169 @@ def documents(application_id: int):
     return _page("documents.html", _load(application_id), step="documents")
 
 
+def _upload_step(application, errors: dict, status: int, form=None):
+    """The page the upload form was on, again: the documents step of a draft, or the application's
+    page while information is asked for."""
+    if application.status == "draft":
+        return _page("documents.html", application, errors=errors, step="documents", status=status,
+                     form=form or {})
+    return _status_page(application, errors=errors, status=status, form=form or {})
+
+
 @bp.post("/applications/<int:application_id>/documents")
 @limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
 @allow(*APPLICANTS)
 def upload(application_id: int):
+    """Upload the chosen files. `action`: `upload` (stay), `continue` (a draft's next step) or
+    `finish` (an information request answered): a file chosen before Continue is sent, not lost."""
     application = _load(application_id)
+    action = request.form.get("action", "upload")
     files = [f for f in request.files.getlist("file") if f and f.filename]
     requirement = request.form.get("requirement", "income")
     if requirement not in ("income", "categorical", "other"):
         requirement = "income"
-    if not files:
-        return _page("documents.html", application, errors={"file": [_("Choose a file to upload.")]},
-                     step="documents", status=422)
+    form = {"requirement": requirement}
+    if not files and action == "continue":
+        return redirect(url_for("applications.review", application_id=application.id))
+    if not files and action != "finish":
+        return _upload_step(application, {"file": [_("Choose a file to upload.")]}, 422, form)
     errors: dict[str, list[str]] = {}
+    sent = []
     for file in files:
         try:
             service.lock(db.session, application)
             service.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
-                           requirement=requirement)
+                           requirement=requirement, answers_request=False)
             db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             errors.setdefault("file", []).append(f"{file.filename}: {exc.message}")
-    if errors:  # the files that were fine are kept
-        return _page("documents.html", db.session.get(type(application), application.id), errors=errors,
-                     step="documents", status=422)
+        else:
+            sent.append(file.filename)
+    application = db.session.get(type(application), application.id)
+    if errors:  # the files that were fine are kept, and the page says which
+        if sent:
+            errors["file"].append(_("Sent: %(files)s. Choose the others again.", files=", ".join(sent)))
+        return _upload_step(application, errors, 422, form)
+    if action == "finish":
+        try:
+            service.lock(db.session, application)
+            service.finish_response(db.session, current_user, application)
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            return _upload_step(db.session.get(type(application), application.id), _errors(exc), 422, form)
+        flash(_("Thank you. We have everything you sent and will review it."), "success")
+        return redirect(url_for("applications.status", application_id=application.id))
     flash(_("Your file is uploaded. We will read it shortly."), "success")
+    if action == "continue":
+        return redirect(url_for("applications.review", application_id=application.id))
     if application.status not in ("draft",):
         return redirect(url_for("applications.status", application_id=application.id))
     return redirect(url_for("applications.documents", application_id=application.id))
 
 
+def _megabytes(size: int) -> str:
+    """A size in MB as people read it: 20, or 15.3 just over a 15 MB limit."""
+    from flask_babel import format_decimal
+
+    return format_decimal(round(size / (1024 * 1024), 1), format="#,##0.#")
+
+
+def _drain(limit: int) -> None:
+    """Read and drop the rest of a refused upload, so the browser gets the page rather than a reset
+    connection; a body far over the limit is not read."""
+    length = request.content_length or 0
+    stream = request.environ.get("wsgi.input")
+    if stream is None or not 0 < length <= 8 * limit:
+        return
+    while length > 0:
+        chunk = stream.read(min(length, 1 << 16))
+        if not chunk:
+            break
+        length -= len(chunk)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    """A file over the limit: back to the same step, the error by the file field, naming both sizes."""
+    from core.web import render_error
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    _drain(limit)
+    if request.endpoint != "applications.upload" or not current_user.is_authenticated or \
+            current_user.role not in APPLICANTS:
+        return render_error(413)
+    try:
+        application = service.get_for(db.session, current_user, request.view_args["application_id"])
+    except AssistError:
+        return render_error(413)
+    message = _("The file is %(size)s MB; the largest we accept is %(limit)s MB.",
+                size=_megabytes(request.content_length or 0), limit=_megabytes(limit))
+    return _upload_step(application, {"file": [message]}, 413)
+
+
+def missing_labels(application) -> list[str]:
+    """What the application still lacks, in the customer's words."""
+    out = []
+    for code in service.missing_documents(application):
+        if code == "income":
+            out.append(_("proof of income: an IRS tax transcript, recent pay stubs or a benefit letter"))
+        else:
+            out.append(_("proof that your household gets %(benefits)s: a letter or card",
+                         benefits=", ".join(str(CATEGORICAL_LABELS.get(c, c)) for c in application.categorical)))
+    return out
+
+
 @bp.route("/applications/<int:application_id>/review", methods=["GET", "POST"])
 @allow(*APPLICANTS)
 def review(application_id: int):
+    """Sign and send. With a required document missing, the page says what and asks to confirm
+    (the API sends as asked; the CSR's flags name what is missing)."""
     application = _load(application_id)
+    missing = missing_labels(application) if application.status == "draft" else []
     if request.method == "POST":
+        if missing and request.form.get("send_without") != "yes":
+            errors = {"send_without": [_("Your application has no %(missing)s. Upload it, or confirm that you send "
+                                         "the application without it.", missing="; ".join(missing))]}
+            try:
+                service.checked_signature(request.form.get("signature"))
+            except AssistError as exc:
+                errors = {**exc.fields, **errors}
+            return _page("review.html", application, errors=errors, step="review", form=request.form,
+                         missing=missing, status=422)
         try:
-            service.submit(db.session, current_user, application, request.form.get("signature", ""))
+            service.submit(db.session, current_user, application, request.form.get("signature", ""),
+                           sent_without=service.missing_documents(application) or None)
             db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             return _page("review.html", _load(application_id), errors=_errors(exc), step="review",
-                         form=request.form, status=422)
+                         form=request.form, missing=missing, status=422)
         flash(_("Your application is sent. Your confirmation number is %(number)s.", number=application.number),
               "success")
         return redirect(url_for("applications.status", application_id=application.id))
-    return _page("review.html", application, step="review", labels=CATEGORICAL_LABELS)
+    return _page("review.html", application, step="review", labels=CATEGORICAL_LABELS, missing=missing)
+
+
+def _status_page(application, *, errors=None, status: int = 200, form=None):
+    """The application's page: where it stands, what we asked for, letters, and an appeal for each
+    denied program (approved for one and denied for another: the denial can still be appealed)."""
+    view = customer_application_dict(db.session, application, language())  # loads programs, documents, letters
+    appeals = service.appeals_of(db.session, application)
+    appealable = [ap for ap in application.programs
+                  if ap.program.code not in appeals and service.appeal_window_open(ap)]
+    sent = service.sent_since_request(db.session, application) if application.status == "needs_info" else []
+    return _page("status.html", application, view=view,
+                 reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)},
+                 appeals=appeals, appealable=appealable, sent_since_request=sent, errors=errors or {},
+                 form=form or {}, status=status)
 
 
 @bp.get("/applications/<int:application_id>")
 @allow(*APPLICANTS)
 def status(application_id: int):
-    application = _load(application_id)
-    return _page("status.html", application, view=customer_application_dict(db.session, application, language()),
-                 reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)})
+    return _status_page(_load(application_id))
 
 
 @bp.post("/applications/<int:application_id>/withdraw")
@@ -353,14 +462,16 @@ def withdraw(application_id: int):
 @allow("customer")
 def appeal(application_id: int):
     application = _load(application_id)
+    code = (request.form.get("program") or "").strip().upper()
     try:
-        service.appeal(db.session, current_user, application, request.form.get("program"),
-                       request.form.get("reason", ""))
+        service.appeal(db.session, current_user, application, code or None, request.form.get("reason", ""))
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        return _page("status.html", application, view=customer_application_dict(db.session, application, language()),
-                     reasons={}, errors=_errors(exc), form=request.form, status=422)
+        errors = {(f"reason-{code}" if name == "reason" and code else name): messages
+                  for name, messages in _errors(exc).items()}
+        return _status_page(db.session.get(type(application), application_id), errors=errors, form=request.form,
+                            status=exc.status if exc.status != 400 else 422)
     flash(_("Your appeal is sent. A manager will review it."), "success")
     return redirect(url_for("applications.status", application_id=application.id))
 

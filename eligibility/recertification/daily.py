@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Callable
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import select, text, update
+from sqlalchemy import exists, select, text, update
 from sqlalchemy.orm import Session
 
 from accounts.models import Account
@@ -27,8 +27,8 @@ from core.bulk import among, insert_new, insert_rows
 from core.audit import current_actor
 from core.web import external_url
 from eligibility import service as programs_service
-from eligibility.applications.models import (Application, ApplicationEvent, ApplicationProgram, Enrollment,
-                                             EnrollmentEvent)
+from eligibility.applications.models import (Application, ApplicationDocument, ApplicationEvent, ApplicationProgram,
+                                             Enrollment, EnrollmentEvent)
 from eligibility.models import Program
 from eligibility.recertification import rules
 from eligibility.recertification.letters import Letters, recipients
@@ -384,17 +384,32 @@ class Run:
         self.report.verification_selected += len(chosen)
 
     def remove_unverified(self) -> None:
-        """Asked for proof and gave none by the due date: the enrollment is removed, with a notice."""
-        ids = list(self.session.scalars(select(Application.id).where(
-            Application.purpose == "verification", Application.status == "needs_info",
-            Application.info_due_on < self.on).order_by(Application.id)))
+        """Asked for proof and gave none by the due date: the enrollment is removed, with a notice.
+
+        Proof that came without the customer saying they were done goes to a CSR instead."""
+        overdue = (Application.purpose == "verification", Application.status == "needs_info",
+                   Application.info_due_on < self.on)
+        answered = list(self.session.scalars(select(Application.id).where(*overdue, _proof_came())
+                                             .order_by(Application.id)))
+        ids = list(self.session.scalars(select(Application.id).where(*overdue, ~_proof_came())
+                                        .order_by(Application.id)))
         self.session.commit()
+        for application_id in answered:
+            self.guarded("verification deadline", lambda aid=application_id: self._hand_over(aid))
         for chunk in self.chunks("verification deadline", ids):
             self.guarded("verification deadline", lambda chunk=chunk: self._remove_chunk(chunk))
 
+    def _hand_over(self, application_id: int) -> None:
+        from eligibility.applications import service as applications
+
+        application = applications.lock(self.session, self.session.get(Application, application_id))
+        if application.status == "needs_info":
+            applications.hand_over_what_came(self.session, application)
+
     def _remove_chunk(self, ids: list[int]) -> None:
         query = select(Application.id, Application.enrollment_id, Application.info_due_on).where(
-            among(self.session, Application.id, ids), Application.status == "needs_info").order_by(Application.id)
+            among(self.session, Application.id, ids), Application.status == "needs_info",
+            ~_proof_came()).order_by(Application.id)
         if self.postgres:
             query = query.with_for_update()
         overdue = list(self.session.execute(query))
@@ -429,6 +444,12 @@ class Run:
                         status="removed")
         letters.write()
         self.report.verification_removed += len(rows)
+
+
+def _proof_came():
+    """A file was added to the verification request after it was made (its `submitted_at`)."""
+    return exists().where(ApplicationDocument.application_id == Application.id,
+                          ApplicationDocument.added_at > Application.submitted_at)
 
 
 def _by_date(rows: list[tuple]) -> dict[date, list[int]]:

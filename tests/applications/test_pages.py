@@ -66,7 +66,14 @@ def test_a_customer_applies_step_by_step_and_every_step_is_saved(client, db_sess
     refused = post_form(client, f"/applications/{application_id}/review", {"signature": ""},
                         token_from=f"/applications/{application_id}/review")
     assert refused.status_code == 422 and 'id="signature-error-1"' in refused.get_data(as_text=True)
-    sent = post_form(client, f"/applications/{application_id}/review", {"signature": "Zach T Woo"},
+    # SNAP was claimed and no proof of it came: the customer is told what is missing and confirms.
+    unconfirmed = post_form(client, f"/applications/{application_id}/review", {"signature": "Zach T Woo"},
+                            token_from=f"/applications/{application_id}/review")
+    told = unconfirmed.get_data(as_text=True)
+    assert unconfirmed.status_code == 422 and 'id="send_without-error-1"' in told
+    assert "proof that your household gets" in told and db_session.get(Application, application_id).status == "draft"
+    sent = post_form(client, f"/applications/{application_id}/review", {"signature": "Zach T Woo",
+                                                                         "send_without": "yes"},
                      token_from=f"/applications/{application_id}/review")
     assert sent.status_code == 302
     status = client.get(sent.location).get_data(as_text=True)

@@ -60,7 +60,7 @@ def test_a_request_for_information_is_answered_by_upload(live_server, new_page, 
     page2 = tmp_path / "page2.pdf"
     page2.write_bytes(transcript(agi_cents=3_600_000, tracking="100012340002"))
     customer.locator("#file").set_input_files(str(page2))
-    customer.get_by_role("button", name="Upload").click()
+    customer.get_by_role("button", name="I have sent everything").click()  # sends the chosen file too
     expect(customer.get_by_text("being reviewed")).to_be_visible()
     assert_accessible(customer)
 
@@ -88,7 +88,7 @@ def test_a_denial_its_letter_and_an_appeal(live_server, new_page, make_staff, su
     expect(customer.get_by_text("appeal within 30 days")).to_be_visible()
     assert_accessible(customer)
     customer.goto(f"{live_server}/applications/{application_id}")
-    customer.locator("#reason").fill("My hours were cut in October; my pay is lower now.")
+    customer.locator("#reason-CARE").fill("My hours were cut in October; my pay is lower now.")
     customer.get_by_role("button", name="Send my appeal").click()
     expect(customer.get_by_text("Your appeal is sent. A manager will review it.")).to_be_visible()
     expect(customer.get_by_text("appeal being reviewed")).to_be_visible()

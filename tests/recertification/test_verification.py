@@ -1,7 +1,8 @@
 """Post-enrollment verification: the monthly draw, the request, no answer, proof that passes or fails."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import io
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from eligibility.models import Program
 from eligibility.recertification import rules
 from eligibility.recertification.models import VerificationDraw
 from tests.applications.helpers import make_world, transcript
+from tests.conftest import csrf_token, login
 from tests.factories import api_headers, link, make_account, make_enrollment, make_user
 from tests.recertification.test_cycle import recert
 
@@ -116,3 +118,22 @@ def test_proof_showing_ineligibility_removes_the_enrollment(world, app, db_sessi
     letter = db_session.scalars(select(Notice).where(Notice.enrollment_id == enrollment.id)
                                 .order_by(Notice.id)).all()[-1]
     assert letter.kind == "enrollment_ended" and "appeal" in letter.body and "not eligible" in letter.body
+
+
+def test_proof_sent_on_the_page_without_saying_done_goes_to_a_csr_not_to_removal(world, app, db_session, clock):
+    enrollment, request = _chosen(world, app, db_session)
+    page = app.test_client()
+    login(page, world.customer.email)
+    clock.advance(timedelta(minutes=10))
+    token = csrf_token(page, f"/applications/{request.id}")
+    sent = page.post(f"/applications/{request.id}/documents",
+                     data={"csrf_token": token, "requirement": "income", "action": "upload",
+                           "file": (io.BytesIO(transcript(agi_cents=3_000_000)), "stubs.pdf")},
+                     content_type="multipart/form-data")
+    assert sent.status_code == 302
+    db_session.refresh(request)
+    assert request.status == "needs_info"  # the customer may send more
+    assert recert(app, "2027-01-16")["verification_removed"] == 0
+    db_session.refresh(request)
+    db_session.refresh(enrollment)
+    assert request.status == "in_review" and request.customer_responded and enrollment.status == "active"
