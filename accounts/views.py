@@ -1,7 +1,7 @@
 """Account pages: customers link and see their accounts; staff search, adjust, reverse, approve."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -97,7 +97,10 @@ def _staff_page(account: Account, errors=None, form=None, status=200):
                                .where(AccountLink.account_id == account.id)).all()
     bills = db.session.scalars(select(Bill).where(Bill.account_id == account.id)
                                .order_by(Bill.period_start.desc(), Bill.id.desc()).limit(24)).all()
+    from accounts.sections import account_sections
+
     return render_template("accounts/staff_account.html", account=account, links=links, bills=bills,
+                           sections=account_sections(current_app, db.session, account),
                            lines=service.ledger(db.session, account), errors=errors or {}, form=form or {},
                            reasons=REASON_LABELS, limit_cents=service.approval_limit_cents()), status
 
@@ -250,6 +253,6 @@ def init_accounts(app) -> None:
     app.jinja_env.filters["service_label"] = _label("service")
 
     register_nav(app, "accounts.my_accounts", _l("My accounts"), ("customer",), order=10)
-    register_nav(app, "accounts.search", _l("Accounts"), STAFF, order=20)
-    register_nav(app, "accounts.approvals", _l("Approvals"), ("manager", "admin"), order=30)
-    register_nav(app, "accounts.credit_files", _l("Credit files"), STAFF, order=40)
+    register_nav(app, "accounts.search", _l("Accounts"), STAFF, order=20, group="accounts")
+    register_nav(app, "accounts.approvals", _l("Approvals"), ("manager", "admin"), order=30, group="accounts")
+    register_nav(app, "accounts.credit_files", _l("Credit files"), STAFF, order=40, group="accounts")

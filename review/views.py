@@ -274,8 +274,10 @@ def seen_in_person(application_id: int, document_id: int):
 
 
 def init_review(app) -> None:
-    from core.nav import register_nav
+    from core.nav import register_landing, register_nav
 
-    register_nav(app, "review.queue", _l("Queue"), STAFF, order=15)
-    register_nav(app, "applications.start", _l("New application"), STAFF, order=16)
-    register_nav(app, "review.denial_reasons", _l("Denial reasons"), ("manager", "admin"), order=55)
+    register_nav(app, "review.queue", _l("Queue"), STAFF, order=15, group="work")
+    register_nav(app, "applications.start", _l("New application"), STAFF, order=16, group="work")
+    for role in STAFF:
+        register_landing(app, role, "review.queue")  # staff land on their work, not the public home page
+    register_nav(app, "review.denial_reasons", _l("Denial reasons"), ("manager", "admin"), order=55, group="programs")

@@ -376,7 +376,23 @@ def account_enrollments(number: str):
                  status=422 if errors else 200)
 
 
+def _account_section(session, account) -> dict:
+    """The account's enrollments and applications, for its staff page beside the ledger."""
+    from sqlalchemy.orm import selectinload
+
+    from eligibility.applications import enrollments
+    from eligibility.applications.models import Application, ApplicationProgram
+
+    applications = session.scalars(select(Application).where(Application.account_id == account.id)
+                                   .options(selectinload(Application.programs)
+                                            .joinedload(ApplicationProgram.program))
+                                   .order_by(Application.created_at.desc(), Application.id.desc()).limit(50)).all()
+    return {"enrollments": enrollments.for_account(session, account), "applications": applications,
+            "enrollment_statuses": ENROLLMENT_STATUS_LABELS, "statuses": STATUS_LABELS, "language": language()}
+
+
 def init_applications(app) -> None:
+    from accounts.sections import register_account_section
     from core.events import document_parsed
     from core.nav import register_nav
 
@@ -389,6 +405,7 @@ def init_applications(app) -> None:
 
     app.jinja_env.globals["application_status_labels"] = STATUS_LABELS
     app.jinja_env.globals["enrollment_status_labels"] = ENROLLMENT_STATUS_LABELS
+    register_account_section(app, "applications/_account_section.html", _account_section, order=10)
     register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)
     register_nav(app, "applications.my_programs", _l("My programs"), ("customer",), order=13)
 
