@@ -10,7 +10,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from core.access import STAFF, allow
 from core.database import db
-from core.errors import AssistError
+from core.errors import AssistError, Invalid
 from core.inputs import MAX_DAYS, whole_number
 from documents.views import FIELD_LABELS
 from eligibility import service as programs_service
@@ -155,6 +155,41 @@ def correct(application_id: int, document_id: int):
     return redirect(url_for("review.application", application_id=application_id))
 
 
+@bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/reading")
+@allow(*STAFF)
+def reading(application_id: int, document_id: int):
+    """A CSR records the figures they read from a photo or scan the parser could not read."""
+    from core.money import MoneyError, parse_dollars
+
+    application = service.get_for_change(db.session, current_user, application_id)
+    form = request.form
+    errors: dict[str, list[str]] = {}
+    amounts = {}
+    for name in service.READING_FIGURES:
+        text = form.get(name, "").strip()
+        if text:
+            try:
+                amounts[name] = parse_dollars(text)
+            except MoneyError:
+                errors[name] = [_("Enter the amount in dollars and cents, like 84.17.")]
+    year_text = form.get("tax_year", "").strip()
+    tax_year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+    try:
+        if errors:
+            raise Invalid(_("What you read is not complete."), fields=errors)
+        service.record_reading(db.session, current_user, application, document_id,
+                               document_type=form.get("document_type", ""), tax_year=tax_year, amounts_cents=amounts,
+                               reason=form.get("reading_reason", ""))
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        return _detail(service.get_for(db.session, current_user, application_id),
+                       {**errors, **(exc.fields or {"_form": [exc.message]})}, {**form, "reading_document": document_id},
+                       status=exc.status)
+    flash(_("What you read is saved; the determination uses it."), "success")
+    return redirect(url_for("review.application", application_id=application_id))
+
+
 @bp.post("/staff/applications/<int:application_id>/appeal-decision")
 @allow("manager", "admin")
 def appeal_decision(application_id: int):
@@ -278,6 +313,7 @@ def init_review(app) -> None:
 
     register_nav(app, "review.queue", _l("Queue"), STAFF, order=15, group="work")
     register_nav(app, "applications.start", _l("New application"), STAFF, order=16, group="work")
+    app.jinja_env.globals.update(reading_types=service.READABLE_TYPES, reading_figures=service.READING_FIGURES)
     for role in STAFF:
         register_landing(app, role, "review.queue")  # staff land on their work, not the public home page
     register_nav(app, "review.denial_reasons", _l("Denial reasons"), ("manager", "admin"), order=55, group="programs")
