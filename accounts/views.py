@@ -93,7 +93,7 @@ def search():
 
 
 def _staff_page(account: Account, errors=None, form=None, status=200):
-    links = db.session.execute(select(AccountLink, User.email).join(User, User.id == AccountLink.user_id)
+    links = db.session.execute(select(AccountLink, User).join(User, User.id == AccountLink.user_id)
                                .where(AccountLink.account_id == account.id)).all()
     bills = db.session.scalars(select(Bill).where(Bill.account_id == account.id)
                                .order_by(Bill.period_start.desc(), Bill.id.desc()).limit(24)).all()
@@ -182,6 +182,31 @@ def staff_link(number: str):
         db.session.rollback()
         return _staff_page(account, _errors(exc), {"email": email, "reason": reason}, 422)
     flash(_("%(email)s is linked to this account.", email=email), "success")
+    return redirect(url_for("accounts.staff_account", number=account.number))
+
+
+@bp.post("/staff/accounts/<number>/invite")
+@allow(*STAFF)
+def invite(number: str):
+    """A customer whose application was taken by phone or on paper is invited to sign in."""
+    from auth import service as auth_service
+    from core.inputs import whole_number
+
+    account = service.get_account(db.session, number)
+    user_id = whole_number("user_id", request.form.get("user_id"), default=0)
+    email = request.form.get("invite_email", "").strip()
+    customer = db.session.get(User, user_id)
+    if customer is None or not service.is_linked(db.session, customer.id, account.id):
+        return _staff_page(account, {"invite_email": [_("This customer is not linked to the account.")]},
+                           {"invite_email": email}, 422)
+    try:
+        auth_service.invite_to_sign_in(db.session, customer, email)
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        return _staff_page(account, _errors(exc), {"invite_email": email, "invite_user": user_id}, exc.status)
+    flash(_("%(name)s is invited to sign in: we emailed %(email)s a link to choose a password.",
+            name=customer.full_name or email, email=customer.email), "success")
     return redirect(url_for("accounts.staff_account", number=account.number))
 
 

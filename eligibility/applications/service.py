@@ -658,11 +658,14 @@ def send_notice(session: Session, application: Application, kind: str,
         subject, body = notices.render(kind, application, program, language,
                                        account=account_of(session, application),
                                        reasons={r.code: r for r in denial_reasons(session, active_only=False)})
-    message = queue_message(session, to=applicant.email, subject=subject, body=body, kind=f"application.{kind}",
-                            language=language, user_id=applicant.id)
+    # A customer without an email login (a phone or paper application) gets the letter by post.
+    message = None if applicant.letters_by_post else queue_message(
+        session, to=applicant.email, subject=subject, body=body, kind=f"application.{kind}", language=language,
+        user_id=applicant.id)
     notice = Notice(application_id=application.id, enrollment_id=application.enrollment_id, kind=kind,
                     language=language, subject=subject, body=body, created_at=clock.now(),
-                    outbox_message_id=message.id)
+                    outbox_message_id=message.id if message else None,
+                    delivery="post" if message is None else "email")
     session.add(notice)
     session.flush()
     return notice

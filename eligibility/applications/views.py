@@ -69,40 +69,74 @@ def mine():
                  has_next=len(rows) > MY_APPLICATIONS_PAGE)
 
 
+# How a CSR took an application for a customer: the customer's own login, or none (phone, paper,
+# walk-in), when the application makes a customer record whose letters go by post.
+CHANNELS = {"login": _l("The customer has an email login"), "phone": _l("By phone, no email login"),
+            "paper": _l("On a paper form, no email login"), "walk_in": _l("At the counter, no email login")}
+NO_LOGIN_FIELDS = ("full_name", "customer_language", "postal_address", "proof")
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 @allow(*APPLICANTS)
 def start():
-    """Step 0: the account and the programs. Staff also name the customer (assisted application)."""
+    """Step 0: the account and the programs. Staff also name the customer (assisted application),
+    or, for a customer with no email login, make the customer record (name, address, language)."""
     from auth.models import User
 
     accounts = accounts_service.linked_accounts(db.session, current_user.id) if not current_user.is_staff else []
     form = {"account_number": request.values.get("account_number", ""), "programs": request.form.getlist("programs"),
-            "applicant_email": request.values.get("applicant_email", "")}
+            "applicant_email": request.values.get("applicant_email", ""),
+            "channel": request.values.get("channel", "login"),
+            **{name: request.form.get(name, "") for name in NO_LOGIN_FIELDS}}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         applicant = current_user
-        if current_user.is_staff:
-            try:
+        try:
+            if current_user.is_staff and form["channel"] != "login":
+                applicant = _customer_without_login(form)
+            elif current_user.is_staff:
                 email = auth_service.valid_email(form["applicant_email"], field="applicant_email")
-            except AssistError as exc:
-                errors, applicant = _errors(exc), None
-            else:
                 applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer"))
                 if applicant is None:
-                    errors["applicant_email"] = [_("No customer login has this email.")]
-        if not errors:
-            try:
-                application = service.start(db.session, user=current_user, applicant=applicant,
-                                            account_number=form["account_number"], program_codes=form["programs"],
-                                            household={"members": []}, categorical=[])
-                db.session.commit()
-            except AssistError as exc:
-                db.session.rollback()
-                errors = _errors(exc)
-            else:
-                return redirect(url_for("applications.household", application_id=application.id))
+                    raise AssistError(_("No customer login has this email."),
+                                      fields={"applicant_email": [_("No customer login has this email.")]})
+            application = service.start(db.session, user=current_user, applicant=applicant,
+                                        account_number=form["account_number"], program_codes=form["programs"],
+                                        household={"members": []}, categorical=[])
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            errors = _errors(exc)
+        else:
+            return redirect(url_for("applications.household", application_id=application.id))
     return _page("start.html", accounts=accounts, programs=_open_programs(), form=form, errors=errors,
-                 status=422 if errors else 200)
+                 channels=CHANNELS, status=422 if errors else 200)
+
+
+def _customer_without_login(form: dict):
+    """The customer record for a phone, paper or walk-in application, linked to the account the CSR
+    checked they hold (the proof is the link's reason in the audit log)."""
+    from accounts.models import Account
+    from core.errors import Invalid
+
+    if form["channel"] not in CHANNELS:
+        raise Invalid(_("Choose how the customer applies."), fields={"channel": [_("Choose how the customer applies.")]})
+    proof = " ".join(form["proof"].split())
+    account = db.session.scalar(select(Account).where(Account.number == form["account_number"].strip()))
+    problems: dict[str, list[str]] = {}
+    if account is None:
+        problems["account_number"] = [_("No such account.")]
+    if not proof:
+        problems["proof"] = [_("Say how the customer proved they hold the account.")]
+    if not " ".join(form["full_name"].split()):
+        problems["full_name"] = [_("Enter the customer's full name.")]
+    if problems:
+        raise Invalid(_("Some fields are missing or not valid."), fields=problems)
+    customer = auth_service.create_customer_without_login(
+        db.session, full_name=form["full_name"], language=form["customer_language"] or "en",
+        postal_address=form["postal_address"])
+    accounts_service.link_by_staff(db.session, current_user, customer, account, f"{form['channel']}: {proof}")
+    return customer
 
 
 def _load(application_id: int):
