@@ -52,6 +52,38 @@ def queue():
                            programs=programs_service.list_programs(db.session), language=language())
 
 
+@bp.get("/staff/overview")
+@allow("manager", "admin")
+def overview():
+    """The manager's overview, where a manager lands: what waits for staff, for approval, for the post."""
+    from sqlalchemy import func
+
+    from accounts.models import AdjustmentRequest
+    from core import clock
+    from eligibility.recertification import printing, reports
+
+    def count(*where):
+        return db.session.scalar(select(func.count()).select_from(Application).where(*where)) or 0
+
+    waiting = Application.status.in_(WAITING_FOR_STAFF)
+    oldest = db.session.scalar(select(func.min(Application.submitted_on)).where(waiting))
+    renewals = reports.worklist_counts(db.session, clock.today())
+    rows = [
+        (_("Applications waiting for staff"), count(waiting), url_for("review.queue")),
+        (_("Of them, nobody assigned"), count(waiting, Application.assigned_to_id.is_(None)), url_for("review.queue")),
+        (_("Appeals waiting"), count(Application.status == "appealed"), url_for("review.queue", status="appealed")),
+        (_("Waiting for the customer's information"), count(Application.status == "needs_info"),
+         url_for("review.queue", status="needs_info")),
+        (_("Adjustments waiting for approval"),
+         db.session.scalar(select(func.count()).select_from(AdjustmentRequest)
+                           .where(AdjustmentRequest.status == "pending")) or 0, url_for("accounts.approvals")),
+        (_("Letters waiting to be printed"), printing.waiting(db.session).total, url_for("recertification.print_runs")),
+        (_("Renewals due in 30 days"), renewals["due30"], url_for("recertification.worklist", view="due30")),
+        (_("Enrollments in grace"), renewals["grace"], url_for("recertification.worklist", view="grace")),
+    ]
+    return render_template("review/overview.html", rows=rows, oldest=oldest)
+
+
 def _detail(application, errors=None, form=None, status: int = 200):
     docs = service.parsed_documents(db.session, application)
     documented, used = rules.documented_income(docs)
@@ -314,6 +346,9 @@ def init_review(app) -> None:
     register_nav(app, "review.queue", _l("Queue"), STAFF, order=15, group="work")
     register_nav(app, "applications.start", _l("New application"), STAFF, order=16, group="work")
     app.jinja_env.globals.update(reading_types=service.READABLE_TYPES, reading_figures=service.READING_FIGURES)
-    for role in STAFF:
-        register_landing(app, role, "review.queue")  # staff land on their work, not the public home page
+    # Staff land on their work, not the public home page: a CSR on the queue, a manager on the overview.
+    register_landing(app, "csr", "review.queue")
+    for role in ("manager", "admin"):
+        register_landing(app, role, "review.overview")
+    register_nav(app, "review.overview", _l("Overview"), ("manager", "admin"), order=14, group="work")
     register_nav(app, "review.denial_reasons", _l("Denial reasons"), ("manager", "admin"), order=55, group="programs")

@@ -57,10 +57,10 @@ def test_every_staff_page_keeps_its_navigation_on_screen_at_desktop_widths(live_
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, live_server, email, password)
-    expect(page.locator("h1")).to_have_text("Applications waiting for staff")  # staff land on their work, not the public home page
+    expect(page.locator("h1")).to_have_text("Overview")  # a manager lands on their work, not the public home page
     links = _nav_links(page)
     labels = [label for label, _href in links]
-    for expected in ("Queue", "Accounts", "Approvals", "Programs", "Renewals by month", "Audit log", "My sign-in"):
+    for expected in ("Overview", "Queue", "Accounts", "Approvals", "Programs", "Renewals by month", "Audit log", "My sign-in"):
         assert expected in labels
     assert ("Users" in labels) == (role == "admin")
     problems: list[str] = []
@@ -85,7 +85,7 @@ def test_the_phone_menu_opens_without_javascript(live_server, browser, make_staf
         page.locator("#email").fill(email)
         page.locator("#password").fill(password)
         page.locator("main").get_by_role("button", name="Sign in").click()
-        expect(page.locator("h1")).to_have_text("Applications waiting for staff")
+        expect(page.locator("h1")).to_have_text("Overview")
         queue_link = page.locator("#site-nav").get_by_role("link", name="Queue", exact=True)
         expect(queue_link).to_be_hidden()
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
@@ -109,7 +109,7 @@ def test_the_phone_menu_with_javascript_shows_every_staff_page(live_server, new_
     page.locator("#email").fill(email)
     page.locator("#password").fill(password)
     page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page.locator("h1")).to_have_text("Applications waiting for staff")
+    expect(page.locator("h1")).to_have_text("Overview")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_role("button", name="Menu").or_(page.get_by_role("link", name="Menu")).click()
     nav = page.locator("#site-nav")

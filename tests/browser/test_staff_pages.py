@@ -56,4 +56,4 @@ def sign_in_at_phone_width(page, base, email, password):
     page.locator("#email").fill(email)
     page.locator("#password").fill(password)
     page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page.locator("h1")).to_have_text("Applications waiting for staff")
+    expect(page.locator("h1")).to_have_text("Overview")
