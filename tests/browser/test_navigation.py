@@ -120,3 +120,21 @@ def test_the_phone_menu_with_javascript_shows_every_staff_page(live_server, new_
     assert_accessible(page)
     nav.get_by_role("link", name="Users", exact=True).click()
     expect(page).to_have_url(live_server + "/admin/users")
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-MX"])
+def test_the_customer_header_fits_at_desktop_widths_in_both_languages(live_server, new_page, make_staff, locale):
+    email, password = make_staff("customer")
+    page = new_page()
+    page.set_viewport_size({"width": 1024, "height": 800})
+    sign_in(page, live_server, email, password)
+    if locale == "es-MX":  # Spanish labels are longer
+        page.locator("#language-select").select_option("es")
+        page.get_by_role("button", name="Change language").click()
+        expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
+    problems = []
+    for width in (1024, 1280, 1440, 1920):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(live_server + "/")
+        problems += _check_fits(page, width)
+    assert problems == []
