@@ -1,7 +1,7 @@
 """Account pages: customers link and see their accounts; staff search, adjust, reverse, approve."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -93,11 +93,14 @@ def search():
 
 
 def _staff_page(account: Account, errors=None, form=None, status=200):
-    links = db.session.execute(select(AccountLink, User.email).join(User, User.id == AccountLink.user_id)
+    links = db.session.execute(select(AccountLink, User).join(User, User.id == AccountLink.user_id)
                                .where(AccountLink.account_id == account.id)).all()
     bills = db.session.scalars(select(Bill).where(Bill.account_id == account.id)
                                .order_by(Bill.period_start.desc(), Bill.id.desc()).limit(24)).all()
+    from accounts.sections import account_sections
+
     return render_template("accounts/staff_account.html", account=account, links=links, bills=bills,
+                           sections=account_sections(current_app, db.session, account),
                            lines=service.ledger(db.session, account), errors=errors or {}, form=form or {},
                            reasons=REASON_LABELS, limit_cents=service.approval_limit_cents()), status
 
@@ -182,6 +185,31 @@ def staff_link(number: str):
     return redirect(url_for("accounts.staff_account", number=account.number))
 
 
+@bp.post("/staff/accounts/<number>/invite")
+@allow(*STAFF)
+def invite(number: str):
+    """A customer whose application was taken by phone or on paper is invited to sign in."""
+    from auth import service as auth_service
+    from core.inputs import whole_number
+
+    account = service.get_account(db.session, number)
+    user_id = whole_number("user_id", request.form.get("user_id"), default=0)
+    email = request.form.get("invite_email", "").strip()
+    customer = db.session.get(User, user_id)
+    if customer is None or not service.is_linked(db.session, customer.id, account.id):
+        return _staff_page(account, {"invite_email": [_("This customer is not linked to the account.")]},
+                           {"invite_email": email}, 422)
+    try:
+        auth_service.invite_to_sign_in(db.session, customer, email)
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        return _staff_page(account, _errors(exc), {"invite_email": email, "invite_user": user_id}, exc.status)
+    flash(_("%(name)s is invited to sign in: we emailed %(email)s a link to choose a password.",
+            name=customer.full_name or email, email=customer.email), "success")
+    return redirect(url_for("accounts.staff_account", number=account.number))
+
+
 @bp.get("/staff/adjustments")
 @allow("manager", "admin")
 def approvals():
@@ -250,6 +278,6 @@ def init_accounts(app) -> None:
     app.jinja_env.filters["service_label"] = _label("service")
 
     register_nav(app, "accounts.my_accounts", _l("My accounts"), ("customer",), order=10)
-    register_nav(app, "accounts.search", _l("Accounts"), STAFF, order=20)
-    register_nav(app, "accounts.approvals", _l("Approvals"), ("manager", "admin"), order=30)
-    register_nav(app, "accounts.credit_files", _l("Credit files"), STAFF, order=40)
+    register_nav(app, "accounts.search", _l("Accounts"), STAFF, order=20, group="accounts")
+    register_nav(app, "accounts.approvals", _l("Approvals"), ("manager", "admin"), order=30, group="accounts")
+    register_nav(app, "accounts.credit_files", _l("Credit files"), STAFF, order=40, group="accounts")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.access import ROLES, STAFF
@@ -35,6 +35,11 @@ class User(UserMixin, Base):
     totp_secret: Mapped[str | None] = mapped_column(Text)  # encrypted with the document key
     totp_enabled_at: Mapped[datetime | None] = mapped_column()
     totp_last_step: Mapped[int | None] = mapped_column()  # stops a code being used twice
+    # A customer a CSR took an application from by phone, on paper or at the counter, who has no
+    # email login yet: the email is a placeholder nobody can receive or sign in with, and letters
+    # go by post (the print runs) to the postal address, or the account's service address.
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    letters_by_post: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

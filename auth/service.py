@@ -111,6 +111,66 @@ def create_user(session: Session, *, email: str, password: str, role: str = "cus
     return user
 
 
+# --- customers without an email login (phone, paper and walk-in applications) ---------------
+
+# A placeholder address in a domain that can never receive mail (RFC 2606), so nobody can sign in
+# with it or be mailed at it.
+NO_LOGIN_DOMAIN = "no-login.invalid"
+
+
+def has_login(user: User) -> bool:
+    return not user.email.endswith("@" + NO_LOGIN_DOMAIN)
+
+
+def create_customer_without_login(session: Session, *, full_name: str, language: str = "en",
+                                  postal_address: str | None = None) -> User:
+    """A customer record for an application taken by phone, on paper or at the counter: name,
+    language and (when not the service address) postal address; letters go by post."""
+    name = " ".join((full_name or "").split())
+    if len(name) < 2:
+        message = _("Enter the customer's full name.")
+        raise Invalid(message, fields={"full_name": [message]})
+    address = "\n".join(line.strip() for line in (postal_address or "").strip().splitlines() if line.strip())
+    now = clock.now()
+    user = User(email=f"customer-{secrets.token_hex(8)}@{NO_LOGIN_DOMAIN}",
+                password_hash=_hasher.hash(secrets.token_urlsafe(32)), role="customer", active=True,
+                full_name=name[:200], language=language if language in ("en", "es") else "en", created_at=now,
+                password_changed_at=now, email_confirmed_at=None, failed_logins=0,
+                postal_address=address[:1000] or None, letters_by_post=True)
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.created", obj=user, details={"role": "customer", "login": False,
+                                                             "letters_by_post": True})
+    return user
+
+
+def invite_to_sign_in(session: Session, user: User, email: str) -> None:
+    """A customer without a login gets one: their email is stored and sent a link to choose a
+    password (which also confirms the email); from then on their letters come by email."""
+    if user.role != "customer" or has_login(user):
+        raise Conflict(_("This customer can already sign in."))
+    email = valid_email(email, field="invite_email")
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        message = _("Another login already has this email. Link the account to that login instead.")
+        raise Conflict(message, fields={"invite_email": [message]})
+    user.email = email
+    user.letters_by_post = False
+    user.password_hash = _hasher.hash(secrets.token_urlsafe(32))  # nobody knows it; the link sets one
+    user.password_changed_at = clock.now()
+    session.flush()
+    audit.record(session, "user.invited_to_sign_in", obj=user, details={"email": email})
+    link = _reset_link(user)
+    with force_locale(user.language):
+        outbox.queue_message(
+            session, to=user.email, kind="auth.invitation", language=user.language, user_id=user.id, secret=True,
+            subject=_("Sign in to Assist to follow your application"),
+            body=_("You applied for help with your utility bill with our staff. You can now follow your "
+                   "application, answer our questions and read your letters online.\n\nTo choose a password, "
+                   "open this link within one hour:\n%(link)s\n\nAfter that, use “Forgot your password?” on "
+                   "the sign-in page with this email address to get a new link.", link=link),
+        )
+
+
 # --- email confirmation and password reset -------------------------------------------------
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:

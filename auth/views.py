@@ -18,7 +18,7 @@ from core.access import ANONYMOUS, ROLES, STAFF, allow, allowed_roles, public, s
 from core.database import db
 from core.errors import AssistError
 from core.extensions import csrf, limiter
-from core.nav import register_nav
+from core.nav import landing_url, register_nav
 from core.views import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -148,9 +148,9 @@ def init_auth(app: Flask) -> None:
     register_nav(app, "core.home", _l("Home"), (ANONYMOUS, *ROLES), order=0)
     register_nav(app, "auth.login", _l("Sign in"), (ANONYMOUS,), order=90)
     register_nav(app, "auth.register", _l("Create an account"), (ANONYMOUS,), order=91)
-    register_nav(app, "core.outbox", _l("Outbox"), STAFF, order=60)
-    register_nav(app, "core.audit_log", _l("Audit log"), ("manager", "admin"), order=70)
-    register_nav(app, "auth.admin_users", _l("Users"), ("admin",), order=80)
+    register_nav(app, "core.outbox", _l("Outbox"), STAFF, order=60, group="records")
+    register_nav(app, "core.audit_log", _l("Audit log"), ("manager", "admin"), order=70, group="records")
+    register_nav(app, "auth.admin_users", _l("Users"), ("admin",), order=80, group="records")
     register_nav(app, "auth.account", _l("My sign-in"), ROLES, order=85)
 
 
@@ -191,7 +191,7 @@ def _locked(retry_after: int):
 @public
 def login():
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(url_for("core.home"))
+        return redirect(landing_url(current_app, current_user.role))
     errors: dict[str, list[str]] = {}
     email = request.form.get("email", "")
     if request.method == "POST":
@@ -210,7 +210,7 @@ def login():
             g.sign_in_failed = True
             errors = {"_form": [_("The email or password is not right.")]}
             return render_template("auth/login.html", errors=errors, email=email), 200
-        next_url = safe_next(request.form.get("next"), url_for("core.home"))
+        next_url = safe_next(request.form.get("next"), landing_url(current_app, user.role))
         if service.second_factor_needed(user) and user.totp_enabled:
             _end_earlier_session(user)
             secret = service.begin_pending_sign_in(db.session, user, next_url=next_url, address=request.remote_addr)
@@ -248,7 +248,7 @@ def login_verify():
             raise _locked(wait)
         if service.finish_pending_sign_in(db.session, row, request.form.get("code", ""),
                                           address=request.remote_addr) is not None:
-            next_url = safe_next(row.next_url, url_for("core.home"))
+            next_url = safe_next(row.next_url, landing_url(current_app, user.role))
             _start_browser_session(user)
             db.session.commit()
             return redirect(next_url)

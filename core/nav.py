@@ -1,9 +1,15 @@
-"""Role-aware navigation: each package registers its entries; the layout shows what a role may use."""
+"""Role-aware navigation: each package registers its entries; the layout shows what a role may use.
+
+Staff pages are many, so staff entries name a group: the layout shows the groups as a side
+navigation on wide screens and inside the menu on narrow ones, and keeps the header short
+(issue 13: a single bar of every staff page ran off the screen).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import Flask, g, request, url_for
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -12,20 +18,54 @@ class NavEntry:
     label: object  # a lazy gettext string, translated when rendered
     roles: frozenset[str]
     order: int = 100
+    group: str | None = None  # one of GROUPS: shown in the staff side navigation
 
 
-def register_nav(app: Flask, endpoint: str, label, roles, order: int = 100) -> None:
-    app.extensions.setdefault("assist.nav", []).append(NavEntry(endpoint, label, frozenset(roles), order))
+# The staff groups, in the order they are shown.
+GROUPS = {
+    "work": _l("Casework"),
+    "accounts": _l("Accounts and credits"),
+    "programs": _l("Programs and settings"),
+    "records": _l("Records and users"),
+}
+
+
+def register_nav(app: Flask, endpoint: str, label, roles, order: int = 100, group: str | None = None) -> None:
+    if group is not None and group not in GROUPS:
+        raise ValueError(f"unknown navigation group: {group}")
+    app.extensions.setdefault("assist.nav", []).append(NavEntry(endpoint, label, frozenset(roles), order, group))
+
+
+def register_landing(app: Flask, role: str, endpoint: str) -> None:
+    """Where a role lands after sign-in (staff: their work, not the public home page)."""
+    app.extensions.setdefault("assist.landing", {})[role] = endpoint
+
+
+def landing_url(app: Flask, role: str) -> str:
+    endpoint = app.extensions.get("assist.landing", {}).get(role, "core.home")
+    return url_for(endpoint)
+
+
+def navigation(app: Flask, role: str, endpoint: str | None) -> tuple[list[dict], list[dict]]:
+    """The header's entries and the staff groups (label, entries) a role may use."""
+    entries = sorted((e for e in app.extensions.get("assist.nav", []) if role in e.roles), key=lambda e: e.order)
+
+    def item(entry: NavEntry) -> dict:
+        return {"url": url_for(entry.endpoint), "label": entry.label, "current": endpoint == entry.endpoint,
+                "endpoint": entry.endpoint}
+
+    header = [item(e) for e in entries if e.group is None]
+    groups = []
+    for key, label in GROUPS.items():
+        members = [item(e) for e in entries if e.group == key]
+        if members:
+            groups.append({"key": key, "label": label, "items": members})
+    return header, groups
 
 
 def init_nav(app: Flask) -> None:
     @app.context_processor
     def _navigation():
         role = g.get("role", "anonymous")
-        entries = sorted(app.extensions.get("assist.nav", []), key=lambda e: e.order)
-        items = [
-            {"url": url_for(e.endpoint), "label": e.label,
-             "current": request.endpoint == e.endpoint}
-            for e in entries if role in e.roles
-        ]
-        return {"nav_items": items, "current_role": role}
+        header, groups = navigation(app, role, request.endpoint)
+        return {"nav_items": header, "nav_groups": groups, "current_role": role}

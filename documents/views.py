@@ -36,6 +36,12 @@ FIELD_LABELS = {
     "other_income": _l("Other income"),
 }
 
+DOCUMENT_TYPE_LABELS = {
+    "tax_return_transcript": _l("Tax Return Transcript"), "account_transcript": _l("Account Transcript"),
+    "record_of_account": _l("Record of Account"), "wage_and_income_transcript": _l("Wage & Income Transcript"),
+    "verification_of_nonfiling": _l("Verification of Non-filing letter"), "unknown": _l("not recognized"),
+}
+
 
 def _upload_key() -> str:
     return f"upload:{current_user.id}"
@@ -155,8 +161,42 @@ def staff_page_image(document_id: int, page: int):
     return response
 
 
+# What a browser can show on the page; other kinds (HEIC) are opened as a file.
+INLINE_IMAGES = ("jpeg", "png")
+
+
+@bp.get("/staff/documents/<int:document_id>/view")
+@allow(*STAFF)
+def staff_view(document_id: int):
+    """A photo or scan shown on the page, not only downloaded (a PDF: its first page)."""
+    document = service.get_for(db.session, current_user, document_id)
+    if document.kind == "pdf":
+        return redirect(url_for("documents.staff_page", document_id=document.id, page=1))
+    return render_template("documents/image.html", document=document, inline=document.kind in INLINE_IMAGES,
+                           reason=_reason())
+
+
+@bp.get("/staff/documents/<int:document_id>/image")
+@allow(*STAFF)
+def staff_image(document_id: int):
+    """The image itself: an audited read, like a PDF page."""
+    from flask import abort
+
+    document = service.get_for(db.session, current_user, document_id)
+    if document.kind not in INLINE_IMAGES:
+        abort(404)
+    data = service.read(db.session, current_user, document, reason=_reason() or "viewed on the page")
+    db.session.commit()
+    response = Response(data, mimetype=service.MIME[document.kind])
+    response.headers["Content-Disposition"] = "inline; filename=document-%d.%s" % (
+        document.id, {"jpeg": "jpg"}.get(document.kind, document.kind))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_documents(app) -> None:
     from core.nav import register_nav
 
     register_nav(app, "documents.mine", _l("My documents"), ("customer",), order=15)
+    app.jinja_env.globals["document_type_labels"] = DOCUMENT_TYPE_LABELS
     service.init_parsing(app)

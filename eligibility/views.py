@@ -359,4 +359,4 @@ def init_eligibility(app) -> None:
     after_upgrade(app, apply_programs_setting)
     app.jinja_env.globals["version_status_labels"] = VERSION_STATUS
     register_nav(app, "eligibility.screen_form", _l("Could I qualify?"), ("anonymous", "customer"), order=5)
-    register_nav(app, "eligibility.programs", _l("Programs"), STAFF, order=50)
+    register_nav(app, "eligibility.programs", _l("Programs"), STAFF, order=50, group="programs")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from core.access import STAFF, allow
 from core.database import db
-from core.errors import AssistError
+from core.errors import AssistError, Invalid
 from core.inputs import MAX_DAYS, whole_number
 from documents.views import DOCUMENT_TYPE_LABELS, FIELD_LABELS, STATUS_LABELS as DOCUMENT_STATUS_LABELS
 from eligibility import service as programs_service
@@ -59,6 +59,38 @@ def queue():
     return render_template("review/queue.html", page=page, filters=filters, statuses=STATUS_LABELS,
                            waiting=WAITING_FOR_STAFF + ("needs_info",), flag_labels=FLAG_LABELS,
                            programs=programs_service.list_programs(db.session), language=language())
+
+
+@bp.get("/staff/overview")
+@allow("manager", "admin")
+def overview():
+    """The manager's overview, where a manager lands: what waits for staff, for approval, for the post."""
+    from sqlalchemy import func
+
+    from accounts.models import AdjustmentRequest
+    from core import clock
+    from eligibility.recertification import printing, reports
+
+    def count(*where):
+        return db.session.scalar(select(func.count()).select_from(Application).where(*where)) or 0
+
+    waiting = Application.status.in_(WAITING_FOR_STAFF)
+    oldest = db.session.scalar(select(func.min(Application.submitted_on)).where(waiting))
+    renewals = reports.worklist_counts(db.session, clock.today())
+    rows = [
+        (_("Applications waiting for staff"), count(waiting), url_for("review.queue")),
+        (_("Of them, nobody assigned"), count(waiting, Application.assigned_to_id.is_(None)), url_for("review.queue")),
+        (_("Appeals waiting"), count(Application.status == "appealed"), url_for("review.queue", status="appealed")),
+        (_("Waiting for the customer's information"), count(Application.status == "needs_info"),
+         url_for("review.queue", status="needs_info")),
+        (_("Adjustments waiting for approval"),
+         db.session.scalar(select(func.count()).select_from(AdjustmentRequest)
+                           .where(AdjustmentRequest.status == "pending")) or 0, url_for("accounts.approvals")),
+        (_("Letters waiting to be printed"), printing.waiting(db.session).total, url_for("recertification.print_runs")),
+        (_("Renewals due in 30 days"), renewals["due30"], url_for("recertification.worklist", view="due30")),
+        (_("Enrollments in grace"), renewals["grace"], url_for("recertification.worklist", view="grace")),
+    ]
+    return render_template("review/overview.html", rows=rows, oldest=oldest)
 
 
 def _detail(application, errors=None, form=None, status: int = 200):
@@ -182,6 +214,41 @@ def correct(application_id: int, document_id: int):
     return redirect(url_for("review.application", application_id=application_id))
 
 
+@bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/reading")
+@allow(*STAFF)
+def reading(application_id: int, document_id: int):
+    """A CSR records the figures they read from a photo or scan the parser could not read."""
+    from core.money import MoneyError, parse_dollars
+
+    application = service.get_for_change(db.session, current_user, application_id)
+    form = request.form
+    errors: dict[str, list[str]] = {}
+    amounts = {}
+    for name in service.READING_FIGURES:
+        text = form.get(name, "").strip()
+        if text:
+            try:
+                amounts[name] = parse_dollars(text)
+            except MoneyError:
+                errors[name] = [_("Enter the amount in dollars and cents, like 84.17.")]
+    year_text = form.get("tax_year", "").strip()
+    tax_year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+    try:
+        if errors:
+            raise Invalid(_("What you read is not complete."), fields=errors)
+        service.record_reading(db.session, current_user, application, document_id,
+                               document_type=form.get("document_type", ""), tax_year=tax_year, amounts_cents=amounts,
+                               reason=form.get("reading_reason", ""))
+        db.session.commit()
+    except AssistError as exc:
+        db.session.rollback()
+        return _detail(service.get_for(db.session, current_user, application_id),
+                       {**errors, **(exc.fields or {"_form": [exc.message]})}, {**form, "reading_document": document_id},
+                       status=exc.status)
+    flash(_("What you read is saved; the determination uses it."), "success")
+    return redirect(url_for("review.application", application_id=application_id))
+
+
 @bp.post("/staff/applications/<int:application_id>/appeal-decision")
 @allow("manager", "admin")
 def appeal_decision(application_id: int):
@@ -301,8 +368,14 @@ def seen_in_person(application_id: int, document_id: int):
 
 
 def init_review(app) -> None:
-    from core.nav import register_nav
+    from core.nav import register_landing, register_nav
 
-    register_nav(app, "review.queue", _l("Queue"), STAFF, order=15)
-    register_nav(app, "applications.start", _l("New application"), STAFF, order=16)
-    register_nav(app, "review.denial_reasons", _l("Denial reasons"), ("manager", "admin"), order=55)
+    register_nav(app, "review.queue", _l("Queue"), STAFF, order=15, group="work")
+    register_nav(app, "applications.start", _l("New application"), STAFF, order=16, group="work")
+    app.jinja_env.globals.update(reading_types=service.READABLE_TYPES, reading_figures=service.READING_FIGURES)
+    # Staff land on their work, not the public home page: a CSR on the queue, a manager on the overview.
+    register_landing(app, "csr", "review.queue")
+    for role in ("manager", "admin"):
+        register_landing(app, role, "review.overview")
+    register_nav(app, "review.overview", _l("Overview"), ("manager", "admin"), order=14, group="work")
+    register_nav(app, "review.denial_reasons", _l("Denial reasons"), ("manager", "admin"), order=55, group="programs")

@@ -324,19 +324,77 @@ def parsed_documents(session: Session, application: Application) -> list[rules.P
     rows = session.execute(select(ApplicationDocument, Document).join(Document, Document.id == ApplicationDocument.document_id)
                            .where(ApplicationDocument.application_id == application.id)
                            .order_by(ApplicationDocument.id)).all()
-    return [rules.ParsedDocument(document_id=d.id, requirement=link.requirement, status=d.status,
+    return [rules.ParsedDocument(document_id=d.id, requirement=link.requirement,
+                                 status="parsed" if READ_BY_PERSON in (d.corrections or {}) else d.status,
                                  result=corrected_result(d), sha256=d.sha256) for link, d in rows]
 
 
+# The key in `Document.corrections` that holds what a person read from a document the parser could
+# not read (a photo or a scan): its type, tax year and figures, with the reason.
+READ_BY_PERSON = "read_by_person"
+# The figures a person records from a document; the ones the income comparison uses.
+READING_FIGURES = ("adjusted_gross_income", "wages", "unemployment_compensation", "social_security_benefits",
+                   "pensions", "other_income")
+READABLE_TYPES = ("tax_return_transcript", "account_transcript", "record_of_account", "wage_and_income_transcript",
+                  "verification_of_nonfiling")
+
+
 def corrected_result(document: Document) -> dict:
-    """The parse result with a CSR's corrections applied (the stored result is left as read)."""
+    """The parse result with what staff read or corrected applied (the stored result is left as read)."""
     result = dict(document.parse_result or {})
-    if document.corrections:
+    corrections = dict(document.corrections or {})
+    reading = corrections.pop(READ_BY_PERSON, None)
+    if reading or corrections:
         amounts = dict(result.get("amounts_cents") or {})
-        for name, correction in document.corrections.items():
+        if reading:
+            result.update(document_type=reading["document_type"], tax_year=reading["tax_year"],
+                          read_by_person={"by": reading["by"], "at": reading["at"], "reason": reading["reason"]})
+            amounts.update(reading["amounts_cents"])
+        for name, correction in corrections.items():
             amounts[name] = correction["amount_cents"]
         result["amounts_cents"] = amounts
     return result
+
+
+def _attached(session: Session, application: Application, document_id: int) -> ApplicationDocument:
+    link = session.scalar(select(ApplicationDocument).where(ApplicationDocument.application_id == application.id,
+                                                            ApplicationDocument.document_id == document_id))
+    if link is None:
+        raise NotFound(_("No such document."))
+    return link
+
+
+def record_reading(session: Session, staff, application: Application, document_id: int, *, document_type: str,
+                   tax_year: int | None, amounts_cents: dict[str, int], reason: str) -> None:
+    """A CSR records what they read from a photo or scan, so the income comparison uses it."""
+    link = _attached(session, application, document_id)
+    reason = " ".join((reason or "").split())
+    errors: dict[str, list[str]] = {}
+    if document_type not in READABLE_TYPES:
+        errors["document_type"] = [_("Choose what the document is.")]
+    if tax_year is None or not 2000 <= tax_year <= clock.today().year:
+        errors["tax_year"] = [_("Enter the tax year the document is for, like %(year)s.", year=clock.today().year - 1)]
+    unknown = set(amounts_cents) - set(READING_FIGURES)
+    if unknown:
+        errors["document_type"] = [_("Unknown figure.")]
+    if document_type in rules.TRANSCRIPTS_WITH_AGI and "adjusted_gross_income" not in amounts_cents:
+        errors["adjusted_gross_income"] = [_("Enter the adjusted gross income the document shows.")]
+    if document_type == "wage_and_income_transcript" and not amounts_cents:
+        errors["wages"] = [_("Enter at least one income figure the document shows.")]
+    if not reason:
+        errors["reading_reason"] = [_("Say why the figures are entered by hand, for example “photo of a transcript”.")]
+    if errors:
+        raise Invalid(_("What you read is not complete."), fields=errors)
+    document = link.document
+    corrections = dict(document.corrections or {})
+    corrections[READ_BY_PERSON] = {"document_type": document_type, "tax_year": tax_year,
+                                   "amounts_cents": dict(amounts_cents), "reason": reason, "by": staff.email,
+                                   "at": clock.now().isoformat()}
+    document.corrections = corrections
+    audit.record(session, "document.read_by_person", obj=document, reason=reason,
+                 details={"application": application.id, "document_type": document_type, "tax_year": tax_year,
+                          "amounts_cents": dict(amounts_cents)})
+    evaluate(session, application)
 
 
 def correct_figure(session: Session, staff, application: Application, document_id: int, field: str,
@@ -344,10 +402,7 @@ def correct_figure(session: Session, staff, application: Application, document_i
     """A CSR corrects a parsed figure; the reason and the original stay beside it."""
     from documents.transcripts import AMOUNT_FIELDS
 
-    link = session.scalar(select(ApplicationDocument).where(ApplicationDocument.application_id == application.id,
-                                                            ApplicationDocument.document_id == document_id))
-    if link is None:
-        raise NotFound(_("No such document."))
+    link = _attached(session, application, document_id)
     if not (reason or "").strip():
         message = _("Say why the figure is corrected.")
         raise Invalid(message, fields={"correction_reason": [message]})
@@ -718,11 +773,14 @@ def send_notice(session: Session, application: Application, kind: str,
         subject, body = notices.render(kind, application, program, language,
                                        account=account_of(session, application),
                                        reasons={r.code: r for r in denial_reasons(session, active_only=False)})
-    message = queue_message(session, to=applicant.email, subject=subject, body=body, kind=f"application.{kind}",
-                            language=language, user_id=applicant.id)
+    # A customer without an email login (a phone or paper application) gets the letter by post.
+    message = None if applicant.letters_by_post else queue_message(
+        session, to=applicant.email, subject=subject, body=body, kind=f"application.{kind}", language=language,
+        user_id=applicant.id)
     notice = Notice(application_id=application.id, enrollment_id=application.enrollment_id, kind=kind,
                     language=language, subject=subject, body=body, created_at=clock.now(),
-                    outbox_message_id=message.id)
+                    outbox_message_id=message.id if message else None,
+                    delivery="post" if message is None else "email")
     session.add(notice)
     session.flush()
     return notice

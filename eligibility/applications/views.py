@@ -81,10 +81,18 @@ def mine():
                  has_next=len(rows) > MY_APPLICATIONS_PAGE)
 
 
+# How a CSR took an application for a customer: the customer's own login, or none (phone, paper,
+# walk-in), when the application makes a customer record whose letters go by post.
+CHANNELS = {"login": _l("The customer has an email login"), "phone": _l("By phone, no email login"),
+            "paper": _l("On a paper form, no email login"), "walk_in": _l("At the counter, no email login")}
+NO_LOGIN_FIELDS = ("full_name", "customer_language", "postal_address", "proof")
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 @allow(*APPLICANTS)
 def start():
-    """Step 0: the account and the programs. Staff also name the customer (assisted application).
+    """Step 0: the account and the programs. Staff also name the customer (assisted application),
+    or, for a customer with no email login, make the customer record (name, address, language).
 
     An open draft for the same account is resumed rather than a second one made; a household
     carried from the screener (`screened`) fills the new draft.
@@ -94,46 +102,71 @@ def start():
     accounts = accounts_service.linked_accounts(db.session, current_user.id) if not current_user.is_staff else []
     form = {"account_number": request.values.get("account_number", ""),
             "programs": request.values.getlist("programs"), "applicant_email": request.values.get("applicant_email", ""),
-            "screened": request.values.get("screened", "")}
+            "screened": request.values.get("screened", ""), "channel": request.values.get("channel", "login"),
+            **{name: request.form.get(name, "") for name in NO_LOGIN_FIELDS}}
     if not form["account_number"] and len(accounts) == 1:
         form["account_number"] = accounts[0].number
     carried = carried_household(form["screened"]) if not current_user.is_staff else None
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         applicant = current_user
-        if current_user.is_staff:
-            try:
+        try:
+            if current_user.is_staff and form["channel"] != "login":
+                applicant = _customer_without_login(form)
+            elif current_user.is_staff:
                 email = auth_service.valid_email(form["applicant_email"], field="applicant_email")
-            except AssistError as exc:
-                errors, applicant = _errors(exc), None
-            else:
                 applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer"))
                 if applicant is None:
-                    errors["applicant_email"] = [_("No customer login has this email.")]
-        if not errors:
+                    raise AssistError(_("No customer login has this email."),
+                                      fields={"applicant_email": [_("No customer login has this email.")]})
             members, categorical = carried or ([], [])
             draft = service.open_draft(db.session, applicant.id, form["account_number"])
-            try:
-                if draft is not None:
-                    application = service.resume(db.session, draft, program_codes=form["programs"],
-                                                 household={"members": members}, categorical=categorical)
-                else:
-                    application = service.start(db.session, user=current_user, applicant=applicant,
-                                                account_number=form["account_number"], program_codes=form["programs"],
-                                                household={"members": members}, categorical=categorical)
-                db.session.commit()
-            except AssistError as exc:
-                db.session.rollback()
-                errors = _errors(exc)
+            if draft is not None:
+                application = service.resume(db.session, draft, program_codes=form["programs"],
+                                             household={"members": members}, categorical=categorical)
             else:
-                if draft is not None:
-                    flash(_("You already had an application in progress for this account, so we opened it. Nothing "
-                            "you entered before is lost."), "success")
-                return redirect(url_for("applications.household", application_id=application.id))
+                application = service.start(db.session, user=current_user, applicant=applicant,
+                                            account_number=form["account_number"], program_codes=form["programs"],
+                                            household={"members": members}, categorical=categorical)
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            errors = _errors(exc)
+        else:
+            if draft is not None:
+                flash(_("You already had an application in progress for this account, so we opened it. Nothing "
+                        "you entered before is lost."), "success")
+            return redirect(url_for("applications.household", application_id=application.id))
     drafts = [a for a in service.applications_of(db.session, current_user.id, per_page=MY_APPLICATIONS_PAGE)
               if a.status == "draft"] if not current_user.is_staff else []
     return _page("start.html", accounts=accounts, programs=_open_programs(accounts, form["account_number"]), form=form,
-                 errors=errors, drafts=drafts, carried=carried, status=422 if errors else 200)
+                 errors=errors, drafts=drafts, carried=carried, channels=CHANNELS, status=422 if errors else 200)
+
+
+def _customer_without_login(form: dict):
+    """The customer record for a phone, paper or walk-in application, linked to the account the CSR
+    checked they hold (the proof is the link's reason in the audit log)."""
+    from accounts.models import Account
+    from core.errors import Invalid
+
+    if form["channel"] not in CHANNELS:
+        raise Invalid(_("Choose how the customer applies."), fields={"channel": [_("Choose how the customer applies.")]})
+    proof = " ".join(form["proof"].split())
+    account = db.session.scalar(select(Account).where(Account.number == form["account_number"].strip()))
+    problems: dict[str, list[str]] = {}
+    if account is None:
+        problems["account_number"] = [_("No such account.")]
+    if not proof:
+        problems["proof"] = [_("Say how the customer proved they hold the account.")]
+    if not " ".join(form["full_name"].split()):
+        problems["full_name"] = [_("Enter the customer's full name.")]
+    if problems:
+        raise Invalid(_("Some fields are missing or not valid."), fields=problems)
+    customer = auth_service.create_customer_without_login(
+        db.session, full_name=form["full_name"], language=form["customer_language"] or "en",
+        postal_address=form["postal_address"])
+    accounts_service.link_by_staff(db.session, current_user, customer, account, f"{form['channel']}: {proof}")
+    return customer
 
 
 def _load(application_id: int):
@@ -606,7 +639,23 @@ def customer_standing() -> dict | None:
 OPEN = ("draft", "submitted", "in_review", "needs_info", "appealed")
 
 
+def _account_section(session, account) -> dict:
+    """The account's enrollments and applications, for its staff page beside the ledger."""
+    from sqlalchemy.orm import selectinload
+
+    from eligibility.applications import enrollments
+    from eligibility.applications.models import Application, ApplicationProgram
+
+    applications = session.scalars(select(Application).where(Application.account_id == account.id)
+                                   .options(selectinload(Application.programs)
+                                            .joinedload(ApplicationProgram.program))
+                                   .order_by(Application.created_at.desc(), Application.id.desc()).limit(50)).all()
+    return {"enrollments": enrollments.for_account(session, account), "applications": applications,
+            "enrollment_statuses": ENROLLMENT_STATUS_LABELS, "statuses": STATUS_LABELS, "language": language()}
+
+
 def init_applications(app) -> None:
+    from accounts.sections import register_account_section
     from core.events import document_parsed
     from core.nav import register_nav
 
@@ -623,6 +672,7 @@ def init_applications(app) -> None:
     app.jinja_env.globals["program_name"] = program_name
     app.jinja_env.globals["end_reason_label"] = end_reason_label
     app.jinja_env.globals["relationship_label"] = lambda code: RELATIONSHIPS.get(code, code or "")
+    register_account_section(app, "applications/_account_section.html", _account_section, order=10)
     register_nav(app, "applications.mine", _l("My applications"), ("customer",), order=12)
     register_nav(app, "applications.my_programs", _l("My programs"), ("customer",), order=13)
 

@@ -39,7 +39,8 @@ def recipients(session: Session, enrollment_ids: Iterable[int]) -> dict[int, Rec
         for eid, uid, email, language in session.execute(
                 select(Enrollment.id, User.id, User.email, User.language)
                 .join(Application, Application.id == Enrollment.application_id)
-                .join(User, User.id == Application.applicant_id).where(among(session, Enrollment.id, chunk))):
+                .join(User, User.id == Application.applicant_id)
+                .where(among(session, Enrollment.id, chunk), User.letters_by_post.is_(False))):
             out[eid] = Recipient(uid, email, language or "en")
         missing = [eid for eid in chunk if eid not in out]
         if missing:
@@ -47,7 +48,8 @@ def recipients(session: Session, enrollment_ids: Iterable[int]) -> dict[int, Rec
                     select(Enrollment.id, User.id, User.email, User.language)
                     .join(AccountLink, AccountLink.account_id == Enrollment.account_id)
                     .join(User, User.id == AccountLink.user_id)
-                    .where(among(session, Enrollment.id, missing), User.role == "customer", User.active.is_(True))
+                    .where(among(session, Enrollment.id, missing), User.role == "customer", User.active.is_(True),
+                           User.letters_by_post.is_(False))
                     .order_by(Enrollment.id, AccountLink.linked_at.desc())):
                 out.setdefault(eid, Recipient(uid, email, language or "en"))
     return out

@@ -143,7 +143,7 @@ def print_run(run_id: int):
 def init_recertification(app) -> None:
     from core.nav import register_nav
 
-    register_nav(app, "recertification.worklist", _l("Recertification"), STAFF, order=17)
-    register_nav(app, "recertification.months", _l("Renewals by month"), ("manager", "admin"), order=52)
-    register_nav(app, "recertification.print_runs", _l("Letters to print"), STAFF, order=18)
+    register_nav(app, "recertification.worklist", _l("Recertification"), STAFF, order=17, group="work")
+    register_nav(app, "recertification.months", _l("Renewals by month"), ("manager", "admin"), order=52, group="programs")
+    register_nav(app, "recertification.print_runs", _l("Letters to print"), STAFF, order=18, group="work")
 

@@ -69,7 +69,7 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(app, db_sess
     # The owner, at their desk, signs in as usual, on the API and on the page.
     assert _api_login(client_at(app, OWNER), csr.email).status_code == 200
     response = post_form(client_at(app, OWNER), "/login", {"email": csr.email, "password": PASSWORD})
-    assert response.status_code == 302 and response.location == "/"
+    assert response.status_code == 302 and response.location == "/staff/queue"  # a CSR lands on the queue
     # ... and is told, with the address the guesses came from.
     notice = db_session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == csr.email,
                                                            OutboxMessage.kind == "auth.locked"))

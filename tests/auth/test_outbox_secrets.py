@@ -219,7 +219,7 @@ def test_the_admin_page_resets_two_factor_as_its_own_action(app, client, db_sess
 def test_in_development_and_test_staff_sign_in_with_a_password_alone(app, client, db_session):
     csr = make_user(db_session, "csr")
     response = post_form(client, "/login", {"email": csr.email, "password": PASSWORD})
-    assert response.status_code == 302 and response.location == "/"
+    assert response.status_code == 302 and response.location == "/staff/queue"
     assert client.get("/staff/outbox").status_code == 200
     api = app.test_client().post("/api/v1/auth/login", json={"email": csr.email, "password": PASSWORD})
     assert api.status_code == 200 and "token" in api.json
