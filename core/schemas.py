@@ -66,6 +66,10 @@ class IsoDate(fields.Date):
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
+    def _serialize(self, value, attr, obj, **kwargs):
+        # Always four digits for the year: strftime writes the year 540 as "540".
+        return None if value is None else value.isoformat()
+
 
 def iso(d: date | None) -> str | None:
     return d.isoformat() if d else None

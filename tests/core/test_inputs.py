@@ -81,3 +81,18 @@ def test_the_openapi_document_declares_path_parameters_and_patterns(client):
                 for prop in schema.get("properties", {}).values()]
     assert any(p and p.startswith("^-?\\d{1,12}") for p in patterns), "dollars declare their pattern"
     assert "^\\d{4}-\\d{2}-\\d{2}$" in patterns, "dates declare their pattern"
+
+
+def test_a_date_before_the_year_1000_keeps_its_four_digit_year():
+    """Found by the schema fuzzer: strftime wrote the year 540 as "540", which breaks the documented YYYY-MM-DD."""
+    from datetime import date
+
+    from marshmallow import Schema
+
+    from core.schemas import IsoDate
+
+    class OneDate(Schema):
+        on = IsoDate()
+
+    assert OneDate().dump({"on": date(540, 9, 5)}) == {"on": "0540-09-05"}
+    assert OneDate().load({"on": "0540-09-05"}) == {"on": date(540, 9, 5)}
