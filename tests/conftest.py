@@ -140,7 +140,8 @@ def database_url(tmp_path_factory, _instance_dir) -> str:
         with engine.begin() as conn:
             for (schema,) in conn.execute(text(
                     "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'assist_t_%'")).all():
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                if schema not in _FRESH_SCHEMAS:  # left by an earlier run, not one this run is using
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
@@ -148,6 +149,9 @@ def database_url(tmp_path_factory, _instance_dir) -> str:
         return as_application_role(base)
     migrate(url)
     return url
+
+
+_FRESH_SCHEMAS: set[str] = set()  # the PostgreSQL schemas this run made
 
 
 def fresh_database(directory: Path, as_owner: bool = False):
@@ -161,14 +165,15 @@ def fresh_database(directory: Path, as_owner: bool = False):
     from sqlalchemy import create_engine, text
 
     schema = f"assist_t_{uuid.uuid4().hex[:12]}"
+    _FRESH_SCHEMAS.add(schema)
     engine = create_engine(base)
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = _schema_url(base, schema)
     migrate(url)
     yield url if as_owner else as_application_role(base, schema)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with engine.begin() as conn:  # IF EXISTS: the session's set-up clears stale schemas, a session one's too
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
 
 

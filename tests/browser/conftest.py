@@ -73,8 +73,20 @@ def new_page(browser):
 
 
 def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    """axe's findings on the page the user ends on. A click that submits a form may still be
+    leaving the old page when this runs; then the check waits for the new one and runs there."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+            break
+        except Error as exc:
+            navigating = any(sign in str(exc) for sign in ("appendChild", "context was destroyed", "axe is not defined"))
+            if not navigating or attempt == 2:
+                raise
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result]
 

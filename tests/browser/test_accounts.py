@@ -36,6 +36,7 @@ def test_customer_links_account_and_csr_posts_and_reverses_an_adjustment(live_se
     csr.get_by_role("link", name="Accounts").click()
     csr.get_by_label("Account number, name or address").fill(number)
     csr.get_by_role("button", name="Search").click()
+    expect(csr.get_by_role("link", name=number)).to_be_visible()  # the results page, not the form still leaving
     assert_accessible(csr)
     csr.get_by_role("link", name=number).click()
     csr.locator("#amount").fill("45.00")
