@@ -64,7 +64,7 @@ clean:
 
 # Developers: after changing user-facing text, refresh the catalogues, translate the new
 # Spanish entries in translations/es/LC_MESSAGES/messages.po (a test fails while any is missing).
-I18N_SOURCES := app.py core auth accounts documents eligibility rebates review reports templates
+I18N_SOURCES := app.py core auth accounts documents notices applications eligibility rebates review reports templates
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  -o translations/messages.pot $(wildcard $(I18N_SOURCES))

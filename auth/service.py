@@ -1,7 +1,9 @@
 """Sign-in operations. Each takes the caller's session, flushes, and leaves the commit to it."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import secrets
 from datetime import datetime, timedelta
 
@@ -24,9 +26,35 @@ from core.audit import Actor
 from core.errors import Conflict, Invalid, NotFound
 from core.web import external_url
 
-_hasher = PasswordHasher()
-# A fixed hash to verify against when the email is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+PASSWORD_HASHING_SETTING = "ASSIST_PASSWORD_HASHING"
+
+
+@functools.cache
+def _password_hasher(cost: str) -> PasswordHasher:
+    """Argon2 at the library's recommended cost, or, for the test suite only, a cheap one.
+
+    Hashing at production cost is most of what a test that signs people in spends; the setting is
+    refused when ASSIST_ENV=production (core.config).
+    """
+    if cost == "cheap":
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
+
+
+class _Hasher:
+    """The hasher the setting names, looked up at each use so a test can switch it."""
+
+    def __getattr__(self, name):
+        return getattr(_password_hasher(os.environ.get(PASSWORD_HASHING_SETTING, "")), name)
+
+
+_hasher = _Hasher()
+
+
+@functools.cache
+def _dummy_hash(cost: str) -> str:
+    """A fixed hash to verify against when the email is unknown, so both cases take the same time."""
+    return _password_hasher(cost).hash(secrets.token_urlsafe(16))
 
 
 class LoginFailed(Exception):
@@ -319,7 +347,7 @@ def authenticate(session: Session, email: str, password: str, *, address: str | 
     if wait:
         raise AccountLocked(wait)
     user = session.scalar(select(User).where(User.email == key)) if key else None
-    if not _verify_password(user.password_hash if user is not None else _DUMMY_HASH, password or "") or user is None:
+    if not _verify_password(user.password_hash if user is not None else _dummy_hash(os.environ.get(PASSWORD_HASHING_SETTING, "")), password or "") or user is None:
         record_failure(session, key, address, user, now)
         raise LoginFailed()
     if not user.active:

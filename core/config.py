@@ -145,6 +145,8 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
     return {
         "ASSIST_ENV": assist_env,
         "PRODUCTION": production,
+        # Read by auth.service from the environment; here so that production can refuse it.
+        "PASSWORD_HASHING": env.get("ASSIST_PASSWORD_HASHING") or None,
         "TESTING": assist_env == "test",
         "SECRET_KEY": secret_key,
         "DOCUMENT_KEY": document_key,
@@ -232,6 +234,9 @@ def validate_config(config: dict) -> None:
         if not config.get("REDIS_URL"):
             problems.append(("REDIS_URL", "must be set when ASSIST_ENV=production: rate limits and jobs are "
                                           "shared by every worker process through Redis"))
+        if config.get("PASSWORD_HASHING"):
+            problems.append(("ASSIST_PASSWORD_HASHING", "is for the test suite only; unset it when "
+                                                        "ASSIST_ENV=production"))
     elif not valid_document_key(config.get("DOCUMENT_KEY")):
         problems.append(("DOCUMENT_KEY", "is not a valid Fernet key"))
     from core.database import valid_role_name

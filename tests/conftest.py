@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DOCUMENT_KEY = "Z2hvc3RzLWFyZS1ub3QtcmVhbC1idXQtdGhpcy1rZXk="  # 32 bytes, test only
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 # Tests that need Redis use this database; TEST_REDIS_URL lets parallel runs keep apart.
+# Argon2 at production cost was half the suite's time; servers the tests start inherit this.
+# tests/auth/test_accounts.py keeps one sign-in on the production parameters.
+os.environ["ASSIST_PASSWORD_HASHING"] = "cheap"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

@@ -38,7 +38,8 @@ def other_app(app, database_url, db_session, clock):
 def production_app(other_app):
     """ASSIST_ENV=production (two-factor required for staff), cookies usable by the test client."""
     return other_app(ASSIST_ENV="production", REDIS_URL=TEST_REDIS_URL, RATELIMIT_STORAGE_URI="memory://",
-                     SESSION_COOKIE_SECURE=False, SESSION_COOKIE_NAME="assist_session")
+                     SESSION_COOKIE_SECURE=False, SESSION_COOKIE_NAME="assist_session",
+                     PASSWORD_HASHING=None)
 
 
 def enrol(client, clock):

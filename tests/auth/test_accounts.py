@@ -46,6 +46,34 @@ def test_register_confirm_and_sign_in(client, db_session):
     assert email in client.get("/").get_data(as_text=True)
 
 
+def test_production_password_cost_is_argon2_recommended(client, db_session, monkeypatch):
+    """The suite hashes cheaply (tests/conftest.py); this one signs up and in at production cost."""
+    from auth.models import User
+
+    monkeypatch.delenv("ASSIST_PASSWORD_HASHING")
+    email = random_email("cost")
+    post_form(client, "/register", {"email": email, "password": PASSWORD, "password_confirm": PASSWORD})
+    user = db_session.scalar(select(User).where(User.email == email))
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    client.get(_link(_latest_mail(db_session, email)))
+    login(client, email)
+    assert email in client.get("/").get_data(as_text=True)
+
+
+def test_a_cheap_hash_is_made_again_at_production_cost_on_sign_in(client, db_session, monkeypatch):
+    from auth.models import User
+
+    email = random_email("rehash")
+    post_form(client, "/register", {"email": email, "password": PASSWORD, "password_confirm": PASSWORD})
+    client.get(_link(_latest_mail(db_session, email)))
+    user = db_session.scalar(select(User).where(User.email == email))
+    assert ",t=1," in user.password_hash
+    monkeypatch.delenv("ASSIST_PASSWORD_HASHING")
+    login(client, email)
+    db_session.refresh(user)
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
 def test_registration_in_spanish_sends_the_mail_in_spanish(client, db_session):
     email = random_email("es")
     post_form(client, "/language", {"language": "es", "next": "/"})

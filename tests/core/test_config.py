@@ -16,7 +16,8 @@ def _production_env(monkeypatch, tmp_path, **overrides):
     monkeypatch.setenv("ASSIST_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     values = {"SECRET_KEY": GOOD_SECRET, "DOCUMENT_KEY": Fernet.generate_key().decode(),
-              "REDIS_URL": TEST_REDIS_URL, "BASE_URL": "https://assist.example.org"}
+              "REDIS_URL": TEST_REDIS_URL, "BASE_URL": "https://assist.example.org",
+              "ASSIST_PASSWORD_HASHING": None}
     values.update(overrides)
     for key, value in values.items():
         if value is None:
@@ -37,6 +38,7 @@ def _production_env(monkeypatch, tmp_path, **overrides):
     ({"BASE_URL": "http://assist.example.org"}, "BASE_URL"),
     ({"BASE_URL": "assist.example.org"}, "BASE_URL"),
     ({"BASE_URL": "https://user:pw@assist.example.org"}, "BASE_URL"),
+    ({"ASSIST_PASSWORD_HASHING": "cheap"}, "ASSIST_PASSWORD_HASHING"),
 ])
 def test_production_refuses_to_start_without_real_keys(monkeypatch, tmp_path, overrides, complaint):
     from app import create_app

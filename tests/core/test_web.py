@@ -127,6 +127,7 @@ def test_production_sends_hsts(monkeypatch, tmp_path):
 
     monkeypatch.setenv("ASSIST_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("ASSIST_ENV", "production")
+    monkeypatch.delenv("ASSIST_PASSWORD_HASHING")
     monkeypatch.setenv("SECRET_KEY", "p" * 40 + "9x")
     monkeypatch.setenv("DOCUMENT_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
