@@ -190,7 +190,8 @@ def build_openapi() -> dict:
         elif op.response is not None:
             ok["content"] = {"application/json": {"schema": op.response}}
         item["responses"][str(op.status)] = ok
-        for status in sorted(set(op.errors) | {400, 401, 403, 429}):
+        # A body is parsed by load_json, which answers 422 when a field breaks its rule.
+        for status in sorted(set(op.errors) | {400, 401, 403, 429} | ({422} if op.request else set())):
             item["responses"][str(status)] = {"description": "Error", **error_ref}
         if op.roles is not None:
             item["x-roles"] = sorted(op.roles)
