@@ -184,6 +184,13 @@ def init_web(app: Flask) -> None:
             retry_after = exc.response.headers.get("Retry-After") if exc.response else None
             retry_after = retry_after or str(getattr(exc, "retry_after", None) or 60)
         detail = exc.description if exc.description != type(exc).description else None
+        if code == 413:  # a request over the upload limit: say which limit, tie it to the file in the API
+            from core.uploads import drain, refused_request_message
+
+            drain()
+            detail = refused_request_message()
+            if is_api_request():
+                return error_response(413, "too_large", detail, {"file": [detail]})
         response = render_error(code, detail, retry_after=retry_after)
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(sorted(set(exc.valid_methods) | {"OPTIONS"}))
