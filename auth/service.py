@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from auth import rules
 from auth.models import PendingSignIn, RecoveryCode, SignInFailure, User, UserSession
@@ -570,7 +570,9 @@ def load_session(session: Session, secret: str, kinds: tuple[str, ...]) -> tuple
     """The live session for a secret, or (None, why) when it is unknown, revoked or timed out."""
     if not secret:
         return None, None
-    row = session.scalar(select(UserSession).where(UserSession.secret_hash == hash_secret(secret)))
+    # The user comes in the same statement: every signed-in request needs both.
+    row = session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                         .where(UserSession.secret_hash == hash_secret(secret)))
     if row is None or row.kind not in kinds:
         return None, None
     if row.revoked_at is not None:

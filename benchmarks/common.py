@@ -13,8 +13,11 @@ sys.path.insert(0, str(ROOT))
 
 
 @contextmanager
-def bench_app(keep: bool = False):
-    """Yields (app, engine name, folder); DATABASE_URL=postgresql+psycopg://... selects PostgreSQL."""
+def bench_app(keep: bool = False, config: dict | None = None):
+    """Yields (app, engine name, folder); DATABASE_URL=postgresql+psycopg://... selects PostgreSQL.
+
+    `config` adds settings to the app (e.g. rate limits off for a benchmark that repeats a form).
+    """
     from sqlalchemy import create_engine, text
 
     folder = Path(tempfile.mkdtemp(prefix="assist-bench-"))
@@ -40,7 +43,7 @@ def bench_app(keep: bool = False):
     from core.cli import alembic_config
     from core.database import db
 
-    app = create_app({"DATABASE_URL": url, "ASSIST_ENV": "development"})
+    app = create_app({"DATABASE_URL": url, "ASSIST_ENV": "development", **(config or {})})
     command.upgrade(alembic_config(app), "head")
     try:
         yield app, ("postgresql" if schema else "sqlite"), folder

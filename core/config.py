@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 
+from core.uploads import request_limit
+
 ENVIRONMENTS = ("development", "test", "production")
 MIN_SECRET_KEY_LENGTH = 32
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
@@ -160,7 +162,8 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         # The programs this deployment runs (codes, comma-separated); unset: every loaded program.
         "ASSIST_PROGRAMS": _program_codes(env.get("ASSIST_PROGRAMS")),
         "MAX_UPLOAD_MB": max_upload_mb,
-        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        # Per request: the file limit and room for the form's other fields (core/uploads.py).
+        "MAX_CONTENT_LENGTH": request_limit(max_upload_mb),
         "MAX_UPLOAD_PAGES": max_pages,
         "PARSE_TIME_LIMIT": parse_seconds,
         "PARSE_MEMORY_MB": parse_memory_mb,

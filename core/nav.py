@@ -34,6 +34,7 @@ def register_nav(app: Flask, endpoint: str, label, roles, order: int = 100, grou
     if group is not None and group not in GROUPS:
         raise ValueError(f"unknown navigation group: {group}")
     app.extensions.setdefault("assist.nav", []).append(NavEntry(endpoint, label, frozenset(roles), order, group))
+    app.extensions.pop("assist.nav_links", None)
 
 
 def register_landing(app: Flask, role: str, endpoint: str) -> None:
@@ -46,21 +47,29 @@ def landing_url(app: Flask, role: str) -> str:
     return url_for(endpoint)
 
 
+def _links(app: Flask, role: str) -> tuple[list[tuple[NavEntry, str]], list[tuple[str, object, list]]]:
+    """A role's entries with their URLs, sorted and grouped: the same on every page, so worked out once
+    per role and script root (the URLs depend on nothing else) instead of on every page."""
+    cache = app.extensions.setdefault("assist.nav_links", {})
+    key = (role, request.script_root if request else "")
+    if key not in cache:
+        entries = sorted((e for e in app.extensions.get("assist.nav", []) if role in e.roles), key=lambda e: e.order)
+        links = [(e, url_for(e.endpoint)) for e in entries]
+        groups = [(k, label, [link for link in links if link[0].group == k]) for k, label in GROUPS.items()]
+        cache[key] = ([link for link in links if link[0].group is None], [g for g in groups if g[2]])
+    return cache[key]
+
+
 def navigation(app: Flask, role: str, endpoint: str | None) -> tuple[list[dict], list[dict]]:
     """The header's entries and the staff groups (label, entries) a role may use."""
-    entries = sorted((e for e in app.extensions.get("assist.nav", []) if role in e.roles), key=lambda e: e.order)
+    def item(link: tuple[NavEntry, str]) -> dict:
+        entry, url = link
+        return {"url": url, "label": entry.label, "current": endpoint == entry.endpoint, "endpoint": entry.endpoint}
 
-    def item(entry: NavEntry) -> dict:
-        return {"url": url_for(entry.endpoint), "label": entry.label, "current": endpoint == entry.endpoint,
-                "endpoint": entry.endpoint}
-
-    header = [item(e) for e in entries if e.group is None]
-    groups = []
-    for key, label in GROUPS.items():
-        members = [item(e) for e in entries if e.group == key]
-        if members:
-            groups.append({"key": key, "label": label, "items": members})
-    return header, groups
+    header, grouped = _links(app, role)
+    groups = [{"key": key, "label": label, "items": [item(link) for link in members]}
+              for key, label, members in grouped]
+    return [item(link) for link in header], groups
 
 
 def init_nav(app: Flask) -> None:

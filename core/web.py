@@ -7,12 +7,13 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_request_context, render_template, request
-from flask_babel import Babel, format_date, format_datetime, get_locale, gettext as _
+from flask_babel import Babel, gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from core.api import error_response
 from core.config import DEVELOPMENT_BASE_URL
+from core.i18n import current_language, format_day, format_instant, init_i18n
 from core.letters import letter_frame
 from core.money import format_dollars, format_percent
 from core.nav import init_nav
@@ -68,13 +69,13 @@ def _format_instant(value) -> str:
     """A UTC timestamp shown in the utility's time zone, in the reader's language."""
     if value is None:
         return ""
-    return format_datetime(value, "medium")
+    return format_instant(value, "medium")
 
 
 def _format_day(value) -> str:
     if value is None:
         return ""
-    return format_date(value, "long")
+    return format_day(value, "long")
 
 
 def is_api_request() -> bool:
@@ -128,13 +129,13 @@ def init_web(app: Flask) -> None:
     from core.inputs import init_converters
 
     init_converters(app)  # before any blueprint adds a route
-    Babel(app, locale_selector=select_language)
-    app.jinja_env.globals["current_language"] = lambda: str(get_locale() or "en")
+    init_i18n(app, Babel(app, locale_selector=select_language))
+    app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.filters["datetime"] = _format_instant
     app.jinja_env.filters["date"] = _format_day
     app.jinja_env.filters["money"] = format_dollars
     app.jinja_env.globals["letter_frame"] = letter_frame
-    app.jinja_env.filters["percent"] = lambda value: format_percent(value, str(get_locale() or "en"))
+    app.jinja_env.filters["percent"] = lambda value: format_percent(value, current_language())
     init_nav(app)
 
     @app.before_request
@@ -159,7 +160,7 @@ def init_web(app: Flask) -> None:
             headers["Pragma"] = "no-cache"
         if not request.path.startswith("/static/"):
             headers.add("Vary", "Cookie")
-            headers["Content-Language"] = str(get_locale() or "en")
+            headers["Content-Language"] = current_language()
         return response
 
     @app.errorhandler(AssistError)
@@ -183,6 +184,13 @@ def init_web(app: Flask) -> None:
             retry_after = exc.response.headers.get("Retry-After") if exc.response else None
             retry_after = retry_after or str(getattr(exc, "retry_after", None) or 60)
         detail = exc.description if exc.description != type(exc).description else None
+        if code == 413:  # a request over the upload limit: say which limit, tie it to the file in the API
+            from core.uploads import drain, refused_request_message
+
+            drain()
+            detail = refused_request_message()
+            if is_api_request():
+                return error_response(413, "too_large", detail, {"file": [detail]})
         response = render_error(code, detail, retry_after=retry_after)
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(sorted(set(exc.valid_methods) | {"OPTIONS"}))

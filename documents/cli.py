@@ -25,7 +25,7 @@ def parser_pool(size: int | None = None):
 def parse(files: tuple[str, ...]) -> None:
     """Read transcripts; one line of JSON per file, in the order given. Touches no database."""
     limit = current_app.config["MAX_UPLOAD_PAGES"]
-    max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
+    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024  # per file, as for an upload
     pool = parser_pool(min(len(files), current_app.config.get("PARSE_WORKERS") or 0) or None)
 
     def one(name: str) -> dict:

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core import audit, clock, jobs
+from core import audit, clock, jobs, uploads
 from core.errors import Invalid, NotFound
 from documents import filetypes, storage
 from documents.models import Document
@@ -54,9 +54,9 @@ def upload(session: Session, *, owner, uploaded_by, data: bytes, filename: str |
     """
     if not data:
         raise Invalid(_("The file is empty."), fields={"file": [_("The file is empty.")]})
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if limit and len(data) > limit:
-        raise Invalid(_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
+    if len(data) > uploads.file_limit():  # MAX_UPLOAD_MB, per file; the request may be a little larger
+        message = uploads.too_large_message(len(data))
+        raise Invalid(message, fields={"file": [message]})
     sniffed = filetypes.sniff(data, filename)
     if sniffed.kind is None:
         message = {"unsupported_type": _("This file is not a PDF or a JPEG, PNG or HEIC photo. Download the "

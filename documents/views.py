@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
+from core import uploads
 from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError
@@ -84,6 +86,18 @@ def upload():
             return redirect(url_for("documents.mine"))
     return render_template("documents/mine.html", documents=service.documents_of(db.session, current_user.id),
                            statuses=STATUS_LABELS, errors=errors), 422
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    """A request over the limit: the customer's documents page again, the message by the file field."""
+    from core.web import render_error
+
+    uploads.drain()
+    if request.endpoint != "documents.upload" or not current_user.is_authenticated or current_user.role != "customer":
+        return render_error(413, uploads.refused_request_message())
+    return render_template("documents/mine.html", documents=service.documents_of(db.session, current_user.id),
+                           statuses=STATUS_LABELS, errors={"file": [uploads.refused_request_message()]}), 413
 
 
 @bp.get("/documents/<int:document_id>/file")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
@@ -95,6 +96,15 @@ def version_id(program: str, number: int) -> str:
     return f"{program}.v{number}"
 
 
+@lru_cache(maxsize=1024)
+def _income_test(period: str, amounts_cents: tuple[int, ...], per_added_cents: int, percent: str | None,
+                 guideline: str | None, source: str) -> IncomeTest:
+    """Tests are frozen and worked out in advance for every household size: the screener and every
+    determination resolve the same few again and again, so they are made once (issue 12, under load)."""
+    return IncomeTest(period=period, amounts_cents=amounts_cents, per_added_cents=per_added_cents,
+                      percent=Decimal(percent) if percent is not None else None, guideline=guideline, source=source)
+
+
 def rule_version(program: str, number: int, effective_from: date, effective_to: date | None, rules: Mapping,
                  guidelines: Mapping[str, Mapping], label: str = "", area: Mapping | None = None) -> RuleVersion:
     """Resolve stored rules against the guideline tables they name; `area` is the program's service area."""
@@ -104,17 +114,16 @@ def rule_version(program: str, number: int, effective_from: date, effective_to: 
         table = guidelines.get(code)
         if table is None:
             raise DefinitionError([f"{program}: guideline table {code} is not loaded"])
-        return IncomeTest(period=table["period"], amounts_cents=tuple(table["amounts_cents"]),
-                          per_added_cents=table["per_added_cents"], percent=Decimal(percent), guideline=code,
-                          source=table.get("source", ""))
+        return _income_test(table["period"], tuple(table["amounts_cents"]), table["per_added_cents"],
+                            str(percent), code, table.get("source", ""))
 
     tests: tuple[IncomeTest, ...] = ()
     tiers: tuple[Tier, ...] = ()
     if limit["kind"] == "guideline_percent":
         tests = (guideline_test(limit["guideline"], limit["percent"]),)
     elif limit["kind"] == "table":
-        tests = tuple(IncomeTest(period=t["period"], amounts_cents=tuple(t["amounts_cents"]),
-                                 per_added_cents=t["per_added_cents"]) for t in limit["tests"])
+        tests = tuple(_income_test(t["period"], tuple(t["amounts_cents"]), t["per_added_cents"], None, None, "")
+                      for t in limit["tests"])
     else:
         tiers = tuple(Tier(code=t["code"], test=guideline_test(limit["guideline"], t["up_to_percent"]),
                            benefit=t["benefit"]) for t in limit["tiers"])

@@ -13,6 +13,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Mapping
 
+from eligibility.zip_prefixes import SHARED_PREFIX_ZIPS, STATE_ZIP_PREFIXES
+
 # Pay periods a year. "Annualize exactly in cents": every factor is a whole number.
 FREQUENCIES: Mapping[str, int] = {"weekly": 52, "biweekly": 26, "semimonthly": 24, "monthly": 12, "annual": 1}
 INCOME_KINDS = ("wages", "self_employment", "social_security", "ssi", "pension", "unemployment",
@@ -31,18 +33,22 @@ HOUSEHOLD_TOO_SMALL = "household_too_small"
 BELOW_INCOME_FLOOR = "below_income_floor"
 NO_HOUSEHOLD_MEMBERS = "no_household_members"
 
-# The first three digits of the ZIP codes of a state (USPS), for programs that serve a whole state.
-STATE_ZIP_PREFIXES: Mapping[str, tuple[tuple[int, int], ...]] = {
-    "CA": ((900, 961),),
-    "WA": ((980, 994),),
-}
-
-
 def zip_in_state(zip_code: str, state: str) -> bool:
+    """Whether a ZIP code is in a state, the District or a territory (USPS prefixes; data in
+    eligibility/zip_prefixes.py), for programs that serve a whole state."""
     head = zip_code[:3]
     if not (len(head) == 3 and head.isascii() and head.isdigit()):
         return False
-    return any(low <= int(head) <= high for low, high in STATE_ZIP_PREFIXES.get(state, ()))
+    prefix = int(head)
+    if not any(low <= prefix <= high for low, high in STATE_ZIP_PREFIXES.get(state, ())):
+        return False
+    shared = SHARED_PREFIX_ZIPS.get(prefix)
+    if shared is None:
+        return True
+    zip5 = zip_code[:5]
+    if not (len(zip5) == 5 and zip5.isascii() and zip5.isdigit()):
+        return False
+    return any(low <= int(zip5) <= high for low, high in shared.get(state, ()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,15 @@
   }
 
   function sizeProblem(input) {
+    // A file may be up to the file limit (MAX_UPLOAD_MB); the request, with the form, up to the other.
     var limit = parseInt(input.dataset.maxBytes, 10);
+    var requestLimit = parseInt(input.dataset.maxRequestBytes, 10) || limit;
     var files = Array.prototype.slice.call(input.files || []);
     if (!limit || !files.length) return "";
-    var big = files.filter(function (f) { return f.size + SLACK > limit; })[0];
+    var big = files.filter(function (f) { return f.size > limit; })[0];
     if (big) return fill(input.dataset.textTooLarge, {name: big.name, size: megabytes(big.size)});
     var total = files.reduce(function (sum, f) { return sum + f.size; }, 0);
-    if (total + SLACK * files.length > limit) return fill(input.dataset.textTooLargeTogether, {size: megabytes(total)});
+    if (total + SLACK * files.length > requestLimit) return fill(input.dataset.textTooLargeTogether, {size: megabytes(total)});
     return "";
   }
 

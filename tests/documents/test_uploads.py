@@ -75,7 +75,8 @@ def test_a_request_over_the_size_limit_gets_413_before_the_body_is_read(app, cli
                                                                             "big.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 413
-    assert "The file is too large" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)  # the form again, the message by the file field
+    assert "the largest we accept is 15 MB" in body and 'id="file-error-1"' in body
 
 
 def test_customers_see_only_their_own_files(client, db_session, customer):
