@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parent
 
 # Every module that defines tables, so Alembic and the tests see the whole schema.
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
-                 "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models")
+                 "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models",
+                 "rebates.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
-DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo")
+DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo", "rebates.demo")
 
 
 def import_all_models():
@@ -101,10 +102,11 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.applications.cli import applications_cli
     from eligibility.cli import eligibility_cli, programs_cli
     from eligibility.recertification.cli import enrollments_cli, letters_cli, recert_cli
+    from rebates.cli import rebates_cli
 
     register_cli(app)
     for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
-                  applications_cli, recert_cli, enrollments_cli, letters_cli, demo):
+                  applications_cli, recert_cli, enrollments_cli, letters_cli, rebates_cli, demo):
         app.cli.add_command(group)
     return app
 

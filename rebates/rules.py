@@ -10,7 +10,8 @@ item does no parsing, no regex and no copying.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Mapping, Sequence
 
@@ -32,6 +33,7 @@ SCOPES = ("premise", "account", "customer")
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
+ONE_DAY = timedelta(days=1)
 
 Sentence = tuple  # (code, {values})
 
@@ -170,9 +172,11 @@ class Version:
     effective_to: date | None
     measures: Mapping[str, Measure]
     source: str = ""
+    # The last day it is in effect: its effective_to, or (open) the day before the next version starts.
+    ends: date | None = None
 
     def covers(self, day: date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        return self.effective_from <= day and (self.ends is None or day <= self.ends)
 
 
 def build_version(program: str, number: int, effective_from: date, effective_to: date | None,
@@ -182,11 +186,48 @@ def build_version(program: str, number: int, effective_from: date, effective_to:
                    measures={m["code"]: build_measure(m) for m in measures}, source=source)
 
 
+def spans(versions: Iterable[tuple[date, date | None]]) -> list[date | None]:
+    """The last day of each (effective_from, effective_to), sorted by start: an open version ends
+    the day before the next one starts, so a new version never needs the old one edited."""
+    ordered = list(versions)
+    ends = []
+    for index, (starts, until) in enumerate(ordered):
+        following = ordered[index + 1][0] if index + 1 < len(ordered) else None
+        if until is None and following is not None:
+            until = following - ONE_DAY
+        ends.append(until)
+    return ends
+
+
+def overlaps(versions: Sequence[tuple[date, date | None]]) -> list[int]:
+    """The indexes (in the given order) of versions whose dates overlap an earlier-listed one's."""
+    bad = []
+    for i, (start, until) in enumerate(versions):
+        for j in range(i):
+            other_start, other_until = versions[j]
+            if start == other_start:
+                bad.append(i)
+                break
+            first, second = ((other_start, other_until), (start, until)) if other_start < start \
+                else ((start, until), (other_start, other_until))
+            if first[1] is not None and first[1] >= second[0]:
+                bad.append(i)
+                break
+    return bad
+
+
 @dataclass(frozen=True, slots=True)
 class Program:
     code: str
     versions: tuple[Version, ...]
     fiscal_year_starts: tuple[int, int] = (7, 1)
+
+    @classmethod
+    def of(cls, code: str, versions: Iterable[Version], fiscal_year_starts: tuple[int, int] = (7, 1)) -> "Program":
+        """Versions in date order, each knowing the last day it is in effect."""
+        ordered = sorted(versions, key=lambda v: v.effective_from)
+        ends = spans((v.effective_from, v.effective_to) for v in ordered)
+        return cls(code, tuple(replace(v, ends=end) for v, end in zip(ordered, ends)), fiscal_year_starts)
 
     def version_for(self, measure: str, purchased_on: date, installed_on: date | None) -> tuple[Version | None, date]:
         """The version in effect on the item's dated date, newest first, and that date."""

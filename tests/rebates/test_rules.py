@@ -30,7 +30,7 @@ def program(*measures, versions=None, fy="07-01", products=None) -> rules.Progra
     month, day = (int(x) for x in fy.split("-"))
     built = tuple(rules.build_version("WATER", n, D(f), D(t) if t else None, ms, label=f"v{n}")
                   for n, (f, t, ms) in enumerate(versions, start=1))
-    return rules.Program("WATER", built, (month, day))
+    return rules.Program.of("WATER", built, (month, day))
 
 
 def item(measure="TOILET", quantity=1, purchased="2026-03-01", price="500.00", **extra) -> Item:
@@ -407,3 +407,19 @@ def test_adding_history_never_raises_an_amount(amount, lims, q, price, history, 
     before = rules.quote(prog, request(_item(q, price, 0, 0), history=history)).amount_cents
     after = rules.quote(prog, request(_item(q, price, 0, 0), history=history + more)).amount_cents
     assert 0 <= after <= before
+
+
+def test_an_open_version_ends_where_the_next_begins():
+    prog = program(versions=[("2024-01-01", None, [measure()]),
+                             ("2026-07-01", None, [measure(amount={"kind": "per_unit", "amount": "75.00"})])])
+    assert one(prog, request(item(purchased="2026-06-30"), applied="2026-07-15"))[0] == 10000
+    assert one(prog, request(item(purchased="2026-07-01"), applied="2026-07-15"))[0] == 7500
+
+
+def test_overlaps():
+    d = D
+    assert rules.overlaps([(d("2024-01-01"), None), (d("2026-01-01"), None)]) == []
+    assert rules.overlaps([(d("2024-01-01"), d("2026-01-01")), (d("2026-01-01"), None)]) == [1]
+    assert rules.overlaps([(d("2024-01-01"), d("2025-12-31")), (d("2026-01-01"), None)]) == []
+    assert rules.overlaps([(d("2026-01-01"), None), (d("2026-01-01"), d("2026-02-01"))]) == [1]
+    assert rules.overlaps([(d("2026-03-01"), d("2026-04-01")), (d("2026-01-01"), d("2026-03-01"))]) == [1]
