@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.applications.views import bp as applications_bp, init_applications
     from eligibility.recertification.views import bp as recertification_bp, init_recertification
     from eligibility.views import bp as eligibility_bp, init_eligibility
+    from rebates.api import bp as rebates_api_bp
     from review.api import bp as review_api_bp
     from review.views import bp as review_bp, init_review
 
@@ -91,7 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
     for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, api, auth_api_bp,
-                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp):
+                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, rebates_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli

@@ -112,7 +112,7 @@ def quote() -> None:
     except service.QuoteRefused as exc:
         _fail(exc.message)
     result = service.quote(session, program, data)
-    click.echo(json.dumps(service.answer(program, result, data["language"]), ensure_ascii=False))
+    click.echo(json.dumps(service.answer(program, result, data["language"] or "en"), ensure_ascii=False))
 
 
 @products_cli.command("import")

@@ -63,7 +63,7 @@ class QuoteRequest(BaseSchema):
     customer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     enrolled_in = fields.List(fields.String(validate=CODE), load_default=list, validate=validate.Length(max=20))
     reserved = Dollars(load_default=None, allow_none=True)
-    language = fields.String(load_default="en", validate=validate.OneOf(("en", "es")))
+    language = fields.String(load_default=None, validate=validate.OneOf(("en", "es")))
     items = fields.List(fields.Nested(QuoteItem), required=True, validate=validate.Length(1, MAX_ITEMS))
     history = fields.List(fields.Nested(QuoteHistory), load_default=list, validate=validate.Length(max=MAX_HISTORY))
 
