@@ -7,7 +7,7 @@ nothing.
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -33,8 +33,9 @@ def language_of(locale) -> str:
     return text if text in LANGUAGES else "en"
 
 
-def money(cents: int) -> str:
-    return format_dollars(int(cents))
+def money(cents) -> str:
+    """Trace amounts are exact Decimal cents; shown rounded half up, as the item's total is."""
+    return format_dollars(int(Decimal(cents).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
 
 
 def number(value, language: str) -> str:

@@ -381,8 +381,8 @@ def _amount(rule: Amount, counted: int, prior_units: int, attributes: Mapping[st
     kind = rule.kind
     if kind == "per_unit":
         value = rule.per_unit * counted
-        trace.append(("per_unit", {"quantity": counted, "rate_cents": round_cents(rule.per_unit),
-                                   "amount_cents": round_cents(value)}))
+        trace.append(("per_unit", {"quantity": counted, "rate_cents": (rule.per_unit),
+                                   "amount_cents": (value)}))
         return value
     if kind == "per_ordinal":
         last = len(rule.ordinals) - 1
@@ -390,7 +390,7 @@ def _amount(rule: Amount, counted: int, prior_units: int, attributes: Mapping[st
         for n in range(prior_units, prior_units + counted):
             value += rule.ordinals[n if n < last else last]
         trace.append(("per_ordinal", {"quantity": counted, "first": prior_units + 1,
-                                      "amount_cents": round_cents(value)}))
+                                      "amount_cents": (value)}))
         return value
     if kind == "banded":
         value = ZERO
@@ -402,11 +402,11 @@ def _amount(rule: Amount, counted: int, prior_units: int, attributes: Mapping[st
             width = left if up_to is None else min(left, up_to - floor)
             if width > 0:
                 value += width * rate
-                trace.append(("band", {"quantity": width, "rate_cents": round_cents(rate)}))
+                trace.append(("band", {"quantity": width, "rate_cents": (rate)}))
                 left -= width
             if up_to is not None:
                 floor = up_to
-        trace.append(("banded", {"quantity": counted, "amount_cents": round_cents(value)}))
+        trace.append(("banded", {"quantity": counted, "amount_cents": (value)}))
         return value
     if kind == "by_attribute":
         have = attributes.get(rule.attribute)
@@ -415,13 +415,13 @@ def _amount(rule: Amount, counted: int, prior_units: int, attributes: Mapping[st
                 if (low is None or have >= low) and (high is None or have <= high):
                     value = cents * counted
                     trace.append(("by_attribute", {"attribute": rule.attribute, "value": have, "quantity": counted,
-                                                   "rate_cents": round_cents(cents), "amount_cents": round_cents(value)}))
+                                                   "rate_cents": (cents), "amount_cents": (value)}))
                     return value
         trace.append(("no_band", {"attribute": rule.attribute, "value": have}))
         return None
     value = eligible_cost * rule.percent / HUNDRED
-    trace.append(("percent_of_cost", {"percent": rule.percent, "cost_cents": round_cents(eligible_cost),
-                                      "amount_cents": round_cents(value)}))
+    trace.append(("percent_of_cost", {"percent": rule.percent, "cost_cents": (eligible_cost),
+                                      "amount_cents": (value)}))
     return value
 
 
@@ -513,20 +513,20 @@ def quote_item(program: Program, products: Mapping[str, ProductList], request: R
         reasons.append(CONDITION_NOT_MET)
         value = ZERO
     # 8. Cost
-    trace.append(("cost", {"cost_cents": round_cents(eligible), "tax": rule.cost_tax, "labor": rule.cost_labor,
+    trace.append(("cost", {"cost_cents": (eligible), "tax": rule.cost_tax, "labor": rule.cost_labor,
                            "delivery": rule.cost_delivery, "discounts_cents": item.discounts_cents}))
     if rule.cap_at_cost and value > eligible:
         value = eligible
-        trace.append(("capped_at_cost", {"amount_cents": round_cents(value)}))
+        trace.append(("capped_at_cost", {"amount_cents": (value)}))
     if rule.percent_of_cost_cap is not None:
         cap = eligible * rule.percent_of_cost_cap / HUNDRED
         if value > cap:
             value = cap
-            trace.append(("capped_at_percent", {"percent": rule.percent_of_cost_cap, "amount_cents": round_cents(cap)}))
+            trace.append(("capped_at_percent", {"percent": rule.percent_of_cost_cap, "amount_cents": (cap)}))
     # 9. max_amount
     if rule.max_amount is not None and value > rule.max_amount:
         value = rule.max_amount
-        trace.append(("capped_at_max", {"amount_cents": round_cents(value)}))
+        trace.append(("capped_at_max", {"amount_cents": (value)}))
     # 10. Amount limits
     for limit in rule.limits:
         if limit.max_amount is None:
@@ -534,20 +534,20 @@ def quote_item(program: Program, products: Mapping[str, ProductList], request: R
         used = sum(p.amount_cents for p in past if _in_scope(p, limit, request, day, fy))
         left = limit.max_amount - used
         if left <= 0:
-            trace.append(("amount_used", {"scope": limit.scope, "max_cents": round_cents(limit.max_amount),
+            trace.append(("amount_used", {"scope": limit.scope, "max_cents": (limit.max_amount),
                                           "used_cents": used, "years": limit.years,
                                           "fiscal_year": limit.fiscal_year}))
             reasons.append(LIMIT_REACHED)
             value = ZERO
         elif value > left:
             value = left
-            trace.append(("amount_left", {"scope": limit.scope, "max_cents": round_cents(limit.max_amount),
-                                          "used_cents": used, "left_cents": round_cents(left), "years": limit.years,
+            trace.append(("amount_left", {"scope": limit.scope, "max_cents": (limit.max_amount),
+                                          "used_cents": used, "left_cents": (left), "years": limit.years,
                                           "fiscal_year": limit.fiscal_year}))
     # 11. Reservation
     if reserved_left is not None and value > reserved_left:
         value = reserved_left
-        trace.append(("reserved", {"amount_cents": round_cents(reserved_left)}))
+        trace.append(("reserved", {"amount_cents": (reserved_left)}))
     if reasons:
         trace.append(("none", {"reason": reasons[0]}))
         return ItemResult(item.measure, item.quantity, 0, 0, round_cents(eligible), version.id, (reasons[0],),
