@@ -78,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.recertification.views import bp as recertification_bp, init_recertification
     from eligibility.views import bp as eligibility_bp, init_eligibility
     from rebates.api import bp as rebates_api_bp
+    from rebates.views import bp as rebates_bp, init_rebates
     from review.api import bp as review_api_bp
     from review.views import bp as review_bp, init_review
 
@@ -88,10 +89,11 @@ def create_app(config: dict | None = None) -> Flask:
     init_applications(app)
     init_review(app)
     init_recertification(app)
+    init_rebates(app)
     from core.inputs import init_inputs
 
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
-    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, api, auth_api_bp,
+    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, rebates_bp, api, auth_api_bp,
                       accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, rebates_api_bp):
         app.register_blueprint(blueprint)
 

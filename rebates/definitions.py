@@ -202,19 +202,20 @@ class _Check:
             return None
         out = {"scope": self.choice(data.get("scope"), f"{where}.scope", rules.SCOPES, "scope"),
                "max_units": None, "max_amount": None, "years": None, "fiscal_year": False, "measures": None}
-        if ("max_units" in data) == ("max_amount" in data):
+        given = {k for k, v in data.items() if v is not None}
+        if ("max_units" in given) == ("max_amount" in given):
             self.bad(where, "give either max_units or max_amount")
-        if "max_units" in data:
+        if "max_units" in given:
             out["max_units"] = self.whole(data["max_units"], f"{where}.max_units", 1)
-        if "max_amount" in data:
+        if "max_amount" in given:
             out["max_amount"] = self.dollars(data["max_amount"], f"{where}.max_amount")
-        if "years" in data:
+        if "years" in given:
             out["years"] = self.whole(data["years"], f"{where}.years", 1)
-        if "fiscal_year" in data:
+        if "fiscal_year" in given:
             out["fiscal_year"] = self.flag(data["fiscal_year"], f"{where}.fiscal_year")
         if out["years"] is not None and out["fiscal_year"]:
             self.bad(where, "give either years or fiscal_year, not both")
-        if "measures" in data:
+        if "measures" in given:
             out["measures"] = [self.code(m, f"{where}.measures[{i}]")
                                for i, m in enumerate(self.items(data["measures"], f"{where}.measures", 1))]
         return out

@@ -162,3 +162,9 @@ def test_stored_versions_build_the_same_rules_as_the_file(app, db_session, tmp_p
     built = service.build_program(program)
     assert [v.id for v in built.versions] == ["EXAMPLE-WATER.v1", "EXAMPLE-WATER.v2", "EXAMPLE-WATER.v3"]
     assert built.versions[1].measures["TURF"].amount.per_unit == 500
+
+
+def test_a_parsed_version_parses_again_to_itself():
+    """The stored form (every default filled in) is what the new-version page starts from."""
+    for version in definitions.example()["programs"][0]["versions"]:
+        assert definitions.parse_version(version) == version
