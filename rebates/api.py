@@ -62,7 +62,7 @@ class VersionOut(Schema):
     effective_to = fields.String(allow_none=True, metadata={"format": "date"})
 
 
-@documented("/rebates/programs/<code>/versions", "post",
+@documented("/rebates/programs/{code}/versions", "post",
             summary="Add a version of a rebate program's rules (never starting in the past)", tags=["rebates"],
             request=VersionIn, response=VersionOut, status=201, errors=(404, 422))
 @bp.post("/rebates/programs/<code>/versions")
