@@ -102,3 +102,16 @@ def test_default_date_is_today(app, db_session, tmp_path, clock):
     assert json.loads(result.stdout)["effective_from"] == clock.today().isoformat()
     plist = service.get_list(db_session, "WS-TOILETS")
     assert [v.number for v in plist.versions] == [1]
+
+
+def test_list_versions_cannot_be_edited(app, db_session, tmp_path):
+    from sqlalchemy import update
+    from sqlalchemy.exc import DatabaseError
+
+    assert _import(app, csv_file(tmp_path, [["Acme", "AB-1", "0.8", ""]])).exit_code == 0
+    with pytest.raises(DatabaseError):
+        with db_session.begin_nested():
+            db_session.execute(update(ProductListModel).values(model_number="ZZ"))
+    with pytest.raises(DatabaseError):
+        with db_session.begin_nested():
+            db_session.execute(update(ProductListVersion).values(models_count=0))
