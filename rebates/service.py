@@ -196,7 +196,9 @@ def build_program(program: RebateProgram) -> rules.Program:
         definitions.fiscal_year_starts(program.fiscal_year_starts))
 
 
-def product_lists(session: Session, codes: set[str]) -> dict[str, rules.ProductList]:
+def product_lists(session: Session, codes: set[str], models: set[str] | None = None) -> dict[str, rules.ProductList]:
+    """The lists as the pure rules see them; with `models` (normalized), only those rows are read,
+    so a quote never loads a whole WaterSense list."""
     out: dict[str, rules.ProductList] = {}
     if not codes:
         return out
@@ -205,9 +207,11 @@ def product_lists(session: Session, codes: set[str]) -> dict[str, rules.ProductL
     for plist in lists:
         versions = []
         for version in sorted(plist.versions, key=lambda v: (v.effective_from, v.number)):
-            models = {m.normalized: {k: Decimal(v) for k, v in m.attributes.items()} for m in session.scalars(
-                select(ProductListModel).where(ProductListModel.version_id == version.id))}
-            versions.append((version.effective_from, models))
+            query = select(ProductListModel).where(ProductListModel.version_id == version.id)
+            if models is not None:
+                query = query.where(ProductListModel.normalized.in_(sorted(models)))
+            rows = {m.normalized: {k: Decimal(v) for k, v in m.attributes.items()} for m in session.scalars(query)}
+            versions.append((version.effective_from, rows))
         out[plist.code] = rules.ProductList(plist.code, tuple(versions))
     return out
 
@@ -308,7 +312,9 @@ def to_request(program: RebateProgram, data: dict) -> rules.Request:
 
 def quote(session: Session, program: RebateProgram, data: dict) -> rules.Quote:
     built = build_program(program)
-    return rules.quote(built, to_request(program, data), product_lists(session, referenced_lists(program)))
+    request = to_request(program, data)
+    models = {rules.normalize_model(item.model) for item in request.items if item.model}
+    return rules.quote(built, request, product_lists(session, referenced_lists(program), models))
 
 
 def measure_names(program: RebateProgram, language: str) -> dict[str, str]:
