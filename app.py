@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parent
 
 # Every module that defines tables, so Alembic and the tests see the whole schema.
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
-                 "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models")
+                 "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models",
+                 "rebates.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
-DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo")
+DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo", "rebates.demo")
 
 
 def import_all_models():
@@ -76,6 +77,8 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.applications.views import bp as applications_bp, init_applications
     from eligibility.recertification.views import bp as recertification_bp, init_recertification
     from eligibility.views import bp as eligibility_bp, init_eligibility
+    from rebates.api import bp as rebates_api_bp
+    from rebates.views import bp as rebates_bp, init_rebates
     from review.api import bp as review_api_bp
     from review.views import bp as review_bp, init_review
 
@@ -86,11 +89,12 @@ def create_app(config: dict | None = None) -> Flask:
     init_applications(app)
     init_review(app)
     init_recertification(app)
+    init_rebates(app)
     from core.inputs import init_inputs
 
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
-    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, api, auth_api_bp,
-                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp):
+    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, rebates_bp, api, auth_api_bp,
+                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, rebates_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli
@@ -101,10 +105,11 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.applications.cli import applications_cli
     from eligibility.cli import eligibility_cli, programs_cli
     from eligibility.recertification.cli import enrollments_cli, letters_cli, recert_cli
+    from rebates.cli import rebates_cli
 
     register_cli(app)
     for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
-                  applications_cli, recert_cli, enrollments_cli, letters_cli, demo):
+                  applications_cli, recert_cli, enrollments_cli, letters_cli, rebates_cli, demo):
         app.cli.add_command(group)
     return app
 

@@ -1,0 +1,139 @@
+"""Commands for rebate programs: load definitions, list and switch programs, quote, product lists."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from marshmallow import ValidationError
+
+from accounts.imports import ImportFailed
+from core import clock
+from core.audit import Actor, acting_as
+from core.database import db
+from core.errors import AssistError
+from rebates import definitions, products, service
+from rebates.definitions import DefinitionError
+from rebates.schemas import QuoteRequest, first_problem
+
+rebates_cli = AppGroup("rebates", help="Rebate programs as dated rules, quotes and qualified product lists.")
+products_cli = AppGroup("products", help="Qualified product lists (WaterSense, ENERGY STAR, MaP Premium...).")
+rebates_cli.add_command(products_cli)
+
+
+def _fail(message: str) -> None:
+    """One line on stderr and exit status 2, as scripts expect of a bad argument."""
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+@rebates_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def load(path: str) -> None:
+    """Add or update rebate programs from a definitions file; a changed version comes in as a new one."""
+    acting_as(Actor(label="cli: rebates load"))
+    try:
+        report = service.load_definitions(db.session(), definitions.read_file(path))
+    except DefinitionError as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(f"{path}: {problem}", err=True)
+        raise click.ClickException(f"{len(exc.problems)} problem(s); nothing from the file was loaded") from None
+    db.session.commit()
+    click.echo(json.dumps(report.as_dict()))
+
+
+@rebates_cli.command("list")
+@click.option("--on", "on_text", help="The day to show the version in effect (YYYY-MM-DD, default today).")
+def list_programs(on_text: str | None) -> None:
+    """One line of JSON per rebate program: switched on or off, and the version in effect."""
+    try:
+        on = date.fromisoformat(on_text) if on_text else clock.today()
+    except ValueError:
+        _fail(f"--on: {on_text!r} is not a date like 2026-06-01")
+    for program in service.list_programs(db.session()):
+        built = service.build_program(program)
+        version = next((v for v in built.versions if v.covers(on)), None)
+        click.echo(json.dumps({"program": program.code, "name": program.name("en"), "enabled": program.enabled,
+                               "example": program.example, "versions": len(program.versions),
+                               "rule_version": version.id if version else None,
+                               "effective_from": version.effective_from.isoformat() if version else None}))
+
+
+def _switch(code: str, enabled: bool, reason: str) -> None:
+    acting_as(Actor(label=f"cli: rebates {'enable' if enabled else 'disable'}"))
+    session = db.session()
+    try:
+        program = service.get_program(session, code)
+        service.set_enabled(session, program, enabled, reason)
+    except AssistError as exc:
+        session.rollback()
+        raise click.ClickException(exc.message) from None
+    session.commit()
+    click.echo(json.dumps({"program": program.code, "enabled": program.enabled}))
+
+
+@rebates_cli.command("enable")
+@click.argument("code")
+@click.option("--reason", default="switched on from the command line", show_default=True)
+def enable(code: str, reason: str) -> None:
+    """Switch a rebate program on: quotable and open to applications."""
+    _switch(code, True, reason)
+
+
+@rebates_cli.command("disable")
+@click.argument("code")
+@click.option("--reason", default="switched off from the command line", show_default=True)
+def disable(code: str, reason: str) -> None:
+    """Switch a rebate program off: no longer quoted."""
+    _switch(code, False, reason)
+
+
+@rebates_cli.command("quote")
+def quote() -> None:
+    """Read one quote request as JSON on standard input; print the answer as one line of JSON."""
+    text = sys.stdin.read()
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"request: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+    if not isinstance(payload, dict):
+        _fail("request: give one JSON object")
+    try:
+        data = QuoteRequest().load(payload)
+    except ValidationError as exc:
+        _fail(first_problem(exc.normalized_messages()))
+    session = db.session()
+    try:
+        program = service.find_quotable(session, data["program"])
+    except service.QuoteRefused as exc:
+        _fail(exc.message)
+    result = service.quote(session, program, data)
+    click.echo(json.dumps(service.answer(program, result, data["language"] or "en"), ensure_ascii=False))
+
+
+@products_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--list", "code", required=True, help="The list's code, e.g. WATERSENSE-TOILETS.")
+@click.option("--source", default="", help="Where the list comes from (a URL, a publication).")
+@click.option("--effective-from", "effective_text", help="The version's first day (YYYY-MM-DD, default today).")
+def import_products(path: str, code: str, source: str, effective_text: str | None) -> None:
+    """Add a version of a qualified product list from CSV or XLSX (brand, model_number, attributes)."""
+    acting_as(Actor(label="cli: rebates products import"))
+    try:
+        effective = date.fromisoformat(effective_text) if effective_text else None
+    except ValueError:
+        _fail(f"--effective-from: {effective_text!r} is not a date like 2026-07-01")
+    session = db.session()
+    try:
+        result = products.import_products(session, Path(path), code, source, effective)
+    except ImportFailed as exc:
+        session.rollback()
+        for error in exc.errors:
+            click.echo(f"{path}: {error}", err=True)
+        raise click.ClickException(f"{len(exc.errors)} problem(s); nothing from the file was imported") from None
+    session.commit()
+    click.echo(json.dumps(result.as_dict()))

@@ -1,0 +1,22 @@
+"""Demo data: the example water-rebate program (marked as an example), switched on, and its
+example WaterSense toilet list."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from rebates import definitions, products, service
+
+EXAMPLE_LIST = "WATERSENSE-TOILETS"
+
+
+def load(session: Session, echo, options: dict) -> None:
+    report = service.load_definitions(session, definitions.example())
+    for code in ("EXAMPLE-WATER",):
+        service.set_enabled(session, service.get_program(session, code), True, "switched on by the demo")
+    result = products.import_products(session, definitions.DATA / "example_watersense_toilets.csv", EXAMPLE_LIST,
+                                      "Example list in the shape of EPA WaterSense's product search export",
+                                      date(2025, 1, 1))
+    added = ", ".join(report.programs_added) or "already there"
+    echo(f"  example rebate program: EXAMPLE-WATER ({added}); product list {EXAMPLE_LIST} v{result.version}")
