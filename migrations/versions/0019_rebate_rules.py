@@ -3,7 +3,7 @@
 Rule versions and product list versions are append-only, like the income rules' (the database
 refuses UPDATE and DELETE).
 
-Revision ID: 0019_h2
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-02 04:17:49
 """
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 import core.database
 
-revision = '0019_h2'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None
