@@ -44,13 +44,13 @@ def test_the_command_prints_one_line_of_json(app, example):
     assert (item["counted_quantity"], item["eligible_cost_cents"], item["rule_version"], item["reasons"]) == \
         (2, 18900, "EXAMPLE-WATER.v3", [])
     assert "2 × High-efficiency toilet at $200.00 each would be $400.00." in item["explanation"]
-    assert item["explanation"].endswith("The rebate is $189.00.")
+    assert item["explanation"].endswith("You paid $189.00 before tax, so the rebate is $189.00.")
 
 
 def test_the_command_explains_in_spanish(app, example):
     answer = json.loads(_cli(app, request(language="es")).stdout)
     assert "Inodoro de alta eficiencia" in answer["items"][0]["explanation"]
-    assert "El reembolso es de $189.00." in answer["items"][0]["explanation"]
+    assert "así que el reembolso es de $189.00." in answer["items"][0]["explanation"]
 
 
 @pytest.mark.parametrize("body,message", [
@@ -104,7 +104,7 @@ def test_the_api_is_in_the_openapi_document(client):
 
 def test_the_api_takes_the_page_language(client, example):
     response = client.post("/api/v1/rebates/quote", json=request(), headers={"Accept-Language": "es"})
-    assert "El reembolso" in response.json["items"][0]["explanation"]
+    assert "así que el reembolso" in response.json["items"][0]["explanation"]
 
 
 def test_the_api_is_rate_limited_like_the_screener(client, example):
