@@ -178,3 +178,13 @@ def test_the_same_address_written_two_ways_is_one_premise(db_session):
     b = make_account(db_session)
     b.service_address = "1234  park street."
     assert service.premise_of(a) == service.premise_of(b)
+
+
+def test_the_demo_switches_the_example_on_and_a_reload_keeps_it(app, db_session, example, tmp_path):
+    from tests.rebates.helpers import example_document, write
+
+    assert example.example and example.enabled
+    result = app.test_cli_runner().invoke(args=["rebates", "load", write(tmp_path, example_document())])
+    assert '"versions_unchanged": 3' in result.stdout
+    db_session.refresh(example)
+    assert example.enabled
