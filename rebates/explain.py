@@ -136,8 +136,11 @@ def sentence(code: str, values: Mapping, language: str = "en", measure_name: str
     if code == "cost":
         return ""
     if code == "capped_at_cost":
-        return gettext("The rebate is never more than what you paid (%(amount)s).") % {
-            "amount": money(values["amount_cents"])}
+        if values.get("before_tax"):
+            text = gettext("You paid %(amount)s before tax, so the rebate is %(amount)s.")
+        else:
+            text = gettext("You paid %(amount)s, so the rebate is %(amount)s.")
+        return text % {"amount": money(values["amount_cents"])}
     if code == "capped_at_percent":
         return gettext("The rebate is at most %(percent)s of what you paid (%(amount)s).") % {
             "percent": format_percent(values["percent"], language), "amount": money(values["amount_cents"])}
@@ -163,5 +166,17 @@ def sentence(code: str, values: Mapping, language: str = "en", measure_name: str
 
 
 def render(trace: Iterable[tuple[str, Mapping]], locale="en", measure_name: str = "", unit: str = "each") -> str:
+    """The item's sentences; the closing "The rebate is ..." is left out when the sentence before
+    it already said the same amount ("You paid $89.00 before tax, so the rebate is $89.00.")."""
     language = language_of(locale)
-    return " ".join(s for s in (sentence(code, values, language, measure_name, unit) for code, values in trace) if s)
+    out = []
+    previous: tuple = ("", {})
+    for code, values in trace:
+        if code == "total" and previous[0] == "capped_at_cost" \
+                and money(previous[1]["amount_cents"]) == money(values["amount_cents"]):
+            continue
+        text = sentence(code, values, language, measure_name, unit)
+        if text:
+            out.append(text)
+            previous = (code, values)
+    return " ".join(out)

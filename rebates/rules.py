@@ -517,7 +517,8 @@ def quote_item(program: Program, products: Mapping[str, ProductList], request: R
                            "delivery": rule.cost_delivery, "discounts_cents": item.discounts_cents}))
     if rule.cap_at_cost and value > eligible:
         value = eligible
-        trace.append(("capped_at_cost", {"amount_cents": (value)}))
+        trace.append(("capped_at_cost", {"amount_cents": value,
+                                         "before_tax": not rule.cost_tax and item.tax_cents > 0}))
     if rule.percent_of_cost_cap is not None:
         cap = eligible * rule.percent_of_cost_cap / HUNDRED
         if value > cap:

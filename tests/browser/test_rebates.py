@@ -41,7 +41,7 @@ def _estimate(page, base):
     page.get_by_role("button", name="Ver mi reembolso").click()
     result = page.locator("#result")
     expect(result).to_contain_text("$189.00")
-    expect(result).to_contain_text("El reembolso nunca supera lo que usted pagó ($189.00).")
+    expect(result).to_contain_text("Usted pagó $189.00, así que el reembolso es de $189.00.")
     assert_accessible(page)
 
 

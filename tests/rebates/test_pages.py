@@ -41,13 +41,13 @@ def test_anyone_gets_the_amount_and_why_without_javascript(client, example):
     response = post_form(client, "/rebates/estimate", FORM, token_from=f"/rebates/estimate?device={DEVICE}")
     page = text_of(response)
     assert response.status_code == 200
-    assert "$189.00" in page and "The rebate is never more than what you paid ($189.00)." in page
+    assert "$189.00" in page and "You paid $189.00 before tax, so the rebate is $189.00." in page
 
 
 def test_the_estimate_in_spanish(client, example):
     response = post_form(client, "/rebates/estimate", FORM, token_from=f"/rebates/estimate?device={DEVICE}",
                          headers={"Accept-Language": "es"})
-    assert "El reembolso es de $189.00." in text_of(response)
+    assert "así que el reembolso es de $189.00." in text_of(response)
 
 
 def test_errors_are_tied_to_their_fields(client, example):

@@ -44,13 +44,13 @@ def test_the_command_prints_one_line_of_json(app, example):
     assert (item["counted_quantity"], item["eligible_cost_cents"], item["rule_version"], item["reasons"]) == \
         (2, 18900, "EXAMPLE-WATER.v3", [])
     assert "2 × High-efficiency toilet at $200.00 each would be $400.00." in item["explanation"]
-    assert item["explanation"].endswith("The rebate is $189.00.")
+    assert item["explanation"].endswith("You paid $189.00 before tax, so the rebate is $189.00.")
 
 
 def test_the_command_explains_in_spanish(app, example):
     answer = json.loads(_cli(app, request(language="es")).stdout)
     assert "Inodoro de alta eficiencia" in answer["items"][0]["explanation"]
-    assert "El reembolso es de $189.00." in answer["items"][0]["explanation"]
+    assert "así que el reembolso es de $189.00." in answer["items"][0]["explanation"]
 
 
 @pytest.mark.parametrize("body,message", [
@@ -104,7 +104,7 @@ def test_the_api_is_in_the_openapi_document(client):
 
 def test_the_api_takes_the_page_language(client, example):
     response = client.post("/api/v1/rebates/quote", json=request(), headers={"Accept-Language": "es"})
-    assert "El reembolso" in response.json["items"][0]["explanation"]
+    assert "así que el reembolso" in response.json["items"][0]["explanation"]
 
 
 def test_the_api_is_rate_limited_like_the_screener(client, example):
@@ -178,3 +178,13 @@ def test_the_same_address_written_two_ways_is_one_premise(db_session):
     b = make_account(db_session)
     b.service_address = "1234  park street."
     assert service.premise_of(a) == service.premise_of(b)
+
+
+def test_the_demo_switches_the_example_on_and_a_reload_keeps_it(app, db_session, example, tmp_path):
+    from tests.rebates.helpers import example_document, write
+
+    assert example.example and example.enabled
+    result = app.test_cli_runner().invoke(args=["rebates", "load", write(tmp_path, example_document())])
+    assert '"versions_unchanged": 3' in result.stdout
+    db_session.refresh(example)
+    assert example.enabled
