@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent
 
 # Every module that defines tables, so Alembic and the tests see the whole schema.
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
-                 "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models")
+                 "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models",
+                 "reports.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo")
 
@@ -130,6 +131,14 @@ def demo(if_empty: bool, scale_accounts: int) -> None:
     acting_as(Actor(label="cli: demo"))
     click.echo("Demo data:")
     options = {"scale_accounts": scale_accounts}
+    from accounts.models import Account
+    from eligibility.applications.models import Application
+
+    before = {model: db.session.scalar(select(func.max(model.id))) or 0 for model in (Account, Application)}
     for name in DEMO_LOADERS:
         importlib.import_module(name).load(db.session, click.echo, options)
         db.session.commit()
+    # The demo's accounts and applications are test records: participation reports leave them out.
+    for model, last in before.items():
+        db.session.execute(model.__table__.update().where(model.id > last).values(test_record=True))
+    db.session.commit()

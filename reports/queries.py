@@ -1,0 +1,700 @@
+"""Every read the reports make, in one module: plain rows out, nothing written.
+
+Business dates are the utility's (`ASSIST_TIMEZONE`), both ends of a period inclusive. An
+application is *received* on its submission date and *approved*/*denied* on its decision date
+(a UTC instant, so a period becomes the UTC instants of its first and last local day). Test
+records (an account or application marked `test_record`, which the demo's are) are left out of
+every figure. Detail rows stream in a stable order (`yield_per`: a server-side cursor on
+PostgreSQL), so a million-row sheet never sits in memory.
+
+The assistance columns an application carries today (`purpose`, `enrollment_id`, `assisted`,
+`language`) and the determination's `categorical` are read only here, so a change of where they
+live is a change of this module alone.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable, Iterator
+
+from sqlalchemy import BigInteger, Date, String, and_, cast, false, func, literal, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from accounts.models import Account, LedgerEntry
+from core import clock
+from core.audit import AuditRecord
+from eligibility.applications.models import WAITING_FOR_STAFF, Application, ApplicationProgram, Enrollment
+from eligibility.models import Program
+from reports.models import EligibleEstimate
+
+STREAM_ROWS = 2_000  # rows a detail query fetches at a time
+METHODS = ("online", "assisted", "auto")        # how the household came in
+BASES = ("categorical", "income")                 # what qualified it
+END_KINDS = ("expired", "ended", "removed")      # the enrollment's status when it ended
+PENDING = WAITING_FOR_STAFF + ("needs_info",)
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods and programs
+
+
+@dataclass(frozen=True)
+class Period:
+    """Business dates, both inclusive."""
+
+    start: date
+    end: date
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValueError("the period ends before it starts")
+
+    @property
+    def first_instant(self) -> datetime:
+        return _instant(self.start)
+
+    @property
+    def after_instant(self) -> datetime:
+        """The first instant after the period (midnight starting the day after `end`, local time)."""
+        return _instant(self.end + timedelta(days=1))
+
+    def months(self) -> list[str]:
+        out, y, m = [], self.start.year, self.start.month
+        while (y, m) <= (self.end.year, self.end.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    def month_period(self, month: str) -> "Period":
+        y, m = int(month[:4]), int(month[5:7])
+        first = date(y, m, 1)
+        last = (date(y + (m == 12), m % 12 + 1, 1)) - timedelta(days=1)
+        return Period(max(first, self.start), min(last, self.end))
+
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=clock.clock().tz).astimezone(timezone.utc)
+
+
+def local_day(instant: datetime | None) -> date | None:
+    return None if instant is None else instant.astimezone(clock.clock().tz).date()
+
+
+@dataclass(frozen=True)
+class ProgramRow:
+    id: int
+    code: str
+    names: dict
+
+    def name(self, language: str = "en") -> str:
+        return self.names.get(language) or self.names["en"]
+
+
+def programs(session: Session, codes: Iterable[str] | None = None) -> list[ProgramRow]:
+    """The assistance programs by code (every one when `codes` is None); unknown codes are left out."""
+    query = select(Program.id, Program.code, Program.names).order_by(Program.code)
+    if codes is not None:
+        query = query.where(Program.code.in_(list(codes)))
+    return [ProgramRow(*row) for row in session.execute(query)]
+
+
+def program_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(Program.code).order_by(Program.code)))
+
+
+# Real records only: the account is not a test record, nor the application (when there is one).
+def _real_account():
+    return Account.test_record.is_(false())
+
+
+def _real_application():
+    return Application.test_record.is_(false())
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _local_month(session: Session, column):
+    """The local month of a UTC instant in SQL (PostgreSQL), or None where Python must do it."""
+    if _dialect(session) == "postgresql":
+        return func.to_char(func.timezone(clock.clock().tz.key, column), "YYYY-MM")
+    return None
+
+
+def _date_month(column):
+    """The month of a date column as 'YYYY-MM' on both engines."""
+    return func.substr(cast(column, String), 1, 7)
+
+
+def _aggregate_by_month(session: Session, base, keys: list, instant, value=None) -> dict[tuple, int]:
+    """Run `base` (a select with its FROM and WHERE) grouped by keys and local month of `instant`."""
+    month = _local_month(session, instant)
+    out: dict[tuple, int] = defaultdict(int)
+    if month is not None:
+        agg = func.count() if value is None else func.coalesce(func.sum(value), 0)
+        query = base.with_only_columns(*keys, month, agg).group_by(*keys, month)
+        for row in session.execute(query):
+            out[tuple(row[:-2]) + (row[-2],)] += int(row[-1])
+        return out
+    cols = [*keys, instant] + ([value] if value is not None else [])
+    query = base.with_only_columns(*cols).execution_options(yield_per=STREAM_ROWS)
+    for row in session.execute(query):
+        when = local_day(row[len(keys)])
+        out[tuple(row[:len(keys)]) + (f"{when.year:04d}-{when.month:02d}",)] += (
+            1 if value is None else int(row[-1] or 0))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Enrollments
+
+
+def _enrollment_base(program_ids: list[int]):
+    return (select(Enrollment.id).join(Account, Account.id == Enrollment.account_id)
+            .outerjoin(Application, Application.id == Enrollment.application_id)
+            .where(_real_account(), or_(Enrollment.application_id.is_(None), _real_application()),
+                   Enrollment.program_id.in_(program_ids)))
+
+
+def _method():
+    """online | assisted | auto, from the enrollment's source and its application."""
+    from sqlalchemy import case
+
+    return case((Enrollment.source == "auto", literal("auto")),
+                (Application.assisted.is_(true()), literal("assisted")), else_=literal("online"))
+
+
+def _basis():
+    from sqlalchemy import case
+
+    return case((Enrollment.categorical.is_not(None), literal("categorical")),
+                (ApplicationProgram.determination["categorical"].as_string().is_not(None), literal("categorical")),
+                else_=literal("income"))
+
+
+def _with_determination(query):
+    return query.outerjoin(ApplicationProgram, and_(ApplicationProgram.application_id == Enrollment.application_id,
+                                                    ApplicationProgram.program_id == Enrollment.program_id))
+
+
+def enrolled_on(session: Session, program_ids: list[int], day: date) -> dict[int, int]:
+    """Enrollments in force at the end of `day`, per program id."""
+    query = (_enrollment_base(program_ids)
+             .with_only_columns(Enrollment.program_id, func.count())
+             .where(Enrollment.enrolled_from <= day, or_(Enrollment.ended_on.is_(None), Enrollment.ended_on > day))
+             .group_by(Enrollment.program_id))
+    return {pid: n for pid, n in session.execute(query)}
+
+
+def enrolled_by_zip(session: Session, program_ids: list[int], day: date) -> dict[tuple[int, str], int]:
+    query = (_enrollment_base(program_ids)
+             .with_only_columns(Enrollment.program_id, Account.zip, func.count())
+             .where(Enrollment.enrolled_from <= day, or_(Enrollment.ended_on.is_(None), Enrollment.ended_on > day))
+             .group_by(Enrollment.program_id, Account.zip))
+    return {(pid, (z or "")[:5]): n for pid, z, n in session.execute(query)}
+
+
+def new_enrollments(session: Session, program_ids: list[int], period: Period) -> dict[tuple, int]:
+    """(program id, month, method, basis) -> enrollments whose benefit started in the period."""
+    month, method, basis = _date_month(Enrollment.enrolled_from), _method(), _basis()  # one object each:
+    query = (_with_determination(_enrollment_base(program_ids))  # PostgreSQL matches GROUP BY by its parameters
+             .with_only_columns(Enrollment.program_id, month, method, basis, func.count())
+             .where(Enrollment.enrolled_from >= period.start, Enrollment.enrolled_from <= period.end)
+             .group_by(Enrollment.program_id, month, method, basis))
+    return {(pid, m, method, basis): n for pid, m, method, basis, n in session.execute(query)}
+
+
+def ended_enrollments(session: Session, program_ids: list[int], period: Period) -> dict[tuple, int]:
+    """(program id, month, how it ended) -> enrollments whose benefit stopped in the period."""
+    month = _date_month(Enrollment.ended_on)
+    query = (_enrollment_base(program_ids)
+             .with_only_columns(Enrollment.program_id, month, Enrollment.status, func.count())
+             .where(Enrollment.ended_on >= period.start, Enrollment.ended_on <= period.end)
+             .group_by(Enrollment.program_id, month, Enrollment.status))
+    return {(pid, m, status): n for pid, m, status, n in session.execute(query)}
+
+
+def recertified(session: Session, program_ids: list[int], period: Period) -> dict[tuple, int]:
+    """(program id, month) -> renewals approved in the period (by decision date)."""
+    base = (select(ApplicationProgram.id).join(Application, Application.id == ApplicationProgram.application_id)
+            .join(Account, Account.id == Application.account_id)
+            .where(_real_account(), _real_application(), Application.purpose == "recertification",
+                   ApplicationProgram.status == "approved", ApplicationProgram.program_id.in_(program_ids),
+                   ApplicationProgram.decided_at >= period.first_instant,
+                   ApplicationProgram.decided_at < period.after_instant))
+    return dict(_aggregate_by_month(session, base, [ApplicationProgram.program_id], ApplicationProgram.decided_at))
+
+
+# ---------------------------------------------------------------------------------------------
+# Applications
+
+
+def _application_base(program_ids: list[int]):
+    return (select(ApplicationProgram.id).join(Application, Application.id == ApplicationProgram.application_id)
+            .join(Account, Account.id == Application.account_id)
+            .where(_real_account(), _real_application(), ApplicationProgram.program_id.in_(program_ids),
+                   Application.status != "draft"))
+
+
+def received(session: Session, program_ids: list[int], period: Period) -> dict[int, int]:
+    query = (_application_base(program_ids).with_only_columns(ApplicationProgram.program_id, func.count())
+             .where(Application.submitted_on >= period.start, Application.submitted_on <= period.end)
+             .group_by(ApplicationProgram.program_id))
+    return dict(session.execute(query).all())
+
+
+def decisions(session: Session, program_ids: list[int], period: Period) -> dict[tuple, int]:
+    """(program id, approved|denied, month) -> decisions made in the period."""
+    base = _application_base(program_ids).where(
+        ApplicationProgram.status.in_(("approved", "denied")), ApplicationProgram.decided_at >= period.first_instant,
+        ApplicationProgram.decided_at < period.after_instant)
+    return dict(_aggregate_by_month(session, base, [ApplicationProgram.program_id, ApplicationProgram.status],
+                                    ApplicationProgram.decided_at))
+
+
+def pending_at_end(session: Session, program_ids: list[int], period: Period) -> dict[int, int]:
+    """Received by the end of the period and not decided by then (what is still open, or decided later)."""
+    query = (_application_base(program_ids).with_only_columns(ApplicationProgram.program_id, func.count())
+             .where(Application.submitted_on <= period.end,
+                    or_(and_(ApplicationProgram.status == "pending", Application.status.in_(PENDING)),
+                        and_(ApplicationProgram.status.in_(("approved", "denied")),
+                             ApplicationProgram.decided_at >= period.after_instant)))
+             .group_by(ApplicationProgram.program_id))
+    return dict(session.execute(query).all())
+
+
+def median_days_to_decision(session: Session, program_ids: list[int], period: Period) -> dict[int, float]:
+    """Per program: the median of (decision date - submission date) over decisions in the period."""
+    where = (ApplicationProgram.status.in_(("approved", "denied")), Application.submitted_on.is_not(None),
+             ApplicationProgram.decided_at >= period.first_instant, ApplicationProgram.decided_at < period.after_instant)
+    if _dialect(session) == "postgresql":
+        days = cast(func.timezone(clock.clock().tz.key, ApplicationProgram.decided_at), Date) - Application.submitted_on
+        query = (_application_base(program_ids)
+                 .with_only_columns(ApplicationProgram.program_id, func.percentile_cont(0.5).within_group(days))
+                 .where(*where).group_by(ApplicationProgram.program_id))
+        return {pid: float(m) for pid, m in session.execute(query) if m is not None}
+    values: dict[int, list[int]] = defaultdict(list)
+    query = (_application_base(program_ids)
+             .with_only_columns(ApplicationProgram.program_id, Application.submitted_on, ApplicationProgram.decided_at)
+             .where(*where).execution_options(yield_per=STREAM_ROWS))
+    for pid, submitted, decided in session.execute(query):
+        values[pid].append((local_day(decided) - submitted).days)
+    return {pid: float(statistics.median(v)) for pid, v in values.items()}
+
+
+def denials(session: Session, program_ids: list[int], period: Period) -> dict[tuple[int, str], int]:
+    """(program id, reason code) -> denials decided in the period."""
+    reason = func.coalesce(ApplicationProgram.reason_code, literal("(none)"))
+    query = (_application_base(program_ids).with_only_columns(ApplicationProgram.program_id, reason, func.count())
+             .where(ApplicationProgram.status == "denied", ApplicationProgram.decided_at >= period.first_instant,
+                    ApplicationProgram.decided_at < period.after_instant)
+             .group_by(ApplicationProgram.program_id, reason))
+    return {(pid, r): n for pid, r, n in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    """One program on one application, without names, emails or SSNs."""
+
+    reference: str          # an opaque id, or the application number when identified rows are allowed
+    account: str | None     # the account number, only on identified rows
+    kind: str
+    purpose: str
+    program: str
+    channel: str
+    submitted_on: date | None
+    decided_on: date | None
+    days_to_decision: int | None
+    outcome: str
+    reason: str | None
+    assisted: bool
+    language: str
+
+
+def opaque_id(secret: str, application_id: int) -> str:
+    """The same application gets the same id in every report, and the id says nothing about it."""
+    digest = hmac.new(secret.encode(), f"application:{application_id}".encode(), hashlib.sha256).hexdigest()
+    return f"R-{digest[:12].upper()}"
+
+
+def application_rows(session: Session, program_ids: list[int], period: Period, *, secret: str,
+                     identified: bool = False) -> Iterator[ApplicationRow]:
+    """Every program of every application received or decided in the period, oldest first, streamed."""
+    query = (_application_base(program_ids)
+             .with_only_columns(Application.id, Application.number, Account.number, Application.purpose,
+                                Program.code, Application.assisted, Application.submitted_on,
+                                ApplicationProgram.decided_at, ApplicationProgram.status, ApplicationProgram.reason_code,
+                                Application.language, Application.status)
+             .join(Program, Program.id == ApplicationProgram.program_id)
+             .where(or_(and_(Application.submitted_on >= period.start, Application.submitted_on <= period.end),
+                        and_(ApplicationProgram.decided_at >= period.first_instant,
+                             ApplicationProgram.decided_at < period.after_instant)))
+             .order_by(Application.submitted_on, Application.id, ApplicationProgram.id)
+             .execution_options(yield_per=STREAM_ROWS))
+    for (app_id, number, account, purpose, code, assisted, submitted, decided_at, status, reason, lang,
+         app_status) in session.execute(query):
+        decided = local_day(decided_at)
+        outcome = status if status != "pending" else ("pending" if app_status in PENDING else app_status)
+        yield ApplicationRow(
+            reference=(number or f"#{app_id}") if identified else opaque_id(secret, app_id),
+            account=account if identified else None, kind="assistance", purpose=purpose, program=code,
+            channel="assisted" if assisted else "online", submitted_on=submitted, decided_on=decided,
+            days_to_decision=(decided - submitted).days if decided and submitted else None, outcome=outcome,
+            reason=reason, assisted=bool(assisted), language=lang)
+
+
+def count_application_rows(session: Session, program_ids: list[int], period: Period) -> int:
+    query = (_application_base(program_ids).with_only_columns(func.count())
+             .where(or_(and_(Application.submitted_on >= period.start, Application.submitted_on <= period.end),
+                        and_(ApplicationProgram.decided_at >= period.first_instant,
+                             ApplicationProgram.decided_at < period.after_instant))))
+    return session.scalar(query) or 0
+
+
+def pending_ages(session: Session, program_ids: list[int], today: date) -> dict[int, list[int]]:
+    """Per program: the age in days of every application waiting now (for the dashboard's buckets)."""
+    query = (_application_base(program_ids)
+             .with_only_columns(ApplicationProgram.program_id, Application.submitted_on)
+             .where(ApplicationProgram.status == "pending", Application.status.in_(PENDING),
+                    Application.submitted_on.is_not(None))
+             .execution_options(yield_per=STREAM_ROWS))
+    out: dict[int, list[int]] = defaultdict(list)
+    for pid, submitted in session.execute(query):
+        out[pid].append((today - submitted).days)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Credits (the ledger): benefit credits are keyed `benefit:<program>:<bill>`
+
+
+def credits(session: Session, program_ids: list[int], period: Period) -> dict[tuple, int]:
+    """(program id, month, benefit|reversal) -> cents posted in the period (by posting date)."""
+    original = aliased(LedgerEntry)
+    out: dict[tuple, int] = defaultdict(int)
+    key_of = lambda entry: entry.idempotency_key.like(literal("benefit:") + Program.code + literal(":%"))  # noqa: E731
+    base = (select(LedgerEntry.id).join(Account, Account.id == LedgerEntry.account_id)
+            .join(Program, key_of(LedgerEntry)).where(
+                _real_account(), LedgerEntry.kind == "discount", Program.id.in_(program_ids),
+                LedgerEntry.created_at >= period.first_instant, LedgerEntry.created_at < period.after_instant))
+    for (pid, month), cents in _aggregate_by_month(session, base, [Program.id], LedgerEntry.created_at,
+                                                   LedgerEntry.amount_cents).items():
+        out[(pid, month, "benefit")] += cents
+    reversals = (select(LedgerEntry.id).join(original, original.id == LedgerEntry.reverses_id)
+                 .join(Account, Account.id == LedgerEntry.account_id).join(Program, key_of(original))
+                 .where(_real_account(), LedgerEntry.kind == "reversal", original.kind == "discount",
+                        Program.id.in_(program_ids), LedgerEntry.created_at >= period.first_instant,
+                        LedgerEntry.created_at < period.after_instant))
+    for (pid, month), cents in _aggregate_by_month(session, reversals, [Program.id], LedgerEntry.created_at,
+                                                   LedgerEntry.amount_cents).items():
+        out[(pid, month, "reversal")] += cents
+    return dict(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recertification and verification: counted from the audit records written with each change
+
+
+RECERT_ACTIONS = {"enrollment.recertified": "in_time", "enrollment.recertified_late": "late",
+                  "enrollment.expired": "dropped", "enrollment.verification_requested": "selected",
+                  "enrollment.verified": "verified", "enrollment.removed": "removed"}
+
+
+def recertification_outcomes(session: Session, program_ids: list[int], period: Period) -> dict[tuple, int]:
+    """(program id, outcome, method) -> enrollments with that outcome recorded in the period."""
+    method = _method()
+    query = (select(Enrollment.program_id, AuditRecord.action, method, func.count())
+             .select_from(AuditRecord)
+             .join(Enrollment, Enrollment.id == cast(AuditRecord.object_id, BigInteger))
+             .join(Account, Account.id == Enrollment.account_id)
+             .outerjoin(Application, Application.id == Enrollment.application_id)
+             .where(AuditRecord.object_type == "enrollments", AuditRecord.action.in_(list(RECERT_ACTIONS)),
+                    AuditRecord.occurred_at >= period.first_instant, AuditRecord.occurred_at < period.after_instant,
+                    _real_account(), or_(Enrollment.application_id.is_(None), _real_application()),
+                    Enrollment.program_id.in_(program_ids))
+             .group_by(Enrollment.program_id, AuditRecord.action, method))
+    return {(pid, RECERT_ACTIONS[action], m): n for pid, action, m, n in session.execute(query)}
+
+
+def verification_responses(session: Session, program_ids: list[int], period: Period) -> tuple[dict, dict]:
+    """Per program: verification requests answered in the period, and those still open at its end."""
+    base = _application_base(program_ids).where(Application.purpose == "verification")
+    responded = base.with_only_columns(ApplicationProgram.program_id, func.count()).where(
+        Application.submitted_on >= period.start, Application.submitted_on <= period.end).group_by(
+        ApplicationProgram.program_id)
+    open_ = base.with_only_columns(ApplicationProgram.program_id, func.count()).where(
+        ApplicationProgram.status == "pending", Application.status.in_(PENDING)).group_by(ApplicationProgram.program_id)
+    return dict(session.execute(responded).all()), dict(session.execute(open_).all())
+
+
+def due_within(session: Session, program_ids: list[int], today: date, days: int) -> dict[int, int]:
+    """Current enrollments whose certification ends in the next `days` days (the renewal worklist's)."""
+    query = (_enrollment_base(program_ids).with_only_columns(Enrollment.program_id, func.count())
+             .where(Enrollment.status.in_(("active", "recertification_due")), Enrollment.certified_to >= today,
+                    Enrollment.certified_to <= today + timedelta(days=days))
+             .group_by(Enrollment.program_id))
+    return dict(session.execute(query).all())
+
+
+# ---------------------------------------------------------------------------------------------
+# Eligible-population estimates
+
+
+def estimates(session: Session, program_ids: list[int], year: int) -> dict[tuple[int, str], int]:
+    query = select(EligibleEstimate.program_id, EligibleEstimate.zip, EligibleEstimate.households).where(
+        EligibleEstimate.program_id.in_(program_ids), EligibleEstimate.year == year)
+    return {(pid, z): n for pid, z, n in session.execute(query)}
+
+
+def estimate_vintage(session: Session, program_ids: list[int], year: int) -> list[tuple[str, str, datetime]]:
+    query = (select(Program.code, EligibleEstimate.source, func.max(EligibleEstimate.loaded_at))
+             .join(Program, Program.id == EligibleEstimate.program_id)
+             .where(EligibleEstimate.program_id.in_(program_ids), EligibleEstimate.year == year)
+             .group_by(Program.code, EligibleEstimate.source).order_by(Program.code, EligibleEstimate.source))
+    return [tuple(row) for row in session.execute(query)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The figures a sheet shows, assembled from the queries above
+
+
+@dataclass
+class SummaryRow:
+    program: str
+    name: str
+    enrolled_start: int = 0
+    enrolled_end: int = 0
+    new_online: int = 0
+    new_assisted: int = 0
+    new_auto: int = 0
+    new_categorical: int = 0
+    new_income: int = 0
+    recertified: int = 0
+    ended_expired: int = 0
+    ended_ended: int = 0
+    removed: int = 0
+    received: int = 0
+    approved: int = 0
+    denied: int = 0
+    pending: int = 0
+    median_days_to_decision: float | None = None
+    benefits_cents: int = 0
+    reversals_cents: int = 0
+    rebates_cents: int = 0
+    rebate_units: int = 0
+
+    @property
+    def new(self) -> int:
+        return self.new_online + self.new_assisted + self.new_auto
+
+    @property
+    def ended(self) -> int:
+        return self.ended_expired + self.ended_ended + self.removed
+
+    @property
+    def net_change(self) -> int:
+        return self.enrolled_end - self.enrolled_start
+
+
+@dataclass
+class MonthRow:
+    program: str
+    month: str
+    beginning: int = 0
+    new: dict = field(default_factory=lambda: {m: 0 for m in METHODS})
+    recertified: int = 0
+    ended: dict = field(default_factory=lambda: {k: 0 for k in END_KINDS})
+    ending: int = 0
+    approved: int = 0
+    denied: int = 0
+
+    @property
+    def change(self) -> float | None:
+        return None if not self.beginning else (self.ending - self.beginning) / self.beginning
+
+    def explanation(self) -> str | None:
+        """The largest cause of a move of 5% or more, as a regulator asks."""
+        if self.change is None or abs(self.change) < 0.05:
+            if self.beginning or not self.ending:
+                return None
+        causes = {f"new ({m})": n for m, n in self.new.items()} | {f"ended ({k})": n for k, n in self.ended.items()}
+        causes = {k: v for k, v in causes.items() if v}
+        if not causes:
+            return None
+        cause, count = max(sorted(causes.items()), key=lambda kv: kv[1])
+        return f"largest cause: {cause}, {count}"
+
+
+@dataclass
+class Figures:
+    """Everything the Summary and Monthly sheets (and the API) show for one period."""
+
+    period: Period
+    programs: list[ProgramRow]
+    summary: list[SummaryRow]
+    monthly: list[MonthRow]
+    as_of: datetime
+
+
+def figures(session: Session, programs_: list[ProgramRow], period: Period) -> Figures:
+    ids = [p.id for p in programs_]
+    by_id = {p.id: p for p in programs_}
+    rows = {p.id: SummaryRow(p.code, p.name()) for p in programs_}
+    start = enrolled_on(session, ids, period.start - timedelta(days=1))
+    end = enrolled_on(session, ids, period.end)
+    new = new_enrollments(session, ids, period)
+    ended = ended_enrollments(session, ids, period)
+    recert = recertified(session, ids, period)
+    decided = decisions(session, ids, period)
+    for pid, row in rows.items():
+        row.enrolled_start, row.enrolled_end = start.get(pid, 0), end.get(pid, 0)
+    for (pid, _m, method, basis), n in new.items():
+        setattr(rows[pid], f"new_{method}", getattr(rows[pid], f"new_{method}") + n)
+        setattr(rows[pid], f"new_{basis}", getattr(rows[pid], f"new_{basis}") + n)
+    for (pid, _m, status), n in ended.items():
+        name = "removed" if status == "removed" else f"ended_{'expired' if status == 'expired' else 'ended'}"
+        setattr(rows[pid], name, getattr(rows[pid], name) + n)
+    for (pid, _m), n in recert.items():
+        rows[pid].recertified += n
+    for (pid, status, _m), n in decided.items():
+        setattr(rows[pid], status, getattr(rows[pid], status) + n)
+    for pid, n in received(session, ids, period).items():
+        rows[pid].received = n
+    for pid, n in pending_at_end(session, ids, period).items():
+        rows[pid].pending = n
+    for pid, m in median_days_to_decision(session, ids, period).items():
+        rows[pid].median_days_to_decision = m
+    for (pid, _m, kind), cents in credits(session, ids, period).items():
+        if kind == "benefit":
+            rows[pid].benefits_cents += cents
+        else:
+            rows[pid].reversals_cents += cents
+    # Monthly: begin from the period's start and walk the months.
+    monthly = []
+    for pid, program in by_id.items():
+        running = start.get(pid, 0)
+        for month in period.months():
+            row = MonthRow(program.code, month, beginning=running)
+            for method in METHODS:
+                row.new[method] = sum(n for (p, m, me, _b), n in new.items() if p == pid and m == month and me == method)
+            for kind in END_KINDS:
+                row.ended[kind] = ended.get((pid, month, kind), 0)
+            row.recertified = recert.get((pid, month), 0)
+            row.approved = decided.get((pid, "approved", month), 0)
+            row.denied = decided.get((pid, "denied", month), 0)
+            row.ending = running + sum(row.new.values()) - sum(row.ended.values())
+            running = row.ending
+            monthly.append(row)
+    return Figures(period, programs_, [rows[p.id] for p in programs_], monthly, clock.now())
+
+
+@dataclass
+class RecertRow:
+    program: str
+    due: int = 0
+    in_time: int = 0
+    late: int = 0
+    dropped: int = 0
+    selected_application: int = 0
+    selected_auto: int = 0
+    responded: int = 0
+    verified: int = 0
+    removed: int = 0
+    pending: int = 0
+
+    @property
+    def selected(self) -> int:
+        return self.selected_application + self.selected_auto
+
+    def rate(self, part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+
+def recertification_rows(session: Session, programs_: list[ProgramRow], period: Period) -> list[RecertRow]:
+    ids = [p.id for p in programs_]
+    rows = {p.id: RecertRow(p.code) for p in programs_}
+    for (pid, outcome, method), n in recertification_outcomes(session, ids, period).items():
+        row = rows[pid]
+        if outcome == "selected":
+            if method == "auto":
+                row.selected_auto += n
+            else:
+                row.selected_application += n
+        else:
+            setattr(row, outcome, getattr(row, outcome) + n)
+    responded, open_ = verification_responses(session, ids, period)
+    for pid, row in rows.items():
+        row.responded, row.pending = responded.get(pid, 0), open_.get(pid, 0)
+        row.due = row.in_time + row.late + row.dropped
+    return [rows[p.id] for p in programs_]
+
+
+@dataclass(frozen=True)
+class PenetrationRow:
+    program: str
+    zip: str
+    eligible: int | None
+    enrolled: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.enrolled / self.eligible if self.eligible else None
+
+    @property
+    def gap(self) -> int | None:
+        return None if self.eligible is None else max(0, self.eligible - self.enrolled)
+
+
+def penetration_rows(session: Session, programs_: list[ProgramRow], period: Period) -> list[PenetrationRow]:
+    """Per program and ZIP: the year's estimate of eligible households against enrollment at the period's end."""
+    ids = [p.id for p in programs_]
+    eligible = estimates(session, ids, period.end.year)
+    enrolled = enrolled_by_zip(session, ids, period.end)
+    out = []
+    for program in programs_:
+        zips = sorted({z for (pid, z) in eligible if pid == program.id} | {z for (pid, z) in enrolled if pid == program.id})
+        out.extend(PenetrationRow(program.code, z, eligible.get((program.id, z)), enrolled.get((program.id, z), 0))
+                   for z in zips)
+    return out
+
+
+@dataclass(frozen=True)
+class DenialRow:
+    program: str
+    reason: str
+    count: int
+    share: float
+
+
+def denial_rows(session: Session, programs_: list[ProgramRow], period: Period) -> list[DenialRow]:
+    counts = denials(session, [p.id for p in programs_], period)
+    out = []
+    for program in programs_:
+        mine = sorted(((r, n) for (pid, r), n in counts.items() if pid == program.id), key=lambda rn: (-rn[1], rn[0]))
+        total = sum(n for _r, n in mine)
+        out.extend(DenialRow(program.code, r, n, n / total) for r, n in mine)
+    return out
+
+
+@dataclass(frozen=True)
+class CreditRow:
+    program: str
+    month: str
+    benefits_cents: int
+    reversals_cents: int
+    rebates_cents: int = 0
+
+    @property
+    def net_cents(self) -> int:
+        return self.benefits_cents + self.reversals_cents + self.rebates_cents
+
+
+def credit_rows(session: Session, programs_: list[ProgramRow], period: Period) -> list[CreditRow]:
+    posted = credits(session, [p.id for p in programs_], period)
+    return [CreditRow(p.code, m, posted.get((p.id, m, "benefit"), 0), posted.get((p.id, m, "reversal"), 0))
+            for p in programs_ for m in period.months()]

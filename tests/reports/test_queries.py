@@ -1,0 +1,81 @@
+"""The figures the reports are built from, on a known world."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from reports import queries
+from tests.reports.seed import FROM, TO, seed
+
+
+@pytest.fixture
+def world(db_session):
+    return seed(db_session)
+
+
+def _by_code(figures):
+    return {row.program: row for row in figures.summary}
+
+
+def test_summary_counts_enrollments_decisions_and_credits(db_session, world):
+    programs = queries.programs(db_session, ["CARE", "FERA"])
+    figures = queries.figures(db_session, programs, queries.Period(FROM, TO))
+    care, fera = _by_code(figures)["CARE"], _by_code(figures)["FERA"]
+    assert (care.enrolled_start, care.new, care.ended, care.enrolled_end) == (3, 3, 2, 4)
+    assert (care.new_online, care.new_assisted, care.new_auto) == (2, 1, 0)
+    assert (care.ended_expired, care.removed, care.net_change) == (1, 1, 1)
+    assert (care.received, care.approved, care.denied, care.pending) == (8, 1, 3, 1)
+    assert care.median_days_to_decision == 6.5
+    assert (care.benefits_cents, care.reversals_cents) == (3250, -500)
+    # FERA's approval came on July 2: after the period, so pending at its end.
+    assert (fera.enrolled_start, fera.new, fera.enrolled_end) == (0, 1, 1)
+    assert (fera.received, fera.approved, fera.pending, fera.benefits_cents) == (2, 0, 1, 700)
+
+
+def test_monthly_rows_add_up_to_the_summary(db_session, world):
+    programs = queries.programs(db_session, ["CARE"])
+    figures = queries.figures(db_session, programs, queries.Period(FROM, TO))
+    months = [m for m in figures.monthly if m.program == "CARE"]
+    assert [m.month for m in months] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    assert months[0].beginning == 3 and months[-1].ending == 4
+    assert [m.ending for m in months] == [3, 4, 5, 5, 4, 4]
+    assert sum(m.approved for m in months) == 1 and sum(m.denied for m in months) == 3
+    assert months[1].explanation() == "largest cause: new (online), 1"
+
+
+def test_test_records_are_in_no_figure(db_session, world):
+    programs = queries.programs(db_session, ["CARE"])
+    period = queries.Period(FROM, TO)
+    rows = list(queries.application_rows(db_session, [p.id for p in programs], period, secret="s", identified=True))
+    assert all(r.account != "T00000TEST" for r in rows)
+    assert ("test_reason" not in {r.reason for r in rows})
+    assert sum(d.count for d in queries.denial_rows(db_session, programs, period)) == 3
+
+
+def test_business_dates_decide_the_period(db_session, world):
+    """A decision at 05:00 UTC on March 1 is February 28 in Los Angeles: February counts it, March does not."""
+    from datetime import datetime, timezone
+
+    from tests.reports.seed import _application
+
+    application = _application(db_session, world.accounts[7], world.customer, "CARE", date(2026, 2, 20), "approved",
+                               date(2026, 2, 28))
+    application.programs[0].decided_at = datetime(2026, 3, 1, 5, 0, tzinfo=timezone.utc)
+    db_session.flush()
+    programs = queries.programs(db_session, ["CARE"])
+    feb = queries.figures(db_session, programs, queries.Period(date(2026, 2, 28), date(2026, 2, 28)))
+    march = queries.figures(db_session, programs, queries.Period(date(2026, 3, 1), date(2026, 3, 1)))
+    assert (feb.summary[0].approved, march.summary[0].approved) == (1, 0)
+    assert [m.approved for m in feb.monthly] == [1]
+
+
+def test_application_rows_are_opaque_unless_identified(db_session, world):
+    programs = queries.programs(db_session, ["CARE"])
+    period = queries.Period(FROM, TO)
+    rows = list(queries.application_rows(db_session, [p.id for p in programs], period, secret="s"))
+    assert len(rows) == queries.count_application_rows(db_session, [p.id for p in programs], period) == 8
+    assert all(r.account is None and r.reference.startswith("R-") for r in rows)
+    again = list(queries.application_rows(db_session, [p.id for p in programs], period, secret="s"))
+    assert [r.reference for r in rows] == [r.reference for r in again]
+    assert [r.submitted_on for r in rows] == sorted(r.submitted_on for r in rows)
