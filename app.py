@@ -102,10 +102,11 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.applications.cli import applications_cli
     from eligibility.cli import eligibility_cli, programs_cli
     from eligibility.recertification.cli import enrollments_cli, letters_cli, recert_cli
+    from reports.cli import reports_cli
 
     register_cli(app)
     for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
-                  applications_cli, recert_cli, enrollments_cli, letters_cli, demo):
+                  applications_cli, recert_cli, enrollments_cli, letters_cli, reports_cli, demo):
         app.cli.add_command(group)
     return app
 
