@@ -79,6 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.views import bp as eligibility_bp, init_eligibility
     from review.api import bp as review_api_bp
     from review.views import bp as review_bp, init_review
+    from reports.api import bp as reports_api_bp
+    from reports.views import bp as reports_bp, init_reports
 
     init_auth(app)
     init_accounts(app)
@@ -87,11 +89,12 @@ def create_app(config: dict | None = None) -> Flask:
     init_applications(app)
     init_review(app)
     init_recertification(app)
+    init_reports(app)
     from core.inputs import init_inputs
 
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
     for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, api, auth_api_bp,
-                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp):
+                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, reports_bp, reports_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli

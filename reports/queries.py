@@ -17,6 +17,8 @@ import hashlib
 import hmac
 import statistics
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Iterator
@@ -107,12 +109,25 @@ def program_codes(session: Session) -> list[str]:
 
 
 # Real records only: the account is not a test record, nor the application (when there is one).
+# The demo's dashboard alone shows test records (`including_test_records`); no export ever does.
+_INCLUDE_TEST: ContextVar[bool] = ContextVar("reports_include_test_records", default=False)
+
+
+@contextmanager
+def including_test_records(include: bool = True):
+    token = _INCLUDE_TEST.set(include)
+    try:
+        yield
+    finally:
+        _INCLUDE_TEST.reset(token)
+
+
 def _real_account():
-    return Account.test_record.is_(false())
+    return true() if _INCLUDE_TEST.get() else Account.test_record.is_(false())
 
 
 def _real_application():
-    return Application.test_record.is_(false())
+    return true() if _INCLUDE_TEST.get() else Application.test_record.is_(false())
 
 
 def _dialect(session: Session) -> str:
@@ -698,3 +713,86 @@ def credit_rows(session: Session, programs_: list[ProgramRow], period: Period) -
     posted = credits(session, [p.id for p in programs_], period)
     return [CreditRow(p.code, m, posted.get((p.id, m, "benefit"), 0), posted.get((p.id, m, "reversal"), 0))
             for p in programs_ for m in period.months()]
+
+
+# ---------------------------------------------------------------------------------------------
+# The dashboard: this month and the year to date, and the lists behind its figures
+
+
+@dataclass
+class DashboardRow:
+    program: str
+    name: str
+    enrolled: int = 0
+    new_month: int = 0
+    ended_month: int = 0
+    new_year: int = 0
+    ended_year: int = 0
+    pending: int = 0
+    oldest_days: int | None = None
+    ages: dict = field(default_factory=lambda: {"0-7": 0, "8-30": 0, "31+": 0})
+    due: dict = field(default_factory=lambda: {30: 0, 60: 0, 90: 0})
+
+
+def _age_bucket(days: int) -> str:
+    return "0-7" if days <= 7 else "8-30" if days <= 30 else "31+"
+
+
+def dashboard(session: Session, programs_: list[ProgramRow], today: date) -> tuple[list[DashboardRow], list[MonthRow]]:
+    """Per program: enrolled today, new and ended this month and this year, what waits and how long,
+    renewals due in 30/60/90 days; and the year's months for the chart."""
+    ids = [p.id for p in programs_]
+    rows = {p.id: DashboardRow(p.code, p.name()) for p in programs_}
+    year = Period(date(today.year, 1, 1), today)
+    month = f"{today.year:04d}-{today.month:02d}"
+    for pid, n in enrolled_on(session, ids, today).items():
+        rows[pid].enrolled = n
+    for (pid, m, _method, _basis), n in new_enrollments(session, ids, year).items():
+        rows[pid].new_year += n
+        rows[pid].new_month += n if m == month else 0
+    for (pid, m, _status), n in ended_enrollments(session, ids, year).items():
+        rows[pid].ended_year += n
+        rows[pid].ended_month += n if m == month else 0
+    for pid, ages in pending_ages(session, ids, today).items():
+        rows[pid].pending, rows[pid].oldest_days = len(ages), max(ages)
+        for age in ages:
+            rows[pid].ages[_age_bucket(age)] += 1
+    for days in (30, 60, 90):
+        for pid, n in due_within(session, ids, today, days).items():
+            rows[pid].due[days] = n
+    months = figures(session, programs_, year).monthly if programs_ else []
+    return [rows[p.id] for p in programs_], months
+
+
+@dataclass(frozen=True)
+class EnrollmentListRow:
+    id: int
+    account: str
+    program: str
+    status: str
+    enrolled_from: date
+    certified_to: date
+    ended_on: date | None
+
+
+LIST_FIGURES = ("enrolled", "new", "ended")
+
+
+def enrollment_list(session: Session, program_ids: list[int], figure: str, period: Period, *, after: int = 0,
+                    limit: int = 100) -> list[EnrollmentListRow]:
+    """The enrollments behind a dashboard figure, by id, a page at a time (`after` the last id shown)."""
+    query = (_enrollment_base(program_ids)
+             .with_only_columns(Enrollment.id, Account.number, Program.code, Enrollment.status,
+                                Enrollment.enrolled_from, Enrollment.certified_to, Enrollment.ended_on)
+             .join(Program, Program.id == Enrollment.program_id)
+             .where(Enrollment.id > after).order_by(Enrollment.id).limit(limit))
+    if figure == "enrolled":
+        query = query.where(Enrollment.enrolled_from <= period.end,
+                            or_(Enrollment.ended_on.is_(None), Enrollment.ended_on > period.end))
+    elif figure == "new":
+        query = query.where(Enrollment.enrolled_from >= period.start, Enrollment.enrolled_from <= period.end)
+    elif figure == "ended":
+        query = query.where(Enrollment.ended_on >= period.start, Enrollment.ended_on <= period.end)
+    else:
+        raise ValueError(figure)
+    return [EnrollmentListRow(*row) for row in session.execute(query)]

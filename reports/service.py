@@ -390,11 +390,16 @@ def _store(plain: Path) -> tuple[str, int, str]:
 
 
 def read_file(job: ReportJob) -> Iterator[bytes]:
-    """The plain workbook, a chunk at a time."""
-    with _file(job.storage_name).open("rb") as src:
-        while header := src.read(4):
-            (length,) = struct.unpack(">I", header)
-            yield crypto.decrypt(src.read(length))
+    """The plain workbook, a chunk at a time (the path and keys are taken now: the response streams later)."""
+    path, keys = _file(job.storage_name), crypto.keyring()
+
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as src:
+            while header := src.read(4):
+                (length,) = struct.unpack(">I", header)
+                yield keys.decrypt(src.read(length))
+
+    return chunks()
 
 
 def downloadable(job: ReportJob) -> bool:
