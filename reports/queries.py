@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import statistics
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -134,11 +133,41 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _local_month(session: Session, column):
-    """The local month of a UTC instant in SQL (PostgreSQL), or None where Python must do it."""
+def _offsets(period: Period) -> list[tuple[datetime, int]]:
+    """The utility's UTC offset (minutes) from each instant it changes, over the period and a day either side."""
+    tz = clock.clock().tz
+    at = period.first_instant - timedelta(days=1)
+    end = period.after_instant + timedelta(days=1)
+    offset = int(at.astimezone(tz).utcoffset().total_seconds() // 60)
+    out = [(at, offset)]
+    while at < end:
+        at += timedelta(hours=1)
+        now = int(at.astimezone(tz).utcoffset().total_seconds() // 60)
+        if now != offset:
+            out.append((at, now))
+            offset = now
+    return out
+
+
+def _local_date(session: Session, column, period: Period):
+    """The utility's calendar date of a UTC instant, in SQL: PostgreSQL converts with the zone itself;
+    SQLite (naive UTC text) shifts by the zone's offset in force, with a CASE at each change in the period."""
+    from sqlalchemy import case
+
+    if _dialect(session) == "postgresql":
+        return cast(func.timezone(clock.clock().tz.key, column), Date)
+    changes = _offsets(period)
+    shifted = [func.date(column, f"{minutes:+d} minutes") for _at, minutes in changes]
+    if len(changes) == 1:
+        return shifted[0]
+    return case(*[(column < changes[i + 1][0], shifted[i]) for i in range(len(changes) - 1)], else_=shifted[-1])
+
+
+def _local_month(session: Session, column, period: Period):
+    """The local month ('YYYY-MM') of a UTC instant, in SQL on both engines."""
     if _dialect(session) == "postgresql":
         return func.to_char(func.timezone(clock.clock().tz.key, column), "YYYY-MM")
-    return None
+    return func.substr(_local_date(session, column, period), 1, 7)
 
 
 def _date_month(column):
@@ -146,22 +175,14 @@ def _date_month(column):
     return func.substr(cast(column, String), 1, 7)
 
 
-def _aggregate_by_month(session: Session, base, keys: list, instant, value=None) -> dict[tuple, int]:
-    """Run `base` (a select with its FROM and WHERE) grouped by keys and local month of `instant`."""
-    month = _local_month(session, instant)
+def _aggregate_by_month(session: Session, base, keys: list, instant, period: Period, value=None) -> dict[tuple, int]:
+    """Run `base` (a select with its FROM and WHERE) grouped by keys and the local month of `instant`."""
+    month = _local_month(session, instant, period)
+    agg = func.count() if value is None else func.coalesce(func.sum(value), 0)
+    query = base.with_only_columns(*keys, month, agg).group_by(*keys, month)
     out: dict[tuple, int] = defaultdict(int)
-    if month is not None:
-        agg = func.count() if value is None else func.coalesce(func.sum(value), 0)
-        query = base.with_only_columns(*keys, month, agg).group_by(*keys, month)
-        for row in session.execute(query):
-            out[tuple(row[:-2]) + (row[-2],)] += int(row[-1])
-        return out
-    cols = [*keys, instant] + ([value] if value is not None else [])
-    query = base.with_only_columns(*cols).execution_options(yield_per=STREAM_ROWS)
     for row in session.execute(query):
-        when = local_day(row[len(keys)])
-        out[tuple(row[:len(keys)]) + (f"{when.year:04d}-{when.month:02d}",)] += (
-            1 if value is None else int(row[-1] or 0))
+        out[tuple(row[:-1])] += int(row[-1])
     return out
 
 
@@ -242,7 +263,8 @@ def recertified(session: Session, program_ids: list[int], period: Period) -> dic
                    ApplicationProgram.status == "approved", ApplicationProgram.program_id.in_(program_ids),
                    ApplicationProgram.decided_at >= period.first_instant,
                    ApplicationProgram.decided_at < period.after_instant))
-    return dict(_aggregate_by_month(session, base, [ApplicationProgram.program_id], ApplicationProgram.decided_at))
+    return dict(_aggregate_by_month(session, base, [ApplicationProgram.program_id], ApplicationProgram.decided_at,
+                                    period))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +291,7 @@ def decisions(session: Session, program_ids: list[int], period: Period) -> dict[
         ApplicationProgram.status.in_(("approved", "denied")), ApplicationProgram.decided_at >= period.first_instant,
         ApplicationProgram.decided_at < period.after_instant)
     return dict(_aggregate_by_month(session, base, [ApplicationProgram.program_id, ApplicationProgram.status],
-                                    ApplicationProgram.decided_at))
+                                    ApplicationProgram.decided_at, period))
 
 
 def pending_at_end(session: Session, program_ids: list[int], period: Period) -> dict[int, int]:
@@ -288,18 +310,35 @@ def median_days_to_decision(session: Session, program_ids: list[int], period: Pe
     where = (ApplicationProgram.status.in_(("approved", "denied")), Application.submitted_on.is_not(None),
              ApplicationProgram.decided_at >= period.first_instant, ApplicationProgram.decided_at < period.after_instant)
     if _dialect(session) == "postgresql":
-        days = cast(func.timezone(clock.clock().tz.key, ApplicationProgram.decided_at), Date) - Application.submitted_on
+        days = _local_date(session, ApplicationProgram.decided_at, period) - Application.submitted_on
         query = (_application_base(program_ids)
                  .with_only_columns(ApplicationProgram.program_id, func.percentile_cont(0.5).within_group(days))
                  .where(*where).group_by(ApplicationProgram.program_id))
         return {pid: float(m) for pid, m in session.execute(query) if m is not None}
-    values: dict[int, list[int]] = defaultdict(list)
-    query = (_application_base(program_ids)
-             .with_only_columns(ApplicationProgram.program_id, Application.submitted_on, ApplicationProgram.decided_at)
-             .where(*where).execution_options(yield_per=STREAM_ROWS))
-    for pid, submitted, decided in session.execute(query):
-        values[pid].append((local_day(decided) - submitted).days)
-    return {pid: float(statistics.median(v)) for pid, v in values.items()}
+    # SQLite: a histogram of days per program in SQL, the median from it here.
+    days = cast(func.julianday(_local_date(session, ApplicationProgram.decided_at, period))
+                - func.julianday(Application.submitted_on), BigInteger)
+    query = (_application_base(program_ids).with_only_columns(ApplicationProgram.program_id, days, func.count())
+             .where(*where).group_by(ApplicationProgram.program_id, days))
+    histograms: dict[int, dict[int, int]] = defaultdict(dict)
+    for pid, d, n in session.execute(query):
+        histograms[pid][int(d)] = n
+    return {pid: _median(h) for pid, h in histograms.items()}
+
+
+def _median(histogram: dict[int, int]) -> float:
+    total = sum(histogram.values())
+    lower, upper = (total - 1) // 2, total // 2  # the middle one or two, counting from 0
+    seen, low, high = 0, None, None
+    for value in sorted(histogram):
+        count = histogram[value]
+        if low is None and seen + count > lower:
+            low = value
+        if seen + count > upper:
+            high = value
+            break
+        seen += count
+    return (low + high) / 2
 
 
 def denials(session: Session, program_ids: list[int], period: Period) -> dict[tuple[int, str], int]:
@@ -397,7 +436,7 @@ def credits(session: Session, program_ids: list[int], period: Period) -> dict[tu
             .join(Program, key_of(LedgerEntry)).where(
                 _real_account(), LedgerEntry.kind == "discount", Program.id.in_(program_ids),
                 LedgerEntry.created_at >= period.first_instant, LedgerEntry.created_at < period.after_instant))
-    for (pid, month), cents in _aggregate_by_month(session, base, [Program.id], LedgerEntry.created_at,
+    for (pid, month), cents in _aggregate_by_month(session, base, [Program.id], LedgerEntry.created_at, period,
                                                    LedgerEntry.amount_cents).items():
         out[(pid, month, "benefit")] += cents
     reversals = (select(LedgerEntry.id).join(original, original.id == LedgerEntry.reverses_id)
@@ -405,7 +444,7 @@ def credits(session: Session, program_ids: list[int], period: Period) -> dict[tu
                  .where(_real_account(), LedgerEntry.kind == "reversal", original.kind == "discount",
                         Program.id.in_(program_ids), LedgerEntry.created_at >= period.first_instant,
                         LedgerEntry.created_at < period.after_instant))
-    for (pid, month), cents in _aggregate_by_month(session, reversals, [Program.id], LedgerEntry.created_at,
+    for (pid, month), cents in _aggregate_by_month(session, reversals, [Program.id], LedgerEntry.created_at, period,
                                                    LedgerEntry.amount_cents).items():
         out[(pid, month, "reversal")] += cents
     return dict(out)

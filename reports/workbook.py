@@ -39,6 +39,7 @@ SMALL_CELL = 11  # counts below this in a geographic or demographic breakdown sh
 PROGRESS_EVERY = 5_000
 
 _UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_FIRST = frozenset(_UNSAFE_START)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # characters XML 1.0 cannot carry
 
 
@@ -79,6 +80,8 @@ class Sheet:
     def __init__(self, book: "ParticipationWorkbook", name: str, title: str, columns: list[Column],
                  autofilter: bool = True):
         self.book, self.name, self.title, self.columns, self.autofilter = book, name, title, columns, autofilter
+        # Dates and text need no format of their own (openpyxl gives a date one; a str stays text).
+        self.formats = [c.format if c.format not in (None, TEXT, DATE) else None for c in columns]
         self.part = 0
         self.filter_last: int | None = None  # the detail table's last row, when other tables follow it
         self.sheets: list = []
@@ -112,15 +115,16 @@ class Sheet:
             self._open()
         ws = self.ws
         row = []
-        for value, column in zip(values, self.columns):
-            if isinstance(value, str):
-                row.append(self.book.text(ws, value, column.format))
-            elif column.format and value is not None and column.format != TEXT:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = column.format
-                row.append(cell)
-            else:
-                row.append(value)
+        # A cell object only where it changes something (a number format, a formula-looking text):
+        # openpyxl builds one per value anyway, and a second per cell was a third of the time.
+        for value, fmt in zip(values, self.formats):
+            if value.__class__ is str:
+                if value[:1] in _UNSAFE_FIRST or not value.isprintable():
+                    value = self.book.text(ws, value)
+            elif fmt is not None and value is not None:
+                value = WriteOnlyCell(ws, value=value)
+                value.number_format = fmt
+            row.append(value)
         ws.append(row)
         self.rows += 1
         self.book.progress.rows_written += 1
@@ -164,16 +168,13 @@ class ParticipationWorkbook:
                 "Programs: " + (", ".join(p.code for p in self.programs) or "(none)")]
 
     @staticmethod
-    def text(ws, value: str, number_format: str | None = None):
-        """A text cell that no spreadsheet runs as a formula."""
+    def text(ws, value: str):
+        """A text cell that no spreadsheet runs as a formula (and without characters XML cannot carry)."""
         value = _CONTROL.sub(" ", value)
-        if value.startswith(_UNSAFE_START) or number_format == TEXT:
+        if value.startswith(_UNSAFE_START):
             cell = WriteOnlyCell(ws, value=value)
             cell.data_type = "s"  # a string, whatever it starts with
-            if value.startswith(_UNSAFE_START):
-                cell.quotePrefix = True
-            if number_format == TEXT:
-                cell.number_format = TEXT
+            cell.quotePrefix = True
             return cell
         return value
 
@@ -309,7 +310,7 @@ def _recertification(book: ParticipationWorkbook, rows: list[queries.RecertRow])
 APPLICATION_COLUMNS = [
     Column("Program", width=10), Column("Application", TEXT, 16), Column("Account", TEXT, 14), Column("Kind"),
     Column("Purpose"), Column("Channel"), Column("Submitted", DATE, 12), Column("Decided", DATE, 12),
-    Column("Days to decision", INTEGER), Column("Outcome"), Column("Reason", width=24), Column("Assisted"),
+    Column("Days to decision"), Column("Outcome"), Column("Reason", width=24), Column("Assisted"),
     Column("Language", width=10),
 ]
 

@@ -79,3 +79,37 @@ def test_application_rows_are_opaque_unless_identified(db_session, world):
     again = list(queries.application_rows(db_session, [p.id for p in programs], period, secret="s"))
     assert [r.reference for r in rows] == [r.reference for r in again]
     assert [r.submitted_on for r in rows] == sorted(r.submitted_on for r in rows)
+
+
+def test_the_median_from_a_histogram_is_the_median():
+    import statistics
+
+    from hypothesis import given, strategies as st
+
+    @given(st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=60))
+    def check(values):
+        histogram: dict[int, int] = {}
+        for v in values:
+            histogram[v] = histogram.get(v, 0) + 1
+        assert queries._median(histogram) == statistics.median(values)
+
+    check()
+
+
+def test_months_follow_the_utilitys_clock_across_daylight_saving(db_session, world):
+    """Decisions at 06:30 UTC on April 1 (March 31, 23:30 in Los Angeles, PDT) and 08:30 UTC on December 1
+    (December 1 at 00:30, PST) fall in March and December."""
+    from datetime import datetime, timezone
+
+    from tests.reports.seed import _application
+
+    for decided in (datetime(2026, 4, 1, 6, 30, tzinfo=timezone.utc), datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc)):
+        application = _application(db_session, world.accounts[7], world.customer, "FERA", date(2026, 3, 1),
+                                   "approved", date(2026, 3, 1))
+        application.programs[0].decided_at = decided
+    db_session.flush()
+    programs = queries.programs(db_session, ["FERA"])
+    year = queries.figures(db_session, programs, queries.Period(date(2026, 1, 1), date(2026, 12, 31)))
+    approved = {m.month: m.approved for m in year.monthly if m.approved}
+    assert approved == {"2026-03": 1, "2026-07": 1, "2026-12": 1}
+    assert year.summary[0].median_days_to_decision == 30.0  # 30 (Mar 31), 3 (Jul 2 - Jun 29), 275 (Dec 1)
