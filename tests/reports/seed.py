@@ -3,7 +3,7 @@ and a test record that must never show."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from tests.factories import make_account, make_enrollment, make_user
 
