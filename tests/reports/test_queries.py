@@ -113,3 +113,28 @@ def test_months_follow_the_utilitys_clock_across_daylight_saving(db_session, wor
     approved = {m.month: m.approved for m in year.monthly if m.approved}
     assert approved == {"2026-03": 1, "2026-07": 1, "2026-12": 1}
     assert year.summary[0].median_days_to_decision == 30.0  # 30 (Mar 31), 3 (Jul 2 - Jun 29), 275 (Dec 1)
+
+
+def test_recertification_counts_come_from_the_enrollments_history(db_session, world, clock):
+    from datetime import datetime, timezone
+
+    from core import audit
+    from eligibility.applications.models import Enrollment
+    from sqlalchemy import select
+
+    enrollments = db_session.scalars(select(Enrollment).where(Enrollment.account_id.in_(
+        [a.id for a in world.accounts[:6]])).order_by(Enrollment.id)).all()
+    clock.freeze(datetime(2026, 3, 10, 18, 0, tzinfo=timezone.utc))
+    for enrollment, action in zip(enrollments, ("enrollment.recertified", "enrollment.recertified",
+                                                "enrollment.recertified_late", "enrollment.expired",
+                                                "enrollment.verification_requested", "enrollment.verified")):
+        audit.record(db_session, action, obj=enrollment)
+    test_enrollment = db_session.scalar(select(Enrollment).where(Enrollment.account_id == world.test_account.id))
+    audit.record(db_session, "enrollment.expired", obj=test_enrollment)  # a test record: not counted
+    clock.freeze(datetime(2026, 7, 10, 18, 0, tzinfo=timezone.utc))
+    audit.record(db_session, "enrollment.recertified", obj=enrollments[0])  # after the period
+    db_session.flush()
+    row = queries.recertification_rows(db_session, queries.programs(db_session, ["CARE"]), queries.Period(FROM, TO))[0]
+    assert (row.due, row.in_time, row.late, row.dropped) == (4, 2, 1, 1)
+    assert (row.selected, row.selected_application, row.verified) == (1, 1, 1)
+    assert row.rate(row.in_time, row.due) == 0.5
