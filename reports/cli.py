@@ -69,3 +69,12 @@ def load_estimates(path: str) -> None:
         raise click.ClickException(f"{len(exc.problems)} problem(s); nothing from the file was loaded") from None
     session.commit()
     click.echo(json.dumps(report))
+
+
+@reports_cli.command("purge")
+def purge() -> None:
+    """Remove the files of report jobs past REPORT_RETENTION_HOURS (the workers do it hourly; this is for cron)."""
+    acting_as(Actor(label="cli: reports purge"))
+    removed = service.purge_expired(db.session())
+    db.session.commit()
+    click.echo(json.dumps({"removed": removed}))

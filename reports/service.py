@@ -252,6 +252,7 @@ def retention() -> timedelta:
 
 
 def start_participation(session: Session, user, request: ReportRequest) -> ReportJob:
+    purge_expired(session)  # without workers (no REDIS_URL) nothing else would remove old files
     job = ReportJob(token=secrets.token_hex(16), report="participation", parameters=request.parameters(),
                     status="queued", progress={"sheet": "", "rows_written": 0, "percent": 0},
                     requested_by_id=user.id, created_at=clock.now(), notified=False)

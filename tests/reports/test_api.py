@@ -74,7 +74,8 @@ def test_the_file_is_removed_after_the_retention_period(app, db_session, world, 
     path = service._file(job.storage_name)
     assert path.exists()
     clock.freeze(clock.now() + service.retention() + timedelta(minutes=1))
-    assert service.purge_expired(db_session) == 1
+    result = app.test_cli_runner().invoke(args=["reports", "purge"])
+    assert result.exit_code == 0 and '"removed": 1' in result.output
     assert not path.exists()
     headers = api_headers(app, manager)  # three days on: a new sign-in
     status = app.test_client().get(f"/api/v1/reports/jobs/{token}", headers=headers).json
