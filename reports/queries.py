@@ -501,15 +501,6 @@ def verification_responses(session: Session, program_ids: list[int], period: Per
     return dict(session.execute(responded).all()), dict(session.execute(open_).all())
 
 
-def due_within(session: Session, program_ids: list[int], today: date, days: int) -> dict[int, int]:
-    """Current enrollments whose certification ends in the next `days` days (the renewal worklist's)."""
-    query = (_enrollment_base(program_ids).with_only_columns(Enrollment.program_id, func.count())
-             .where(Enrollment.status.in_(("active", "recertification_due")), Enrollment.certified_to >= today,
-                    Enrollment.certified_to <= today + timedelta(days=days))
-             .group_by(Enrollment.program_id))
-    return dict(session.execute(query).all())
-
-
 # ---------------------------------------------------------------------------------------------
 # Eligible-population estimates
 
@@ -801,21 +792,50 @@ def dashboard(session: Session, programs_: list[ProgramRow], today: date) -> tup
     month = f"{today.year:04d}-{today.month:02d}"
     for pid, n in enrolled_on(session, ids, today).items():
         rows[pid].enrolled = n
-    for (pid, m, _method, _basis), n in new_enrollments(session, ids, year).items():
+    new = new_enrollments(session, ids, year)
+    ended = ended_enrollments(session, ids, year)
+    for (pid, m, _method, _basis), n in new.items():
         rows[pid].new_year += n
         rows[pid].new_month += n if m == month else 0
-    for (pid, m, _status), n in ended_enrollments(session, ids, year).items():
+    for (pid, m, _status), n in ended.items():
         rows[pid].ended_year += n
         rows[pid].ended_month += n if m == month else 0
     for pid, ages in pending_ages(session, ids, today).items():
         rows[pid].pending, rows[pid].oldest_days = len(ages), max(ages)
         for age in ages:
             rows[pid].ages[_age_bucket(age)] += 1
-    for days in (30, 60, 90):
-        for pid, n in due_within(session, ids, today, days).items():
-            rows[pid].due[days] = n
-    months = figures(session, programs_, year).monthly if programs_ else []
+    for (pid, days), n in due_counts(session, ids, today).items():
+        rows[pid].due[days] = n
+    # The chart's months, from the year's start and the same new and ended counts (no second pass).
+    start = enrolled_on(session, ids, year.start - timedelta(days=1))
+    months = []
+    for program in programs_:
+        running = start.get(program.id, 0)
+        for m in year.months():
+            row = MonthRow(program.code, m, beginning=running)
+            for (pid, mm, method, _b), n in new.items():
+                if pid == program.id and mm == m:
+                    row.new[method] += n
+            for kind in END_KINDS:
+                row.ended[kind] = ended.get((program.id, m, kind), 0)
+            row.ending = running = running + sum(row.new.values()) - sum(row.ended.values())
+            months.append(row)
     return [rows[p.id] for p in programs_], months
+
+
+def due_counts(session: Session, program_ids: list[int], today: date) -> dict[tuple[int, int], int]:
+    """(program id, 30|60|90) -> current enrollments whose certification ends within that many days: one pass."""
+    from sqlalchemy import case
+
+    due = (Enrollment.status.in_(("active", "recertification_due")), Enrollment.certified_to >= today,
+           Enrollment.certified_to <= today + timedelta(days=90))
+    sums = [func.sum(case((Enrollment.certified_to <= today + timedelta(days=d), 1), else_=0)) for d in (30, 60, 90)]
+    query = (_enrollment_base(program_ids).with_only_columns(Enrollment.program_id, *sums).where(*due)
+             .group_by(Enrollment.program_id))
+    out = {}
+    for pid, *counts in session.execute(query):
+        out.update({(pid, d): int(n or 0) for d, n in zip((30, 60, 90), counts)})
+    return out
 
 
 @dataclass(frozen=True)

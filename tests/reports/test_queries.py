@@ -138,3 +138,23 @@ def test_recertification_counts_come_from_the_enrollments_history(db_session, wo
     assert (row.due, row.in_time, row.late, row.dropped) == (4, 2, 1, 1)
     assert (row.selected, row.selected_application, row.verified) == (1, 1, 1)
     assert row.rate(row.in_time, row.due) == 0.5
+
+
+def test_the_dashboard_counts_renewals_due_and_applications_waiting(db_session, world):
+    from datetime import timedelta
+
+    from eligibility.applications.models import Enrollment
+    from sqlalchemy import select
+
+    today = date(2026, 6, 30)
+    enrollments = db_session.scalars(select(Enrollment).where(Enrollment.account_id.in_(
+        [a.id for a in world.accounts[3:6]])).order_by(Enrollment.id)).all()
+    for enrollment, days in zip(enrollments, (10, 45, 80)):
+        enrollment.certified_to = today + timedelta(days=days)
+    db_session.flush()
+    rows, months = queries.dashboard(db_session, queries.programs(db_session, ["CARE"]), today)
+    care = rows[0]
+    assert care.due == {30: 1, 60: 2, 90: 3}
+    assert (care.pending, care.oldest_days, care.ages) == (1, 5, {"0-7": 1, "8-30": 0, "31+": 0})
+    assert (care.enrolled, care.new_year, care.ended_year, care.new_month, care.ended_month) == (4, 3, 2, 0, 0)
+    assert [m.ending for m in months] == [3, 4, 5, 5, 4, 4]
