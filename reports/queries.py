@@ -419,7 +419,7 @@ def pending_ages(session: Session, program_ids: list[int], today: date) -> dict[
              .execution_options(yield_per=STREAM_ROWS))
     out: dict[int, list[int]] = defaultdict(list)
     for pid, submitted in session.execute(query):
-        out[pid].append((today - submitted).days)
+        out[pid].append(max(0, (today - submitted).days))
     return out
 
 
