@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent
 # Every module that defines tables, so Alembic and the tests see the whole schema.
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
                  "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models",
-                 "rebates.models")
+                 "rebates.models", "reports.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo", "rebates.demo")
 
@@ -81,6 +81,8 @@ def create_app(config: dict | None = None) -> Flask:
     from rebates.views import bp as rebates_bp, init_rebates
     from review.api import bp as review_api_bp
     from review.views import bp as review_bp, init_review
+    from reports.api import bp as reports_api_bp
+    from reports.views import bp as reports_bp, init_reports
 
     init_auth(app)
     init_accounts(app)
@@ -90,11 +92,12 @@ def create_app(config: dict | None = None) -> Flask:
     init_review(app)
     init_recertification(app)
     init_rebates(app)
+    init_reports(app)
     from core.inputs import init_inputs
 
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
     for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, rebates_bp, api, auth_api_bp,
-                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, rebates_api_bp):
+                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, rebates_api_bp, reports_bp, reports_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli
@@ -106,10 +109,11 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.cli import eligibility_cli, programs_cli
     from eligibility.recertification.cli import enrollments_cli, letters_cli, recert_cli
     from rebates.cli import rebates_cli
+    from reports.cli import reports_cli
 
     register_cli(app)
     for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
-                  applications_cli, recert_cli, enrollments_cli, letters_cli, rebates_cli, demo):
+                  applications_cli, recert_cli, enrollments_cli, letters_cli, rebates_cli, reports_cli, demo):
         app.cli.add_command(group)
     return app
 
@@ -135,6 +139,14 @@ def demo(if_empty: bool, scale_accounts: int) -> None:
     acting_as(Actor(label="cli: demo"))
     click.echo("Demo data:")
     options = {"scale_accounts": scale_accounts}
+    from accounts.models import Account
+    from eligibility.applications.models import Application
+
+    before = {model: db.session.scalar(select(func.max(model.id))) or 0 for model in (Account, Application)}
     for name in DEMO_LOADERS:
         importlib.import_module(name).load(db.session, click.echo, options)
         db.session.commit()
+    # The demo's accounts and applications are test records: participation reports leave them out.
+    for model, last in before.items():
+        db.session.execute(model.__table__.update().where(model.id > last).values(test_record=True))
+    db.session.commit()

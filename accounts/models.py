@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.database import Base, BigIntPK
@@ -60,6 +60,8 @@ class Account(Base):
     last_bill_amount_cents: Mapped[int] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_by_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    # Demo and training data: kept out of every participation report (reports/queries.py).
+    test_record: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     __table_args__ = (
         CheckConstraint(_in("status", ACCOUNT_STATUSES), name="status"),

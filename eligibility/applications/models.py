@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.database import Base, BigIntPK
@@ -57,6 +57,8 @@ class Application(Base):
     customer_responded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     purpose: Mapped[str] = mapped_column(String(16), nullable=False, default="new", server_default="new")
     enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", use_alter=True), index=True)
+    # Demo and training applications: kept out of every participation report (reports/queries.py).
+    test_record: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -8,7 +8,7 @@ from tests.conftest import PASSWORD, post_form
 from tests.factories import make_user
 
 
-@pytest.mark.parametrize("role, landing", [("csr", "/staff/queue"), ("manager", "/staff/overview"),
+@pytest.mark.parametrize("role, landing", [("csr", "/staff/queue"), ("manager", "/staff/dashboard"),
                                            ("admin", "/staff/overview"), ("customer", "/")])
 def test_each_role_lands_on_its_work_after_sign_in(client, db_session, role, landing):
     user = make_user(db_session, role)

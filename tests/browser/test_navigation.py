@@ -57,7 +57,8 @@ def test_every_staff_page_keeps_its_navigation_on_screen_at_desktop_widths(live_
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, live_server, email, password)
-    expect(page.locator("h1")).to_have_text("Overview")  # a manager lands on their work, not the public home page
+    # A manager lands on their dashboard, an admin on the overview: their work, not the public home page.
+    expect(page.locator("h1")).to_have_text("Dashboard" if role == "manager" else "Overview")
     links = _nav_links(page)
     labels = [label for label, _href in links]
     for expected in ("Overview", "Queue", "Accounts", "Approvals", "Programs", "Renewals by month", "Audit log", "My sign-in"):
@@ -85,7 +86,7 @@ def test_the_phone_menu_opens_without_javascript(live_server, browser, make_staf
         page.locator("#email").fill(email)
         page.locator("#password").fill(password)
         page.locator("main").get_by_role("button", name="Sign in").click()
-        expect(page.locator("h1")).to_have_text("Overview")
+        expect(page.locator("h1")).to_have_text("Dashboard")
         queue_link = page.locator("#site-nav").get_by_role("link", name="Queue", exact=True)
         expect(queue_link).to_be_hidden()
         assert page.evaluate("document.documentElement.scrollWidth") <= 320

@@ -56,7 +56,7 @@ def sign_in_at_phone_width(page, base, email, password):
     page.locator("#email").fill(email)
     page.locator("#password").fill(password)
     page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page.locator("h1")).to_have_text("Overview")
+    expect(page.locator("h1")).to_have_text("Dashboard")
 
 
 def test_a_csr_takes_a_phone_application_and_invites_the_customer_later(live_server, new_page, make_staff,
