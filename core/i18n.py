@@ -92,10 +92,27 @@ def format_day(value, style: str = "long") -> str:
 def _template_gettext(eval_ctx, string: str, **variables) -> str:
     """`{{ _("...") }}` as Jinja's "newstyle" gettext does it (escaped, always %-formatted), in one
     call instead of three nested `Context.call`s: templates have hundreds of these."""
-    rv = translations().ugettext(string)
+    catalogue = translations()
+    if not variables:  # most strings: the finished text is kept with the catalogue
+        done = _finished(catalogue)
+        key = (string, eval_ctx.autoescape)
+        rv = done.get(key)
+        if rv is None:
+            rv = catalogue.ugettext(string)
+            rv = done[key] = (Markup(rv) if eval_ctx.autoescape else rv) % variables
+        return rv
+    rv = catalogue.ugettext(string)
     if eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
+
+
+def _finished(catalogue) -> dict:
+    try:
+        return catalogue.assist_finished
+    except AttributeError:
+        catalogue.assist_finished = {}
+        return catalogue.assist_finished
 
 
 @pass_eval_context
