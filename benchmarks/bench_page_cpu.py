@@ -121,7 +121,7 @@ def main() -> None:
             best = None
             for _round in range(args.rounds):
                 statements[0] = 0
-                profile = cProfile.Profile() if args.profile == name and _round == 0 else None
+                profile = cProfile.Profile(time.process_time) if args.profile == name and _round == 0 else None
                 if profile:
                     profile.enable()
                 started = time.process_time()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import Flask, g, request, url_for
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def _links(app: Flask, role: str) -> tuple[list[tuple[NavEntry, str]], list[tupl
     """A role's entries with their URLs, sorted and grouped: the same on every page, so worked out once
     per role and script root (the URLs depend on nothing else) instead of on every page."""
     cache = app.extensions.setdefault("assist.nav_links", {})
-    key = (role, request.script_root if request else "")
+    key = (role, request.script_root)
     if key not in cache:
         entries = sorted((e for e in app.extensions.get("assist.nav", []) if role in e.roles), key=lambda e: e.order)
         links = [(e, url_for(e.endpoint)) for e in entries]
@@ -61,15 +62,31 @@ def _links(app: Flask, role: str) -> tuple[list[tuple[NavEntry, str]], list[tupl
 
 
 def navigation(app: Flask, role: str, endpoint: str | None) -> tuple[list[dict], list[dict]]:
-    """The header's entries and the staff groups (label, entries) a role may use."""
-    def item(link: tuple[NavEntry, str]) -> dict:
-        entry, url = link
-        return {"url": url, "label": entry.label, "current": endpoint == entry.endpoint, "endpoint": entry.endpoint}
+    """The header's entries and the staff groups (label, entries) a role may use.
 
-    header, grouped = _links(app, role)
-    groups = [{"key": key, "label": label, "items": [item(link) for link in members]}
-              for key, label, members in grouped]
-    return [item(link) for link in header], groups
+    Labels come translated into the page's language, once per role and language (a staff page
+    shows each twice: in the menu and the side navigation)."""
+    from core.i18n import current_language
+
+    cache = app.extensions.setdefault("assist.nav_links", {})
+    key = ("labels", role, request.script_root, current_language())
+    if key not in cache:
+        header, grouped = _links(app, role)
+
+        def entry_of(link: tuple[NavEntry, str]) -> tuple[str, str, Markup]:
+            entry, url = link
+            return entry.endpoint, url, escape(str(entry.label))
+
+        cache[key] = ([entry_of(link) for link in header],
+                      [(k, escape(str(label)), [entry_of(link) for link in members]) for k, label, members in grouped])
+    header, grouped = cache[key]
+
+    def item(entry: tuple[str, str, Markup]) -> dict:
+        name, url, label = entry
+        return {"url": url, "label": label, "current": endpoint == name, "endpoint": name}
+
+    groups = [{"key": k, "label": label, "items": [item(e) for e in members]} for k, label, members in grouped]
+    return [item(e) for e in header], groups
 
 
 def init_nav(app: Flask) -> None:

@@ -137,8 +137,13 @@ def get_program(session: Session, code: str) -> Program:
     return program
 
 
-def list_programs(session: Session) -> list[Program]:
-    return list(session.scalars(select(Program).options(selectinload(Program.versions)).order_by(Program.code)))
+def list_programs(session: Session, *, versions: bool = True) -> list[Program]:
+    """Every program by code; `versions=False` for a page that shows only codes and names (the
+    queue's filter), which then skips loading every rule version."""
+    query = select(Program).order_by(Program.code)
+    if versions:
+        query = query.options(selectinload(Program.versions))
+    return list(session.scalars(query))
 
 
 def add_version(session: Session, program: Program, version: dict) -> ProgramVersion:

@@ -91,3 +91,15 @@ def test_the_home_page_and_the_queue_run_a_few_statements(app, client, db_sessio
         page = client.get("/staff/queue")
     assert page.status_code == 200 and page.get_data(as_text=True).count('href="/staff/applications/') == 50
     assert len(queue) <= 6, queue
+
+
+def test_the_program_list_for_names_only_skips_the_rule_versions(app, db_session):
+    from eligibility.service import list_programs
+
+    with counted(app) as light:
+        programs = list_programs(db_session, versions=False)
+    assert len(light) == 1 and "CARE" in [p.code for p in programs] and programs[0].name("es")
+    db_session.expire_all()
+    with counted(app) as full:
+        list_programs(db_session)
+    assert len(full) == 2 and any("program_versions" in s for s in full)

@@ -132,3 +132,22 @@ def test_another_page_over_the_limit_gets_the_error_page_naming_the_limit(app, c
     body = response.get_data(as_text=True)
     assert response.status_code == 413 and "The file is too large" in body
     assert "the largest we accept is 1 MB" in body
+
+
+def test_the_application_documents_step_names_the_file_limit_on_both_sides_of_the_request_limit(
+        app, db_session, clock, monkeypatch):
+    from tests.applications.test_customer_uploads import _upload
+
+    world = make_world(app, db_session, clock)
+    application_id = world.start(("CARE",)).json["id"]
+    page = app.test_client()
+    login(page, world.customer.email)
+    _limit(app, monkeypatch)
+    path = f"/applications/{application_id}/documents"
+    far = _upload(page, application_id, [(_pdf(2 * MIB), "big.pdf")], path=path)
+    assert far.status_code == 413
+    assert "The file is 2 MB; the largest we accept is 1 MB." in far.get_data(as_text=True)
+    near = _upload(page, application_id, [(_pdf(MIB + 5 * 1024), "big.pdf")], path=path)
+    body = near.get_data(as_text=True)
+    assert near.status_code == 422 and 'id="file-error-1"' in body
+    assert "The file is 1.01 MB; the largest we accept is 1 MB." in body
