@@ -45,6 +45,31 @@ def number(value, language: str) -> str:
     return text.replace(".", ",") if language == "es" else text
 
 
+def N_(text: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown."""
+    return text
+
+
+# What a customer is asked for, by the attribute's code in the definitions; a code that is not
+# here is shown as written, with its underscores made spaces.
+ATTRIBUTES = {
+    "gpf": N_("Gallons per flush of the new toilet"),
+    "replaced_gpf": N_("Gallons per flush of the toilet it replaced"),
+    "map_grams": N_("MaP flush rating (grams)"),
+    "capacity_gallons": N_("Capacity in gallons"),
+    "imef": N_("Integrated modified energy factor (IMEF)"),
+    "iwf": N_("Integrated water factor (IWF)"),
+    "area_sq_ft": N_("Area in square feet"),
+    "uef": N_("Uniform energy factor (UEF)"),
+}
+
+
+def attribute_label(code: str, language: str = "en") -> str:
+    if code in ATTRIBUTES:
+        return translations(language_of(language)).gettext(ATTRIBUTES[code])
+    return code.replace("_", " ")
+
+
 def _scope(gettext: Callable, scope: str) -> str:
     return {"premise": gettext("this home"), "account": gettext("this account"),
             "customer": gettext("this customer")}[scope]
@@ -79,14 +104,15 @@ def sentence(code: str, values: Mapping, language: str = "en", measure_name: str
         return gettext("Applications were due by %(date)s.") % {
             "date": format_date(values["apply_by"], "long", locale=language)}
     if code == "condition":
+        name = attribute_label(values["attribute"], language)
         if values["value"] is None:
-            return gettext("This rebate needs %(attribute)s, which was not given.") % values
+            return gettext("This rebate needs %(attribute)s, which was not given.") % {"attribute": name}
         if values["min"] is not None and values["value"] < values["min"]:
             return gettext("This rebate needs %(attribute)s of at least %(min)s; it is %(value)s.") % {
-                "attribute": values["attribute"], "min": number(values["min"], language),
+                "attribute": name, "min": number(values["min"], language),
                 "value": number(values["value"], language)}
         return gettext("This rebate needs %(attribute)s of at most %(max)s; it is %(value)s.") % {
-            "attribute": values["attribute"], "max": number(values["max"], language),
+            "attribute": name, "max": number(values["max"], language),
             "value": number(values["value"], language)}
     if code == "not_listed":
         return gettext("Model %(model)s is not on the %(list)s list of qualified products.") % values
@@ -127,7 +153,7 @@ def sentence(code: str, values: Mapping, language: str = "en", measure_name: str
             "amount": money(values["amount_cents"])}
     if code == "no_band":
         return gettext("No amount is set for %(attribute)s of %(value)s.") % {
-            "attribute": values["attribute"],
+            "attribute": attribute_label(values["attribute"], language),
             "value": number(values["value"], language) if values["value"] is not None else "?"}
     if code == "percent_of_cost":
         return gettext("%(percent)s of the cost of %(cost)s would be %(amount)s.") % {
@@ -165,12 +191,24 @@ def sentence(code: str, values: Mapping, language: str = "en", measure_name: str
     raise ValueError(f"no wording for rebate sentence {code!r}")
 
 
+# The steps that stop an item (each carries its reason).
+STOPS = frozenset({"no_rule", "late_days", "late_by", "condition", "not_listed", "below_min", "units_used",
+                   "no_band", "amount_used"})
+
+
 def render(trace: Iterable[tuple[str, Mapping]], locale="en", measure_name: str = "", unit: str = "each") -> str:
     """The item's sentences; the closing "The rebate is ..." is left out when the sentence before
     it already said the same amount ("You paid $89.00 before tax, so the rebate is $89.00.")."""
     language = language_of(locale)
     out = []
     previous: tuple = ("", {})
+    trace = list(trace)
+    if any(code == "none" for code, _values in trace):
+        # Stopped: the customer hears every reason and that it pays nothing, not what the later
+        # steps (still in the trace for the reviewer) would have made of it.
+        stop = next((i for i, (code, _values) in enumerate(trace) if code in STOPS), None)
+        if stop is not None:
+            trace = trace[:stop] + [step for step in trace[stop:] if step[0] in STOPS or step[0] == "none"]
     for code, values in trace:
         if code == "total" and previous[0] == "capped_at_cost" \
                 and money(previous[1]["amount_cents"]) == money(values["amount_cents"]):

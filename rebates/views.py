@@ -61,7 +61,8 @@ def _devices(programs, today: date, lang: str) -> list[dict]:
 
 def _estimate_page(devices, device, values, errors, result=None, accounts=(), status=200):
     return render_template("rebates/estimate.html", devices=devices, device=device, values=values, errors=errors,
-                           result=result, accounts=accounts, money_fields=MONEY_FIELDS), status
+                           result=result, accounts=accounts, money_fields=MONEY_FIELDS,
+                           attribute_label=lambda code: explain.attribute_label(code, language())), status
 
 
 @bp.route("/rebates/estimate", methods=["GET", "POST"])
@@ -150,7 +151,7 @@ def describe_amount(amount: dict, lang: str) -> str:
         for band in amount["bands"]:
             low, high = band.get("min"), band.get("max")
             span = (f"{low}–{high}" if low and high else f"≥ {low}" if low else f"≤ {high}" if high else _("any"))
-            parts.append(f"{amount['attribute']} {span}: {money(band['amount'])}")
+            parts.append(f"{explain.attribute_label(amount['attribute'], language())} {span}: {money(band['amount'])}")
         return "; ".join(parts)
     return _("%(percent)s of the cost", percent=format_percent(amount["percent"], lang))
 

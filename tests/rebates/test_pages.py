@@ -35,6 +35,10 @@ def test_anyone_picks_a_device_then_sees_the_fields_it_needs(client, example):
     page = text_of(client.get(f"/rebates/estimate?device={DEVICE}"))
     for label in ('for="quantity"', 'for="purchased_on"', 'for="model"', 'for="attr-replaced_gpf"', 'for="price"'):
         assert label in page
+    # Each attribute is asked for in words, not by its code in the definitions.
+    assert "Gallons per flush of the toilet it replaced" in page and ">replaced_gpf<" not in page
+    spanish = text_of(client.get(f"/rebates/estimate?device={DEVICE}", headers={"Accept-Language": "es"}))
+    assert "Galones por descarga del inodoro que reemplazó" in spanish
 
 
 def test_anyone_gets_the_amount_and_why_without_javascript(client, example):

@@ -360,6 +360,20 @@ def test_explanation_in_english_and_spanish():
     assert "would" not in spanish
 
 
+def test_a_stopped_item_is_explained_by_its_reasons_not_by_what_it_would_have_paid():
+    """Walked in the browser: "...so the rebate is $189.00. This item earns no rebate." contradicted itself."""
+    prog = program(measure(cap_at_cost=True, conditions=[{"attribute": "gpf", "max": "1.28"}], apply_within_days=90))
+    result = rules.quote(prog, request(item(quantity=2, price="189.00", attributes={"gpf": "1.6"},
+                                            purchased="2026-01-02"), applied="2026-12-01")).items[0]
+    assert result.amount_cents == 0 and result.reasons
+    english = explain.render(result.trace, "en", "Toilet")
+    assert "so the rebate is" not in english and "would be" not in english
+    assert "days after that date" in english and "at most 1.28" in english  # every reason is said
+    assert english.endswith("This item earns no rebate.")
+    spanish = explain.render(result.trace, "es", "Inodoro")
+    assert "así que el reembolso es" not in spanish
+
+
 def test_every_sentence_has_wording():
     """Each trace code renders in both languages (a missing one raises)."""
     cases = [promotion(), toilet_limit(years=10), gpf_toilet()]
