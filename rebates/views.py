@@ -151,7 +151,7 @@ def describe_amount(amount: dict, lang: str) -> str:
         for band in amount["bands"]:
             low, high = band.get("min"), band.get("max")
             span = (f"{low}–{high}" if low and high else f"≥ {low}" if low else f"≤ {high}" if high else _("any"))
-            parts.append(f"{explain.attribute_label(amount['attribute'], language())} {span}: {money(band['amount'])}")
+            parts.append(f"{amount['attribute']} {span}: {money(band['amount'])}")
         return "; ".join(parts)
     return _("%(percent)s of the cost", percent=format_percent(amount["percent"], lang))
 
