@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 WIDTH, HEIGHT = 560, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
 # Colours that keep 3:1 against white and apart from each other (USWDS blue, orange, green, violet).
-COLOURS = ("#005ea2", "#c05600", "#00a91c", "#6b2fa3", "#1b1b1b")
+COLOURS = ("#005ea2", "#c05600", "#00a91c", "#6b2fa3", "#1b1b1b", "#d83933", "#0d7ea2", "#936f38")
+# Past the colours, lines repeat them dashed, so no two series look alike.
+DASHES = ("", "6 3", "2 3")
 
 
 @dataclass
@@ -56,6 +58,7 @@ def line_chart(title: str, desc: str, categories: list[str], series: list[tuple[
     for index, (name, values) in enumerate(series):
         points = [(x, _y(v, top)) for x, v in zip(xs, values)]
         chart.series.append({"name": name, "colour": COLOURS[index % len(COLOURS)],
+                             "dash": DASHES[(index // len(COLOURS)) % len(DASHES)],
                              "points": " ".join(f"{x},{y}" for x, y in points), "dots": points})
     return chart
 
