@@ -65,7 +65,9 @@ def seed(app, count: int) -> dict:
     from auth.models import User
     from benchmarks.bench_recert import bulk_insert, restart_sequences
     from core.database import db
-    from eligibility.applications.models import Application, ApplicationProgram, Flag, Notice
+    from applications.models import Application, Flag
+    from eligibility.assistance.models import ApplicationProgram
+    from notices.models import Notice
     from eligibility.models import Program
 
     rng = random.Random(11)
@@ -321,13 +323,13 @@ def main() -> None:
         with app.app_context():
             from auth.models import User
             from core.database import db
-            from eligibility.applications import service
+            from applications import service as lifecycle
             from sqlalchemy import select
 
             csr = db.session.scalar(select(User).where(User.email == "load-csr0@example.com"))
-            page = service.queue(db.session, csr, limit=50)
+            page = lifecycle.queue(db.session, csr, limit=50)
             for _ in range(9):  # the cursor of the queue's tenth page
-                page = service.queue(db.session, csr, after=page.next, limit=50)
+                page = lifecycle.queue(db.session, csr, after=page.next, limit=50)
             plan["cursor"] = page.next or ""
         url = app.config["DATABASE_URL"]
         from core.database import db

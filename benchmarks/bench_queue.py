@@ -4,7 +4,7 @@
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python benchmarks/bench_queue.py
 
 Seeds applications (most decided, a tenth waiting for staff, some flagged, two programs) with
-bulk inserts, then times `eligibility.applications.service.queue` for page 1 and page 100 (50 a
+bulk inserts, then times `applications.service.queue` for page 1 and page 100 (50 a
 page, keyset paging), unfiltered and filtered by program and by flag.
 """
 from __future__ import annotations
@@ -26,7 +26,8 @@ def seed(app, count: int) -> None:
     from accounts.models import Account
     from auth import service as auth_service
     from core.database import db
-    from eligibility.applications.models import Application, ApplicationProgram, Flag
+    from applications.models import Application, Flag
+    from eligibility.assistance.models import ApplicationProgram
     from eligibility.models import Program
 
     rng = random.Random(7)
@@ -70,7 +71,7 @@ def seed(app, count: int) -> None:
 
 def time_pages(app, label: str, **filters) -> None:
     from core.database import db
-    from eligibility.applications import service
+    from applications import service as lifecycle
 
     class Staff:
         id = -1
@@ -79,14 +80,14 @@ def time_pages(app, label: str, **filters) -> None:
         session = db.session()
         cursor = None
         for _ in range(99):
-            page = service.queue(session, Staff, after=cursor, **filters)
+            page = lifecycle.queue(session, Staff, after=cursor, **filters)
             cursor = page.next
         timings = {}
         for name, after in (("page 1", None), ("page 100", cursor)):
             samples = []
             for _ in range(20):
                 started = time.perf_counter()
-                result = service.queue(session, Staff, after=after, **filters)
+                result = lifecycle.queue(session, Staff, after=after, **filters)
                 samples.append(time.perf_counter() - started)
                 session.expunge_all()
             timings[name] = (statistics.median(samples) * 1000, len(result.items))

@@ -73,7 +73,9 @@ def seed(app, count: int, analyze: bool = True) -> None:
     from auth import service as auth_service
     from auth.models import User
     from core.database import db
-    from eligibility.applications.models import Application, ApplicationProgram, Enrollment
+    from applications.models import Application
+    from eligibility.assistance.models import ApplicationProgram
+    from eligibility.enrollments.models import Enrollment
     from eligibility.models import Program
     from eligibility.recertification.rules import add_months, period_of
 
@@ -198,7 +200,7 @@ def seed_bills(app, count: int, first: date, last: date, analyze: bool = True) -
 def credits_post(app, first: date, last: date, label: str) -> None:
     from core.audit import Actor, acting_as
     from core.database import db
-    from eligibility.applications.credits import post_benefits
+    from eligibility.enrollments.credits import post_benefits
 
     with app.app_context():
         acting_as(Actor(label="bench: credits post"))

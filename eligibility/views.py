@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from core import clock
@@ -13,6 +13,7 @@ from core.access import STAFF, allow, public
 from core.database import db
 from core.errors import AssistError
 from core.extensions import limiter
+from core.language import language
 from core.money import MoneyError, parse_dollars
 from eligibility import definitions, explain, service
 from eligibility.definitions import DefinitionError
@@ -28,10 +29,6 @@ INCOME_KIND_LABELS = {"wages": _l("Wages"), "self_employment": _l("Self-employme
                       "social_security": _l("Social Security"), "ssi": _l("SSI"), "pension": _l("Pension"),
                       "unemployment": _l("Unemployment"), "child_support": _l("Child support"), "other": _l("Other")}
 CATEGORICAL_LABELS = {code: _l(explain.ENROLLMENTS[code]) for code in CATEGORICAL_PROGRAMS}
-
-
-def language() -> str:
-    return explain.language_of(get_locale())
 
 
 # --- The screener ------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ from core.api import documented, load_json
 from core.database import db
 from core.errors import Invalid
 from core.inputs import MAX_DAYS, whole_number
-from eligibility.applications import service
-from eligibility.applications.api import reply
-from eligibility.applications.present import application_dicts
-from eligibility.applications.schemas import AppealDecisionIn, DecisionIn, QueueOut
-from eligibility.views import language
+from applications import service as lifecycle
+from eligibility.assistance import service
+from eligibility.assistance.api import reply
+from eligibility.assistance.present import application_dicts
+from eligibility.assistance.schemas import AppealDecisionIn, DecisionIn, QueueOut
+from core.language import language
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
 
@@ -55,7 +56,7 @@ def _int(name: str, maximum: int) -> int | None:
 @allow(*STAFF)
 def queue():
     limit = min(_int("limit", 200) or 50, 200)
-    page = service.queue(db.session, current_user, program=request.args.get("program"),
+    page = lifecycle.queue(db.session, current_user, program=request.args.get("program"),
                          status=request.args.get("status"), flag=request.args.get("flag"),
                          older_than_days=_int("older_than_days", MAX_DAYS), mine=request.args.get("mine") == "1",
                          after=request.args.get("after"), limit=limit)
@@ -70,8 +71,8 @@ def queue():
 @allow(*STAFF)
 def decision(application_id: int):
     data = load_json(DecisionIn())
-    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
-    service.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
+    application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    lifecycle.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
                    reason=data.get("reason"), note=data.get("note"), version=data.get("version"),
                    checklist=data.get("checklist"), due_on=data.get("due_on"), message=data.get("message"))
     db.session.commit()
@@ -85,8 +86,8 @@ def decision(application_id: int):
 @allow(*STAFF)
 def claim(application_id: int):
     version = _version(_body())
-    application = service.get_for_change(db.session, current_user, application_id, version)
-    service.claim(db.session, current_user, application, version)
+    application = lifecycle.get_for_change(db.session, current_user, application_id, version)
+    lifecycle.claim(db.session, current_user, application, version)
     db.session.commit()
     return reply(application)
 
@@ -98,8 +99,8 @@ def claim(application_id: int):
 @allow(*STAFF)
 def release(application_id: int):
     version = _version(_body())
-    application = service.get_for_change(db.session, current_user, application_id, version)
-    service.release(db.session, current_user, application, version)
+    application = lifecycle.get_for_change(db.session, current_user, application_id, version)
+    lifecycle.release(db.session, current_user, application, version)
     db.session.commit()
     return reply(application)
 
@@ -110,8 +111,8 @@ def release(application_id: int):
 @allow("manager", "admin")
 def appeal_decision(application_id: int):
     data = load_json(AppealDecisionIn())
-    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
-    service.decide_appeal(db.session, current_user, application, data.get("program"), data["outcome"], data["note"],
+    application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    lifecycle.decide_appeal(db.session, current_user, application, data.get("program"), data["outcome"], data["note"],
                           data.get("version"))
     db.session.commit()
     return reply(application)
@@ -129,11 +130,11 @@ def assign(application_id: int):
 
     body = _body()
     version = _version(body)
-    application = service.get_for_change(db.session, current_user, application_id, version)
+    application = lifecycle.get_for_change(db.session, current_user, application_id, version)
     to_user = db.session.scalar(select(User).where(User.email == str(body.get("email", "")).strip().lower()))
     if to_user is None:
         raise Invalid("No such user.", fields={"email": ["No user has this email."]})
-    service.assign(db.session, current_user, application, to_user, version)
+    lifecycle.assign(db.session, current_user, application, to_user, version)
     db.session.commit()
     return reply(application)
 
@@ -147,7 +148,7 @@ def correct(application_id: int, document_id: int):
     from core.money import MoneyError, parse_dollars
 
     body = _body()
-    application = service.get_for_change(db.session, current_user, application_id, _version(body))
+    application = lifecycle.get_for_change(db.session, current_user, application_id, _version(body))
     try:
         amount = parse_dollars(str(body.get("amount", "")))
     except MoneyError:
@@ -164,8 +165,8 @@ def correct(application_id: int, document_id: int):
 @allow(*STAFF)
 def add_note(application_id: int):
     body = _body()
-    application = service.get_for_change(db.session, current_user, application_id, _version(body))
-    service.add_note(db.session, current_user, application, str(body.get("note", "")))
+    application = lifecycle.get_for_change(db.session, current_user, application_id, _version(body))
+    lifecycle.add_note(db.session, current_user, application, str(body.get("note", "")))
     db.session.commit()
     return reply(application)
 
@@ -176,7 +177,7 @@ def add_note(application_id: int):
 @allow(*STAFF)
 def reopen(application_id: int):
     body = _body()
-    application = service.get_for_change(db.session, current_user, application_id, _version(body))
-    service.reopen(db.session, current_user, application, str(body.get("reason", "")))
+    application = lifecycle.get_for_change(db.session, current_user, application_id, _version(body))
+    lifecycle.reopen(db.session, current_user, application, str(body.get("reason", "")))
     db.session.commit()
     return reply(application)

@@ -14,12 +14,15 @@ from core.errors import AssistError, Invalid
 from core.inputs import MAX_DAYS, whole_number
 from documents.views import DOCUMENT_TYPE_LABELS, FIELD_LABELS, STATUS_LABELS as DOCUMENT_STATUS_LABELS
 from eligibility import service as programs_service
-from eligibility.applications import rules, service
-from eligibility.applications.models import WAITING_FOR_STAFF, Application, ApplicationProgram, Flag
+from applications import service as lifecycle
+from eligibility.assistance import rules, service
+from applications.models import WAITING_FOR_STAFF, Application, Flag
+from eligibility.assistance.models import ApplicationProgram
 from eligibility.models import Program
-from eligibility.applications.present import application_dicts
-from eligibility.applications.views import STATUS_LABELS
-from eligibility.views import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, language
+from eligibility.assistance.present import application_dicts
+from eligibility.assistance.views import STATUS_LABELS
+from core.language import language
+from eligibility.views import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS
 
 bp = Blueprint("review", __name__)
 
@@ -40,7 +43,7 @@ DECISION_STATUS_LABELS = {"pending": _l("waiting for a decision"), "approved": _
                           "denied": _l("not approved"), "withdrawn": _l("withdrawn")}
 
 # What a queue row shows: its programs' codes and its flags; not the household or determinations.
-QUEUE_ROW = (defer(Application.household), defer(Application.categorical), defer(Application.info_checklist),
+QUEUE_ROW = (defer(Application.info_checklist),
              selectinload(Application.programs).load_only(ApplicationProgram.application_id,
                                                           ApplicationProgram.program_id)
              .joinedload(ApplicationProgram.program).load_only(Program.code),
@@ -52,7 +55,7 @@ QUEUE_ROW = (defer(Application.household), defer(Application.categorical), defer
 def queue():
     filters = {k: request.args.get(k, "") for k in ("program", "status", "flag", "older_than_days", "mine")}
     days = whole_number("older_than_days", filters["older_than_days"], maximum=MAX_DAYS)
-    page = service.queue(db.session, current_user, program=filters["program"] or None,
+    page = lifecycle.queue(db.session, current_user, program=filters["program"] or None,
                          status=filters["status"] or None, flag=filters["flag"] or None,
                          older_than_days=days, mine=filters["mine"] == "1",
                          after=request.args.get("after") or None, limit=50, load=QUEUE_ROW)
@@ -69,7 +72,8 @@ def overview():
 
     from accounts.models import AdjustmentRequest
     from core import clock
-    from eligibility.recertification import printing, reports
+    from eligibility.recertification import reports
+    from notices import printing
 
     def count(*where):
         return db.session.scalar(select(func.count()).select_from(Application).where(*where)) or 0
@@ -86,7 +90,7 @@ def overview():
         (_("Adjustments waiting for approval"),
          db.session.scalar(select(func.count()).select_from(AdjustmentRequest)
                            .where(AdjustmentRequest.status == "pending")) or 0, url_for("accounts.approvals")),
-        (_("Letters waiting to be printed"), printing.waiting(db.session).total, url_for("recertification.print_runs")),
+        (_("Letters waiting to be printed"), printing.waiting(db.session).total, url_for("notices.print_runs")),
         (_("Renewals due in 30 days"), renewals["due30"], url_for("recertification.worklist", view="due30")),
         (_("Enrollments in grace"), renewals["grace"], url_for("recertification.worklist", view="grace")),
     ]
@@ -98,9 +102,9 @@ def _detail(application, errors=None, form=None, status: int = 200):
     documented, used = rules.documented_income(docs)
     return render_template(
         "review/application.html", application=application, view=application_dicts(db.session, [application], language())[0],
-        account=service.account_of(db.session, application), documented=documented, used=used,
-        declared=rules.declared_income(application.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
-        field_labels=FIELD_LABELS, reasons=service.denial_reasons(db.session), errors=errors or {}, form=form or {},
+        account=lifecycle.account_of(db.session, application), documented=documented, used=used,
+        declared=rules.declared_income(application.assistance.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
+        field_labels=FIELD_LABELS, reasons=lifecycle.denial_reasons(db.session), errors=errors or {}, form=form or {},
         staff_members=_staff_members(), relationship_labels=RELATIONSHIP_LABELS, frequency_labels=FREQUENCY_LABELS,
         kind_labels=INCOME_KIND_LABELS, categorical_labels=CATEGORICAL_LABELS, requirement_labels=REQUIREMENT_LABELS,
         document_statuses=DOCUMENT_STATUS_LABELS, document_types=DOCUMENT_TYPE_LABELS, decision_statuses=DECISION_STATUS_LABELS, program_names={ap.program.code: ap.program.name(language())
@@ -120,7 +124,7 @@ def _staff_members():
 def application(application_id: int):
     from documents import service as documents_service
 
-    application = service.get_for(db.session, current_user, application_id)
+    application = lifecycle.get_for(db.session, current_user, application_id)
     page = _detail(application)
     reason = f"review of application {application.number or application.id}"
     # The panel shows each document's text and figures.
@@ -133,7 +137,7 @@ def application(application_id: int):
 @bp.post("/staff/applications/<int:application_id>/decision")
 @allow(*STAFF)
 def decide(application_id: int):
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     form = request.form
     version = _form_version()
     checklist = [line.strip() for line in form.get("checklist", "").splitlines() if line.strip()]
@@ -147,13 +151,13 @@ def decide(application_id: int):
             "The rules found the household eligible for this program. Tick the box to confirm the denial, "
             "then save again.")]}, form, status=422)
     try:
-        service.decide(db.session, current_user, application, decision=decision,
+        lifecycle.decide(db.session, current_user, application, decision=decision,
                        program_code=form.get("program") or None, reason=form.get("reason") or None,
                        note=form.get("note"), version=version, checklist=checklist, message=form.get("message"))
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        fresh = service.get_for(db.session, current_user, application_id)
+        fresh = lifecycle.get_for(db.session, current_user, application_id)
         return _detail(fresh, exc.fields or {"_form": [exc.message]}, form, status=exc.status)
     flash(_("The decision is saved and the customer is told."), "success")
     return redirect(url_for("review.application", application_id=application_id))
@@ -178,7 +182,7 @@ def release(application_id: int):
 
 
 def _assignment(application_id: int, action: str):
-    change = service.claim if action == "claim" else service.release
+    change = lifecycle.claim if action == "claim" else lifecycle.release
     return _simple(application_id, lambda a: change(db.session, current_user, a, _form_version()), None, "_form")
 
 
@@ -195,7 +199,7 @@ def income_basis(application_id: int):
 def correct(application_id: int, document_id: int):
     from core.money import MoneyError, parse_dollars
 
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     form = request.form
     try:
         amount = parse_dollars(form.get("amount", ""))
@@ -208,7 +212,7 @@ def correct(application_id: int, document_id: int):
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        return _detail(service.get_for(db.session, current_user, application_id), exc.fields or
+        return _detail(lifecycle.get_for(db.session, current_user, application_id), exc.fields or
                        {"_form": [exc.message]}, form, status=exc.status)
     flash(_("The figure is corrected; the original stays beside it."), "success")
     return redirect(url_for("review.application", application_id=application_id))
@@ -220,7 +224,7 @@ def reading(application_id: int, document_id: int):
     """A CSR records the figures they read from a photo or scan the parser could not read."""
     from core.money import MoneyError, parse_dollars
 
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     form = request.form
     errors: dict[str, list[str]] = {}
     amounts = {}
@@ -242,7 +246,7 @@ def reading(application_id: int, document_id: int):
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        return _detail(service.get_for(db.session, current_user, application_id),
+        return _detail(lifecycle.get_for(db.session, current_user, application_id),
                        {**errors, **(exc.fields or {"_form": [exc.message]})}, {**form, "reading_document": document_id},
                        status=exc.status)
     flash(_("What you read is saved; the determination uses it."), "success")
@@ -252,17 +256,17 @@ def reading(application_id: int, document_id: int):
 @bp.post("/staff/applications/<int:application_id>/appeal-decision")
 @allow("manager", "admin")
 def appeal_decision(application_id: int):
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     form = request.form
     version = _form_version()
     try:
-        service.decide_appeal(db.session, current_user, application, form.get("program") or None,
+        lifecycle.decide_appeal(db.session, current_user, application, form.get("program") or None,
                               form.get("outcome", ""), form.get("appeal_note", ""), version)
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         errors = {"appeal_note": [exc.message]} if "note" in exc.fields else (exc.fields or {"_form": [exc.message]})
-        return _detail(service.get_for(db.session, current_user, application_id), errors, form, status=exc.status)
+        return _detail(lifecycle.get_for(db.session, current_user, application_id), errors, form, status=exc.status)
     flash(_("The appeal is decided and the customer is told."), "success")
     return redirect(url_for("review.application", application_id=application_id))
 
@@ -270,7 +274,7 @@ def appeal_decision(application_id: int):
 @bp.post("/staff/applications/<int:application_id>/notes")
 @allow(*STAFF)
 def add_note(application_id: int):
-    return _simple(application_id, lambda a: service.add_note(db.session, current_user, a,
+    return _simple(application_id, lambda a: lifecycle.add_note(db.session, current_user, a,
                                                               request.form.get("note_text", "")),
                    _("The note is added."), "note_text")
 
@@ -278,7 +282,7 @@ def add_note(application_id: int):
 @bp.post("/staff/applications/<int:application_id>/reopen")
 @allow(*STAFF)
 def reopen(application_id: int):
-    return _simple(application_id, lambda a: service.reopen(db.session, current_user, a,
+    return _simple(application_id, lambda a: lifecycle.reopen(db.session, current_user, a,
                                                             request.form.get("reopen_reason", "")),
                    _("The application is back in the queue."), "reopen_reason")
 
@@ -292,7 +296,7 @@ def assign(application_id: int):
         to_user = db.session.get(User, whole_number("user_id", request.form.get("user_id"), default=0))
         if to_user is None:
             raise AssistError(_("No such user."))
-        service.assign(db.session, current_user, application, to_user, _form_version())
+        lifecycle.assign(db.session, current_user, application, to_user, _form_version())
 
     return _simple(application_id, act, _("The application is assigned."), "user_id")
 
@@ -304,14 +308,14 @@ def _form_version() -> int | None:
 
 def _simple(application_id: int, act, done: str | None, field_name: str):
     """Load (locked), act, commit once, or show the page again with the error by its field."""
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     try:
         act(application)
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         messages = [m for ms in exc.fields.values() for m in ms] or [exc.message]
-        return _detail(service.get_for(db.session, current_user, application_id), {field_name: messages},
+        return _detail(lifecycle.get_for(db.session, current_user, application_id), {field_name: messages},
                        request.form, status=exc.status)
     if done:
         flash(done, "success")
@@ -322,7 +326,7 @@ def _simple(application_id: int, act, done: str | None, field_name: str):
 @allow("manager", "admin")
 def denial_reasons():
     """Managers keep the list of reasons CSRs choose from when they deny."""
-    from eligibility.applications.models import DenialReason
+    from applications.models import DenialReason
 
     errors: dict[str, list[str]] = {}
     form = request.form
@@ -354,15 +358,15 @@ def denial_reasons():
             audit.record(db.session, "denial_reason.added", obj=reason, details={"labels": labels})
             db.session.commit()
             return redirect(url_for("review.denial_reasons"))
-    return render_template("review/denial_reasons.html", reasons=service.denial_reasons(db.session, active_only=False),
+    return render_template("review/denial_reasons.html", reasons=lifecycle.denial_reasons(db.session, active_only=False),
                            errors=errors, form=form, language=language()), 422 if errors else 200
 
 
 @bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/seen")
 @allow(*STAFF)
 def seen_in_person(application_id: int, document_id: int):
-    application = service.get_for_change(db.session, current_user, application_id)
-    service.mark_seen_in_person(db.session, current_user, application, document_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
+    lifecycle.mark_seen_in_person(db.session, current_user, application, document_id)
     db.session.commit()
     return redirect(url_for("review.application", application_id=application_id))
 

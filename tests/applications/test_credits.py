@@ -10,7 +10,7 @@ from sqlalchemy import select
 from accounts.models import Bill, ImportRun, LedgerEntry
 from core import clock as core_clock
 from core.audit import AuditRecord
-from eligibility.applications.models import Enrollment
+from eligibility.enrollments.models import Enrollment
 from tests.applications.helpers import make_world
 
 
@@ -117,7 +117,7 @@ def test_a_tiered_program_credits_the_tier_its_determination_set(app, db_session
 
     from eligibility import definitions
     from eligibility import service as programs_service
-    from eligibility.applications.models import ApplicationProgram
+    from eligibility.assistance.models import ApplicationProgram
     from tests.factories import make_account, make_enrollment, make_user
 
     clock.freeze(datetime(2026, 3, 1, 18, 0, tzinfo=timezone.utc))

@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from eligibility.applications import rules, service
-from eligibility.applications.models import Application, ApplicationEvent, Enrollment
+from applications import service as lifecycle
+from eligibility.assistance import rules, service
+from applications.models import Application, ApplicationEvent
+from eligibility.enrollments.models import Enrollment
 from tests.applications.helpers import make_world, transcript
 from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_user
@@ -171,7 +173,7 @@ def test_a_request_answered_in_part_by_the_due_date_goes_to_a_csr_and_is_not_clo
     clock.advance(timedelta(minutes=10))
     _upload(page, body["id"], [(transcript(tracking="100012345603"), "page2.pdf")])
     clock.advance(timedelta(days=46))
-    assert service.close_overdue(db_session) == 0
+    assert lifecycle.close_overdue(db_session) == 0
     application = _reload(db_session, body["id"])
     assert application.status == "in_review" and application.customer_responded
 
@@ -243,7 +245,7 @@ def _too_big(app, monkeypatch, mb: int = 1) -> bytes:
 def test_a_file_over_the_limit_returns_to_the_documents_step_with_the_error_by_the_field(app, world, page, db_session,
                                                                                         monkeypatch):
     application_id = _draft(world)
-    before = dict(_reload(db_session, application_id).household)
+    before = dict(_reload(db_session, application_id).assistance.household)
     data = _too_big(app, monkeypatch)
     response = _upload(page, application_id, [(data, "big.pdf")], path=f"/applications/{application_id}/documents")
     body = response.get_data(as_text=True)
@@ -253,7 +255,7 @@ def test_a_file_over_the_limit_returns_to_the_documents_step_with_the_error_by_t
     assert 'id="file-error-1"' in body and 'aria-describedby="file-hint file-error-1"' in body
     assert 'aria-invalid="true"' in body
     application = _reload(db_session, application_id)
-    assert application.household == before and application.status == "draft" and application.attachments == []
+    assert application.assistance.household == before and application.status == "draft" and application.attachments == []
 
 
 def test_a_file_over_the_limit_answering_a_request_returns_to_the_application_page(app, world, page, monkeypatch):

@@ -10,7 +10,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from eligibility.applications.models import Application
+from applications.models import Application
 from tests.applications.helpers import TODAY, make_world
 from tests.conftest import login, post_form
 from tests.factories import link, make_account, make_user
@@ -59,8 +59,8 @@ def test_every_likely_yes_links_to_apply_with_the_household(client, db_session, 
                                             "screened": token}, token_from="/apply")
     assert response.status_code == 302
     application = db_session.scalars(select(Application).where(Application.applicant_id == user.id)).one()
-    members = application.household["members"]
-    assert [m["age"] for m in members] == [38, 9] and application.categorical == ["WIC"]
+    members = application.assistance.household["members"]
+    assert [m["age"] for m in members] == [38, 9] and application.assistance.categorical == ["WIC"]
     assert members[0]["incomes"] == [{"kind": "wages", "amount_cents": 200_000, "frequency": "monthly"},
                                      {"kind": "child_support", "amount_cents": 40_000, "frequency": "monthly"}]
     household = client.get(response.location).get_data(as_text=True)
@@ -74,7 +74,7 @@ def test_an_altered_screener_link_carries_nothing(client, db_session, customer):
                                             "screened": "not-a-real-token"}, token_from="/apply")
     assert response.status_code == 302
     application = db_session.scalars(select(Application).where(Application.applicant_id == user.id)).one()
-    assert application.household["members"] == []
+    assert application.assistance.household["members"] == []
 
 
 def test_the_application_keeps_several_incomes_a_person(client, db_session, customer):
@@ -91,7 +91,7 @@ def test_the_application_keeps_several_incomes_a_person(client, db_session, cust
                                      "kind-0-1": "child_support", "action": "save"}, token_from=path)
     assert saved.status_code == 302
     application = db_session.get(Application, application_id)
-    assert application.household["members"][0]["incomes"] == [
+    assert application.assistance.household["members"][0]["incomes"] == [
         {"kind": "wages", "amount_cents": 250_000, "frequency": "monthly"},
         {"kind": "child_support", "amount_cents": 35_000, "frequency": "monthly"}]
     bad = post_form(client, path, {**form, "incomes-0": "2", "amount-0-1": "lots", "action": "save"}, token_from=path)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from eligibility.applications.models import Application, Enrollment
+from applications.models import Application
+from eligibility.enrollments.models import Enrollment
 from tests.accounts.test_imports import ACCOUNT_HEADER, write_csv
 from tests.applications.helpers import make_world
 from tests.conftest import login, post_form

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from eligibility import service as programs_service
-from eligibility.applications.models import ApplicationProgram, Enrollment, Notice
+from eligibility.assistance.models import ApplicationProgram
+from eligibility.enrollments.models import Enrollment
+from notices.models import Notice
 from tests.applications.helpers import family, make_world
 from tests.conftest import login, post_form
 
@@ -181,7 +183,7 @@ def test_a_spanish_letter_reads_in_spanish_for_an_english_speaking_csr(app, db_s
 def test_an_enrollment_ended_by_the_daily_job_is_explained_in_the_letters_language(app, db_session):
     from flask_babel import force_locale
 
-    from eligibility.applications import notices
+    from eligibility.enrollments import wording as notices
 
     program = programs_service.get_program(db_session, "CARE")
     with app.test_request_context("/"), force_locale("es"):

@@ -49,7 +49,9 @@ def add_applications(db_session, applicant, account, count: int, *, status: str 
     """Submitted applications as a queue sees them: programs with a determination, flags, letters, documents."""
     from core import clock
     from documents.models import Document
-    from eligibility.applications.models import Application, ApplicationDocument, ApplicationProgram, Flag, Notice
+    from applications.models import Application, ApplicationDocument, Flag
+    from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
+    from notices.models import Notice
     from eligibility.models import Program
 
     program_ids = {code: db_session.scalar(select(Program.id).where(Program.code == code)) for code in programs}
@@ -57,10 +59,10 @@ def add_applications(db_session, applicant, account, count: int, *, status: str 
     for n in range(count):
         at = clock.now() - timedelta(days=count - n, minutes=n)
         application = Application(
-            account_id=account.id, applicant_id=applicant.id, started_by_id=applicant.id, status=status,
-            household={"members": [{"age": 41, "name": "Rosa Diaz", "incomes": [
-                {"kind": "wages", "amount_cents": 250_000, "frequency": "monthly"}]}]},
-            categorical=[], language="en", submitted_at=at, submitted_on=at.date(), created_at=at, updated_at=at)
+            account_id=account.id, applicant_id=applicant.id, started_by_id=applicant.id, kind="assistance",
+            status=status, language="en", submitted_at=at, submitted_on=at.date(), created_at=at, updated_at=at)
+        application.assistance = AssistanceApplication(household={"members": [{"age": 41, "name": "Rosa Diaz", "incomes": [
+            {"kind": "wages", "amount_cents": 250_000, "frequency": "monthly"}]}]}, categorical=[])
         application.programs = [ApplicationProgram(program_id=pid, status="pending", determination={
             "eligible": True, "tier": None, "limit_cents": 6_430_000, "income_cents": 3_000_000, "period": "annual",
             "reasons": [], "rule_version": f"{code}.v1"}) for code, pid in program_ids.items()]
@@ -70,7 +72,7 @@ def add_applications(db_session, applicant, account, count: int, *, status: str 
         db_session.flush()
         application.number = f"A{at.year}-{application.id:07d}"
         for k in range(letters):
-            db_session.add(Notice(application_id=application.id, kind="receipt", language="en",
+            db_session.add(Notice(account_id=account.id, application_id=application.id, kind="receipt", language="en",
                                   subject=f"Letter {k}", body="We have your application.", created_at=at))
         for k in range(documents):
             document = Document(uploaded_at=at, uploaded_by_id=applicant.id, owner_id=applicant.id,

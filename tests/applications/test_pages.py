@@ -7,7 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from eligibility.applications.models import Application, Enrollment
+from applications.models import Application
+from eligibility.enrollments.models import Enrollment
 from tests.applications.helpers import TODAY, transcript
 from tests.conftest import csrf_token, login, post_form
 from tests.factories import link, make_account, make_user
@@ -51,8 +52,8 @@ def test_a_customer_applies_step_by_step_and_every_step_is_saved(client, db_sess
     application_id = _apply(client, account)
     assert _household(client, application_id).status_code == 302
     saved = db_session.get(Application, application_id)
-    assert [m["name"] for m in saved.household["members"]] == ["Zach T Woo", "Leo Woo"]
-    assert saved.household["members"][0]["incomes"] == [{"kind": "wages", "amount_cents": 300_000,
+    assert [m["name"] for m in saved.assistance.household["members"]] == ["Zach T Woo", "Leo Woo"]
+    assert saved.assistance.household["members"][0]["incomes"] == [{"kind": "wages", "amount_cents": 300_000,
                                                          "frequency": "monthly"}]
     response = post_form(client, f"/applications/{application_id}/enrollments", {"categorical": ["SNAP"]},
                          token_from=f"/applications/{application_id}/enrollments")
@@ -153,7 +154,7 @@ def test_the_customer_reads_and_prints_a_notice_in_spanish(app, client, db_sessi
 
 
 def test_managers_keep_the_denial_reasons_and_csrs_cannot(app, client, db_session):
-    from eligibility.applications.models import DenialReason
+    from applications.models import DenialReason
 
     csr = app.test_client()
     login(csr, make_user(db_session, "csr").email)
@@ -178,7 +179,8 @@ def test_managers_keep_the_denial_reasons_and_csrs_cannot(app, client, db_sessio
 def test_a_csr_adds_notes_assigns_and_reopens_a_closed_application(app, client, db_session, customer, clock):
     from datetime import timedelta
 
-    from eligibility.applications import service
+    from applications import service as lifecycle
+    from eligibility.assistance import service
 
     _user, account = customer
     application_id = _apply(client, account)
@@ -197,9 +199,9 @@ def test_a_csr_adds_notes_assigns_and_reopens_a_closed_application(app, client, 
     application = db_session.get(Application, application_id)
     assert application.assigned_to_id == other.id
     assert "Called the customer; page 2 is coming" in staff.get(page).get_data(as_text=True)
-    service.decide(db_session, other, application, decision="request_info", checklist=["Page 2"])
+    lifecycle.decide(db_session, other, application, decision="request_info", checklist=["Page 2"])
     clock.advance(timedelta(days=46))
-    service.close_overdue(db_session)
+    lifecycle.close_overdue(db_session)
     staff = app.test_client()  # 46 days later: a new sign-in
     login(staff, other.email)
     response = post_form(staff, f"{page}/reopen", {"reopen_reason": "The customer called; the file is in the mail"},

@@ -28,7 +28,7 @@ def _photo_application(world, income="3000.00"):
 
 
 def _document_id(db_session, application_id):
-    from eligibility.applications.models import ApplicationDocument
+    from applications.models import ApplicationDocument
 
     return db_session.scalar(select(ApplicationDocument.document_id)
                              .where(ApplicationDocument.application_id == application_id))

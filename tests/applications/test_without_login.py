@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from auth.models import User
 from core.outbox import OutboxMessage
-from eligibility.applications.models import Application, Notice
+from applications.models import Application
+from notices.models import Notice
 from tests.applications.helpers import TODAY
 from tests.conftest import PASSWORD, login, post_form
 from tests.factories import make_account, make_user
@@ -33,7 +34,8 @@ def _start_by_phone(client, account, **extra):
 
 
 def test_a_csr_takes_a_phone_application_and_its_letters_go_by_post(client, db_session, csr):
-    from eligibility.applications import service
+    from applications import service as lifecycle
+    from eligibility.assistance import service
 
     account = make_account(db_session)
     response = _start_by_phone(client, account)
@@ -51,13 +53,13 @@ def test_a_csr_takes_a_phone_application_and_its_letters_go_by_post(client, db_s
     service.update(db_session, application, household={"members": [
         {"name": "María Núñez-García", "age": 41, "relationship": "self",
          "incomes": [{"kind": "wages", "amount_cents": 300_000, "frequency": "monthly"}]}]})
-    service.submit(db_session, csr, application, "María Núñez-García")
+    lifecycle.submit(db_session, csr, application, "María Núñez-García")
     db_session.flush()
     receipt = db_session.scalar(select(Notice).where(Notice.application_id == application_id))
     assert receipt.delivery == "post" and receipt.outbox_message_id is None and receipt.print_run_id is None
     assert receipt.language == "es"
     assert db_session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == customer.id)) is None
-    from eligibility.recertification import printing
+    from notices import printing
 
     run = printing.start_print_run(db_session)  # the existing print runs take it
     db_session.refresh(receipt)
@@ -76,7 +78,7 @@ def test_a_csr_takes_a_phone_application_and_its_letters_go_by_post(client, db_s
     assert customer.email == "maria.nunez@example.org" and not customer.letters_by_post
     invitation = db_session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "auth.invitation"))
     assert invitation.to_address == "maria.nunez@example.org" and invitation.language == "es"
-    service.send_notice(db_session, application, "receipt")
+    lifecycle.send_notice(db_session, application, "receipt")
     db_session.flush()
     latest = db_session.scalars(select(Notice).where(Notice.application_id == application_id)
                                 .order_by(Notice.id.desc())).first()

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from eligibility.applications.models import Enrollment, Notice
+from eligibility.enrollments.models import Enrollment
+from notices.models import Notice
 from tests.applications.helpers import make_world
 from tests.conftest import post_form
 from tests.factories import make_account

@@ -8,7 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from core.outbox import OutboxMessage
-from eligibility.applications.models import Application, Enrollment, Notice
+from applications.models import Application
+from eligibility.assistance.models import AssistanceApplication
+from eligibility.enrollments.models import Enrollment
+from notices.models import Notice
 from tests.applications.helpers import make_world, transcript
 from tests.conftest import ROOT
 from tests.factories import api_headers, make_enrollment, make_user
@@ -117,9 +120,9 @@ def renew(world, db_session, enrollment) -> dict:
     assert client.get(page).status_code == 200
     started = post_form(client, page, token_from=page)
     assert started.status_code == 302 and "/household" in started.location
-    application = db_session.scalar(select(Application).where(Application.enrollment_id == enrollment.id,
-                                                              Application.purpose == "recertification"))
-    assert application.household["members"][0]["name"] == "Rosa Diaz"   # filled in from last time
+    application = db_session.scalar(select(Application).join(AssistanceApplication).where(AssistanceApplication.enrollment_id == enrollment.id,
+                                                              AssistanceApplication.purpose == "recertification"))
+    assert application.assistance.household["members"][0]["name"] == "Rosa Diaz"   # filled in from last time
     assert application.attachments == []                                 # old documents are not reused
     headers = api_headers(world.app, world.customer)  # sign in again: it is two years later
     assert world.upload(application.id, transcript(agi_cents=3_000_000), headers=headers).status_code == 201

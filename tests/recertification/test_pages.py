@@ -6,7 +6,9 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from eligibility.applications.models import Application, Notice
+from applications.models import Application
+from eligibility.assistance.models import AssistanceApplication
+from notices.models import Notice
 from tests.conftest import login, post_form
 from tests.factories import make_enrollment, make_user
 from tests.recertification.test_cycle import extend_care, recert
@@ -40,9 +42,9 @@ def test_a_renewal_asks_to_confirm_or_change_each_person(world, client, db_sessi
     assert post_form(client, household, {**form, "confirm-0": "yes"}, token_from=household).status_code == 302
     changed = post_form(client, household, {**form, "amount-0": "2650.00"}, token_from=household)
     assert changed.status_code == 302                    # a changed fact needs no tick
-    application = db_session.scalar(select(Application).where(Application.purpose == "recertification"))
+    application = db_session.scalar(select(Application).join(AssistanceApplication).where(AssistanceApplication.purpose == "recertification"))
     db_session.refresh(application)
-    assert application.household["members"][0]["incomes"][0]["amount_cents"] == 265_000
+    assert application.assistance.household["members"][0]["incomes"][0]["amount_cents"] == 265_000
     assert post_form(client, page, token_from=page).location == household   # the same renewal, not a second one
 
 

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from core.audit import AuditRecord
-from eligibility.applications.models import Enrollment, Notice
+from eligibility.enrollments.models import Enrollment
+from notices.models import Notice
 from tests.applications.helpers import make_world
 from tests.conftest import login, post_form
 from tests.factories import make_account
@@ -65,7 +66,7 @@ def test_letters_written_after_a_run_wait_for_the_next_one(world, app, db_sessio
     assert written.count('<article class="assist-letter"') == 3 and "Li Wei" in written
 
     enrollment = db_session.scalar(select(Enrollment).where(Enrollment.account_id == world.posted[0].id))
-    from eligibility.applications import enrollments
+    from eligibility.enrollments import service as enrollments
 
     with app.test_request_context():
         enrollments.end(db_session, enrollment, "ended", "Moved out of the service area.")

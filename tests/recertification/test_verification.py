@@ -7,7 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eligibility.applications.models import Application, Enrollment, Notice
+from applications.models import Application
+from eligibility.assistance.models import AssistanceApplication
+from eligibility.enrollments.models import Enrollment
+from notices.models import Notice
 from eligibility.models import Program
 from eligibility.recertification import rules
 from eligibility.recertification.models import VerificationDraw
@@ -45,12 +48,12 @@ def test_the_draw_is_seeded_recorded_reproducible_and_near_the_rate(world, app, 
                              .where(Program.code == "CARE"))
     assert (draw.month, draw.seed, draw.rate_percent, draw.population) == ("2026-12", "audit-2026-12", "5", 600)
     expected = rules.select_for_verification("audit-2026-12", [e.id for e in population], "5")
-    asked = set(db_session.scalars(select(Application.enrollment_id).where(Application.purpose == "verification")))
+    asked = set(db_session.scalars(select(AssistanceApplication.enrollment_id).where(AssistanceApplication.purpose == "verification")))
     assert asked == set(expected) and report["verification_selected"] == draw.selected == len(expected)
     assert abs(len(expected) / 600 * 100 - 5) < 3      # within a few points of the configured 5%
     assert recert(app, ON)["verification_selected"] == 0          # once a month, however often it runs
     assert recert(app, "2026-12-02")["verification_selected"] == 0
-    request = db_session.scalar(select(Application).where(Application.purpose == "verification"))
+    request = db_session.scalar(select(Application).join(AssistanceApplication).where(AssistanceApplication.purpose == "verification"))
     assert (request.status, request.info_due_on) == ("needs_info", date(2027, 1, 15))
     letter = db_session.scalar(select(Notice).where(Notice.application_id == request.id))
     assert letter.kind == "verification_request" and "January 15, 2027" in letter.body
@@ -72,8 +75,8 @@ def _chosen(world, app, db_session) -> tuple[Enrollment, Application]:
                                   created_at=version.created_at, created_by_label="test"))
     db_session.flush()
     assert recert(app, ON)["verification_selected"] == 1
-    request = db_session.scalar(select(Application).where(Application.enrollment_id == enrollment.id,
-                                                          Application.purpose == "verification"))
+    request = db_session.scalar(select(Application).join(AssistanceApplication).where(AssistanceApplication.enrollment_id == enrollment.id,
+                                                          AssistanceApplication.purpose == "verification"))
     return enrollment, request
 
 

@@ -21,8 +21,9 @@ from core.extensions import limiter
 from core.inputs import whole_number
 from documents.views import UPLOAD_LIMIT, _upload_key
 from eligibility import service as programs_service
-from eligibility.applications import service
-from eligibility.applications.present import customer_application_dict
+from applications import service as lifecycle
+from eligibility.assistance import service
+from eligibility.assistance.present import customer_application_dict
 from eligibility.rules import CATEGORICAL_PROGRAMS
 from eligibility.views import (CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, add_income_row,
                                carried_household, incomes_from_form, language)
@@ -76,7 +77,7 @@ def mine():
     from core.views import page_number
 
     page = page_number()
-    rows = service.applications_of(db.session, current_user.id, page=page, per_page=MY_APPLICATIONS_PAGE)
+    rows = lifecycle.applications_of(db.session, current_user.id, page=page, per_page=MY_APPLICATIONS_PAGE)
     return _page("mine.html", applications=rows[:MY_APPLICATIONS_PAGE], page=page,
                  has_next=len(rows) > MY_APPLICATIONS_PAGE)
 
@@ -137,7 +138,7 @@ def start():
                 flash(_("You already had an application in progress for this account, so we opened it. Nothing "
                         "you entered before is lost."), "success")
             return redirect(url_for("applications.household", application_id=application.id))
-    drafts = [a for a in service.applications_of(db.session, current_user.id, per_page=MY_APPLICATIONS_PAGE)
+    drafts = [a for a in lifecycle.applications_of(db.session, current_user.id, per_page=MY_APPLICATIONS_PAGE)
               if a.status == "draft"] if not current_user.is_staff else []
     return _page("start.html", accounts=accounts, programs=_open_programs(accounts, form["account_number"]), form=form,
                  errors=errors, drafts=drafts, carried=carried, channels=CHANNELS, status=422 if errors else 200)
@@ -170,10 +171,10 @@ def _customer_without_login(form: dict):
 
 
 def _load(application_id: int):
-    """The application; a form sent to change it takes it locked (see service.lock)."""
+    """The application; a form sent to change it takes it locked (see lifecycle.lock)."""
     if request.method == "POST":
-        return service.get_for_change(db.session, current_user, application_id)
-    return service.get_for(db.session, current_user, application_id)
+        return lifecycle.get_for_change(db.session, current_user, application_id)
+    return lifecycle.get_for(db.session, current_user, application_id)
 
 
 def _blank_income() -> dict:
@@ -181,7 +182,7 @@ def _blank_income() -> dict:
 
 
 def _member_rows(application, rows: int | None = None) -> list[dict]:
-    members = application.household.get("members", [])
+    members = application.assistance.household.get("members", [])
     out = _rows_of(members)
     while len(out) < max(rows or 0, len(members) + 1, 3):
         out.append({"incomes": [_blank_income()]})
@@ -257,10 +258,10 @@ def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
 @bp.route("/applications/<int:application_id>/household", methods=["GET", "POST"])
 @allow(*APPLICANTS)
 def household(application_id: int):
-    from eligibility.recertification.service import previous_household
+
 
     application = _load(application_id)
-    previous = previous_household(db.session, application)
+    previous = service.previous_household(db.session, application)
     if request.method == "GET":
         return _page("household.html", application, rows=_member_rows(application), step="household",
                      confirm=len(previous))
@@ -339,8 +340,8 @@ def upload(application_id: int):
     sent = []
     for file in files:
         try:
-            service.lock(db.session, application)
-            service.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
+            lifecycle.lock(db.session, application)
+            lifecycle.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
                            requirement=requirement, answers_request=False)
             db.session.commit()
         except AssistError as exc:
@@ -355,8 +356,8 @@ def upload(application_id: int):
         return _upload_step(application, errors, 422, form)
     if action == "finish":
         try:
-            service.lock(db.session, application)
-            service.finish_response(db.session, current_user, application)
+            lifecycle.lock(db.session, application)
+            lifecycle.finish_response(db.session, current_user, application)
             db.session.commit()
         except AssistError as exc:
             db.session.rollback()
@@ -403,7 +404,7 @@ def _too_large(exc):
             current_user.role not in APPLICANTS:
         return render_error(413)
     try:
-        application = service.get_for(db.session, current_user, request.view_args["application_id"])
+        application = lifecycle.get_for(db.session, current_user, request.view_args["application_id"])
     except AssistError:
         return render_error(413)
     message = _("The file is %(size)s MB; the largest we accept is %(limit)s MB.",
@@ -419,7 +420,7 @@ def missing_labels(application) -> list[str]:
             out.append(_("proof of income: an IRS tax transcript, recent pay stubs or a benefit letter"))
         else:
             out.append(_("proof that your household gets %(benefits)s: a letter or card",
-                         benefits=", ".join(str(CATEGORICAL_LABELS.get(c, c)) for c in application.categorical)))
+                         benefits=", ".join(str(CATEGORICAL_LABELS.get(c, c)) for c in application.assistance.categorical)))
     return out
 
 
@@ -435,13 +436,13 @@ def review(application_id: int):
             errors = {"send_without": [_("Your application has no %(missing)s. Upload it, or confirm that you send "
                                          "the application without it.", missing="; ".join(missing))]}
             try:
-                service.checked_signature(request.form.get("signature"))
+                lifecycle.checked_signature(request.form.get("signature"))
             except AssistError as exc:
                 errors = {**exc.fields, **errors}
             return _page("review.html", application, errors=errors, step="review", form=request.form,
                          missing=missing, status=422)
         try:
-            service.submit(db.session, current_user, application, request.form.get("signature", ""),
+            lifecycle.submit(db.session, current_user, application, request.form.get("signature", ""),
                            sent_without=service.missing_documents(application) or None)
             db.session.commit()
         except AssistError as exc:
@@ -458,12 +459,12 @@ def _status_page(application, *, errors=None, status: int = 200, form=None):
     """The application's page: where it stands, what we asked for, letters, and an appeal for each
     denied program (approved for one and denied for another: the denial can still be appealed)."""
     view = customer_application_dict(db.session, application, language())  # loads programs, documents, letters
-    appeals = service.appeals_of(db.session, application)
+    appeals = lifecycle.appeals_of(db.session, application)
     appealable = [ap for ap in application.programs
-                  if ap.program.code not in appeals and service.appeal_window_open(ap)]
-    sent = service.sent_since_request(db.session, application) if application.status == "needs_info" else []
+                  if ap.program.code not in appeals and lifecycle.appeal_window_open(ap)]
+    sent = lifecycle.sent_since_request(db.session, application) if application.status == "needs_info" else []
     return _page("status.html", application, view=view,
-                 reasons={r.code: r for r in service.denial_reasons(db.session, active_only=False)},
+                 reasons={r.code: r for r in lifecycle.denial_reasons(db.session, active_only=False)},
                  appeals=appeals, appealable=appealable, sent_since_request=sent, errors=errors or {},
                  form=form or {}, status=status)
 
@@ -483,7 +484,7 @@ def withdraw(application_id: int):
         pending = [ap.program.name(language()) for ap in application.programs if ap.status == "pending"]
         return _page("withdraw.html", application, pending=pending, reason=request.form.get("withdraw_reason", ""))
     try:
-        service.withdraw(db.session, current_user, application, request.form.get("withdraw_reason", ""))
+        lifecycle.withdraw(db.session, current_user, application, request.form.get("withdraw_reason", ""))
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
@@ -497,7 +498,7 @@ def appeal(application_id: int):
     application = _load(application_id)
     code = (request.form.get("program") or "").strip().upper()
     try:
-        service.appeal(db.session, current_user, application, code or None, request.form.get("reason", ""))
+        lifecycle.appeal(db.session, current_user, application, code or None, request.form.get("reason", ""))
         db.session.commit()
     except AssistError as exc:
         db.session.rollback()
@@ -519,7 +520,7 @@ def notice(application_id: int, notice_id: int):
         from core.errors import NotFound
 
         raise NotFound(_("No such notice."))
-    return _page("letter.html", application, notice=letter, account=service.account_of(db.session, application))
+    return _page("letter.html", application, notice=letter, account=lifecycle.account_of(db.session, application))
 
 
 ENROLLMENT_STATUS_LABELS = {"active": _l("active"), "recertification_due": _l("time to recertify"),
@@ -530,7 +531,7 @@ ENROLLMENT_STATUS_LABELS = {"active": _l("active"), "recertification_due": _l("t
 @bp.get("/programs/mine")
 @allow("customer")
 def my_programs():
-    from eligibility.applications import enrollments
+    from eligibility.enrollments import service as enrollments
 
     accounts = accounts_service.linked_accounts(db.session, current_user.id)
     by_account = enrollments.for_accounts(db.session, accounts)
@@ -543,8 +544,8 @@ def my_programs():
 @allow(*STAFF)
 def account_enrollments(number: str):
     """A CSR sees an account's enrollments and can end one with a reason."""
-    from eligibility.applications import enrollments
-    from eligibility.applications.models import Enrollment
+    from eligibility.enrollments import service as enrollments
+    from eligibility.enrollments.models import Enrollment
 
     account = accounts_service.get_account(db.session, number)
     errors: dict[str, list[str]] = {}
@@ -581,7 +582,7 @@ def program_name(code: str) -> str:
 
 def end_reason_label(reason: str | None) -> str:
     """Why an enrollment ended, in the page's language when the daily job or the code wrote it."""
-    from eligibility.applications.notices import END_REASONS
+    from eligibility.enrollments.wording import END_REASONS
 
     if not reason:
         return ""
@@ -598,13 +599,13 @@ def format_day(day) -> str:
 def customer_standing() -> dict | None:
     """Where a signed-in customer stands, for the home page: what is open and the next step
     (link an account, apply, answer a request, renew). None for everyone else."""
-    from eligibility.applications import enrollments
+    from eligibility.enrollments import service as enrollments
 
     if not current_user.is_authenticated or current_user.role != "customer":
         return None
     lang = language()
     accounts = accounts_service.linked_accounts(db.session, current_user.id)
-    applications = service.applications_of(db.session, current_user.id, per_page=MY_APPLICATIONS_PAGE)
+    applications = lifecycle.applications_of(db.session, current_user.id, per_page=MY_APPLICATIONS_PAGE)
     by_account = enrollments.for_accounts(db.session, accounts) if accounts else {}
     current = [e for rows in by_account.values() for e in rows if e.status in ("active", "recertification_due",
                                                                                 "in_grace")]
@@ -643,8 +644,9 @@ def _account_section(session, account) -> dict:
     """The account's enrollments and applications, for its staff page beside the ledger."""
     from sqlalchemy.orm import selectinload
 
-    from eligibility.applications import enrollments
-    from eligibility.applications.models import Application, ApplicationProgram
+    from eligibility.enrollments import service as enrollments
+    from applications.models import Application
+    from eligibility.assistance.models import ApplicationProgram
 
     applications = session.scalars(select(Application).where(Application.account_id == account.id)
                                    .options(selectinload(Application.programs)
@@ -660,9 +662,9 @@ def init_applications(app) -> None:
     from core.nav import register_nav
 
     from core.events import accounts_imported
-    from eligibility.applications import enrollments
+    from eligibility.enrollments import service as enrollments
 
-    document_parsed.connect(service.on_document_parsed, sender=app, weak=False)
+    document_parsed.connect(lifecycle.on_document_parsed, sender=app, weak=False)
     app.register_error_handler(StaleDataError, _lost_race)
     accounts_imported.connect(enrollments.on_accounts_imported, sender=app, weak=False)
 
@@ -685,5 +687,5 @@ def _lost_race(exc: StaleDataError):
 
     db.session.rollback()
     if is_api_request():
-        return error_response(409, "conflict", service.stale_message())
-    return render_error(409, service.stale_message())
+        return error_response(409, "conflict", lifecycle.stale_message())
+    return render_error(409, lifecycle.stale_message())

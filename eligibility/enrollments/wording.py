@@ -1,17 +1,18 @@
-"""The wording of the letters an application sends, in the customer's language.
-
-Called inside `force_locale(language)`; the same text is kept on the application, shown in the
-portal, printable as a letter, and sent through the outbox.
-"""
+"""The wording of the letters about an enrollment (reminders, grace, expiry, verification, ending,
+auto-enrollment), registered with `notices.wording`; and the benefit in words, which approval
+letters use too."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask_babel import format_date, gettext as _
 
+from applications.letters import APPEAL_DAYS
 from core import clock
 from core.money import format_dollars, format_percent
 from eligibility.explain import ENROLLMENTS, N_
+from notices.wording import register
 
 
 def version_on(program, day: date):
@@ -48,83 +49,6 @@ SERVICE_WORDS = {"electric": N_("electric"), "gas": N_("gas"), "water": N_("wate
                  "refuse": N_("refuse")}
 
 
-def render(kind: str, application, program, language: str, *, account, reasons) -> tuple[str, str]:
-    from sqlalchemy.orm import object_session
-
-    from eligibility.applications.service import APPEAL_DAYS, explanation, program_names
-
-    number = application.number or f"#{application.id}"
-    greeting = _("Application %(number)s for account %(account)s.", number=number, account=account.number)
-    if kind == "receipt":
-        subject = _("We received your application %(number)s", number=number)
-        body = _("Thank you. We received your application on %(date)s. We will review it and write to you. "
-                 "You can see where it stands at any time in your account.",
-                 date=format_date(application.submitted_on, "long"))
-    elif kind == "info_request":
-        subject = _("We need more information for application %(number)s", number=number)
-        items = "\n".join(f"- {item}" for item in application.info_checklist or [])
-        body = _("To finish reviewing your application, please send us:\n%(items)s\n\nUpload them from your "
-                 "application page by %(date)s. If we do not hear from you by then, we will close the application.",
-                 items=items, date=format_date(application.info_due_on, "long"))
-    elif kind == "approval":
-        enrollment_text = ""
-        from eligibility.applications.models import Enrollment
-        from sqlalchemy import select
-        from core.database import db
-
-        enrollment = db.session.scalar(select(Enrollment).where(Enrollment.application_id == application.id,
-                                                                Enrollment.program_id == program.program_id))
-        if enrollment is not None:
-            enrollment_text = _("Your enrollment runs from %(start)s to %(end)s. We will write to you before it ends.",
-                                start=format_date(enrollment.certified_from, "long"),
-                                end=format_date(enrollment.certified_to, "long"))
-        subject = _("You are approved for %(program)s", program=program.program.name(language))
-        body = _("Good news: you are approved for %(program)s. You will receive %(benefit)s.",
-                 program=program.program.name(language),
-                 benefit=benefit_text(program.program, enrollment.certified_from if enrollment else None,
-                                      (program.determination or {}).get("tier"), language)) + " " + enrollment_text
-        if program.message:
-            body = body.strip() + "\n\n" + program.message
-    elif kind == "denial":
-        reason = reasons.get(program.reason_code)
-        label = (reason.labels.get(language) or reason.labels.get("en")) if reason else program.reason_code
-        subject = _("Your application for %(program)s was not approved", program=program.program.name(language))
-        body = _("We could not approve your application for %(program)s. Reason: %(reason)s.",
-                 program=program.program.name(language), reason=label)
-        # The rules' explanation only where it agrees with the decision: a program the rules found
-        # eligible and staff denied would otherwise read "You qualify." in a denial letter.
-        why = "" if (program.determination or {}).get("eligible") else explanation(
-            program.determination, language, program_names(object_session(program), language))
-        if why:
-            body += "\n\n" + why
-        if program.message:
-            body += "\n\n" + program.message
-        body += "\n\n" + _("If you disagree, you can appeal within %(days)s days from your application page.",
-                           days=APPEAL_DAYS)
-    elif kind == "appeal_outcome":
-        subject = _("The decision on your appeal, application %(number)s", number=number)
-        body = _("A manager has reviewed your appeal for %(program)s.", program=program.program.name(language)) + " " + (
-            _("The denial was overturned and you are approved.") if program.status == "approved"
-            else _("The denial was upheld."))
-        from sqlalchemy import select
-
-        from eligibility.applications.models import Appeal
-
-        decided = object_session(program).scalar(
-            select(Appeal).where(Appeal.application_id == application.id, Appeal.program_code == program.program.code,
-                                 Appeal.decided_at.is_not(None)).order_by(Appeal.id.desc()).limit(1))
-        if decided is not None and decided.note:  # the form's "Explanation for the customer"
-            body += "\n\n" + decided.note
-    elif kind == "withdrawal":
-        subject = _("Your application %(number)s was withdrawn", number=number)
-        body = _("As you asked, we withdrew your application. You can apply again at any time.")
-    elif kind == "closure":
-        subject = _("Your application %(number)s was closed", number=number)
-        body = _("We closed your application because we did not receive the information we asked for. You can ask "
-                 "us to reopen it, or apply again.")
-    else:
-        raise ValueError(kind)
-    return subject, f"{greeting}\n\n{body.strip()}"
 
 
 # Why an enrollment ended, as the letter says it: written by the daily job or chosen by the code that
@@ -148,8 +72,6 @@ def render_enrollment(kind: str, language: str, *, program, account: str, link: 
     `values` hold what the kind needs: dates as `date`, `days`, `reason`, `status`, `agency`,
     `categorical`. Called inside `force_locale(language)`.
     """
-    from eligibility.applications.service import APPEAL_DAYS
-
     name = program.name(language)
 
     def day(key: str) -> str:
@@ -207,3 +129,7 @@ def render_enrollment(kind: str, language: str, *, program, account: str, link: 
     else:
         raise ValueError(kind)
     return subject, f"{greeting}\n\n{body.strip()}"
+
+
+for _kind in ENROLLMENT_KINDS:
+    register(_kind, partial(render_enrollment, _kind))

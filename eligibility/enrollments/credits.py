@@ -16,7 +16,8 @@ from core.audit import Actor, acting_as
 from core.database import db
 from eligibility import benefits
 from eligibility import service as programs_service
-from eligibility.applications.models import ApplicationProgram, Enrollment
+from eligibility.assistance.models import ApplicationProgram
+from eligibility.enrollments.models import Enrollment
 from eligibility.models import Program
 
 

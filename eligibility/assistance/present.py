@@ -6,11 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.models import Account
-from eligibility.applications import service
-from eligibility.applications.models import Application, ApplicationDocument, ApplicationProgram
+from applications import service as lifecycle
+from eligibility.assistance import service
+from applications.models import Application, ApplicationDocument
+from eligibility.assistance.models import ApplicationProgram
 
 # What `application_dict` reads, loaded for any number of applications in a fixed number of queries.
-VIEW_LOAD = (selectinload(Application.programs).joinedload(ApplicationProgram.program),
+VIEW_LOAD = (selectinload(Application.assistance), selectinload(Application.programs).joinedload(ApplicationProgram.program),
              selectinload(Application.flags), selectinload(Application.notices),
              selectinload(Application.attachments).joinedload(ApplicationDocument.document))
 
@@ -39,7 +41,7 @@ def application_dicts(session: Session, applications, language: str = "en") -> l
 
 def application_dict(session: Session, application, language: str = "en", account: Account | None = None,
                      names: dict[str, str] | None = None) -> dict:
-    account = account or service.account_of(session, application)
+    account = account or lifecycle.account_of(session, application)
     names = names if names is not None else service.program_names(session, language)
     determinations = []
     for ap in application.programs:
@@ -53,7 +55,7 @@ def application_dict(session: Session, application, language: str = "en", accoun
         "id": application.id, "number": application.number, "kind": application_kind(application),
         "status": application.status,
         "account_number": account.number, "programs": [ap.program.code for ap in application.programs],
-        "household": application.household, "categorical": list(application.categorical),
+        "household": application.assistance.household, "categorical": list(application.assistance.categorical),
         "determinations": determinations,
         "flags": [{"code": f.code, "program": f.program_code, "message": f.message} for f in application.flags],
         "notices": [{"kind": n.kind, "sent_at": n.created_at.isoformat(), "language": n.language,

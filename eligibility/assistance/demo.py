@@ -10,8 +10,9 @@ from accounts.models import Account, AccountLink
 from auth import service as auth_service
 from core import clock
 from eligibility import service as programs_service
-from eligibility.applications import service
-from eligibility.applications.models import Application
+from applications import service as lifecycle
+from eligibility.assistance import service
+from applications.models import Application
 
 HOUSEHOLDS = (
     ("Luis Hernandez", [{"name": "Luis Hernandez", "age": 44, "incomes": [{"kind": "wages", "amount_cents": 310_000,
@@ -47,6 +48,6 @@ def load(session: Session, echo, options: dict) -> None:
         program = "CARE" if "CARE" in offered else offered[0]  # what the account's area offers
         application = service.start(session, user=user, applicant=user, account_number=account.number,
                                     program_codes=[program], household={"members": members}, categorical=categorical)
-        service.submit(session, user, application, name)
+        lifecycle.submit(session, user, application, name)
         numbers.append(application.number)
     echo(f"  applications waiting in the CSR queue: {', '.join(numbers)}")

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from core import audit, clock
 from core.audit import Actor, acting_as
 from core.database import db
+from applications import service
+from applications.models import Application, ApplicationDocument, ApplicationEvent
 from documents import storage
 from documents.cli import documents_cli
 from documents.models import Document
-from eligibility.applications import service
-from eligibility.applications.models import Application, ApplicationDocument, ApplicationEvent
 
-applications_cli = AppGroup("applications", help="Applications for assistance programs.")
+applications_cli = AppGroup("applications", help="Applications of every kind.")
 FINISHED = ("approved", "denied", "withdrawn", "closed")
 
 

@@ -12,11 +12,12 @@ from core.database import db
 from core.errors import Forbidden, Invalid
 from core.extensions import limiter
 from documents.views import UPLOAD_LIMIT, _upload_key
-from eligibility.applications import service
-from eligibility.applications.present import application_dict, customer_application_dict
-from eligibility.applications.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn,
+from applications import service as lifecycle
+from eligibility.assistance import service
+from eligibility.assistance.present import application_dict, customer_application_dict
+from eligibility.assistance.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn,
                                               CustomerApplicationOut, SubmitIn, WithdrawIn)
-from eligibility.views import language
+from core.language import language
 
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1")
 APPLICATION = (ApplicationOut, CustomerApplicationOut)  # what `reply` answers, by who asks
@@ -64,7 +65,7 @@ def create():
 @bp.get("/applications/<int:application_id>")
 @signed_in
 def show(application_id: int):
-    return reply(service.get_for(db.session, current_user, application_id))
+    return reply(lifecycle.get_for(db.session, current_user, application_id))
 
 
 @documented("/applications/{id}", "patch", summary="Change a draft (household, enrollments, programs)",
@@ -73,7 +74,7 @@ def show(application_id: int):
 @signed_in
 def change(application_id: int):
     data = load_json(ApplicationUpdate())
-    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
+    application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.update(db.session, application, household={"members": data["household"]["members"]}
                    if "household" in data else None, categorical=data.get("categorical"),
                    program_codes=data.get("programs"))
@@ -87,14 +88,14 @@ def change(application_id: int):
 @limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
 @signed_in
 def upload(application_id: int):
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     file = request.files.get("file")
     if file is None:
         raise Invalid("Send the file as multipart form data in the field `file`.", fields={"file": ["Missing."]})
     requirement = request.form.get("requirement", "income")
     if requirement not in ("income", "categorical", "other"):
         raise Invalid("requirement is income, categorical or other.", fields={"requirement": ["Unknown."]})
-    link, duplicate = service.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
+    link, duplicate = lifecycle.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
                                      requirement=requirement)
     db.session.commit()  # an in-process parse runs now; with a worker it is queued
     document = link.document
@@ -113,8 +114,8 @@ def upload(application_id: int):
 @signed_in
 def submit(application_id: int):
     data = load_json(SubmitIn())
-    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
-    service.submit(db.session, current_user, application, data["signature"])
+    application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    lifecycle.submit(db.session, current_user, application, data["signature"])
     db.session.commit()
     return reply(application)
 
@@ -125,8 +126,8 @@ def submit(application_id: int):
 @signed_in
 def withdraw(application_id: int):
     data = load_json(WithdrawIn())
-    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
-    service.withdraw(db.session, current_user, application, data["reason"])
+    application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    lifecycle.withdraw(db.session, current_user, application, data["reason"])
     db.session.commit()
     return reply(application)
 
@@ -137,8 +138,8 @@ def withdraw(application_id: int):
 @allow("customer", *STAFF)
 def appeal(application_id: int):
     data = load_json(AppealIn())
-    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
-    service.appeal(db.session, current_user, application, data.get("program"), data["reason"])
+    application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    lifecycle.appeal(db.session, current_user, application, data.get("program"), data["reason"])
     db.session.commit()
     return reply(application)
 
@@ -157,7 +158,7 @@ def enrollment_dict(enrollment) -> dict:
 @signed_in
 def account_enrollments(number: str):
     from accounts import service as accounts_service
-    from eligibility.applications import enrollments
+    from eligibility.enrollments import service as enrollments
 
     account = accounts_service.account_for(db.session, current_user, number)
     return jsonify({"enrollments": [enrollment_dict(e) for e in enrollments.for_account(db.session, account)]})

@@ -1,15 +1,23 @@
-"""Enrollments after approval: their history, and ending them (by staff, or when an account closes)."""
+"""Enrollments: made on approval, their history, the customer's and the account's list, and ending
+them (by staff, or when an account closes). Recertification uses these; nothing here uses it."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.models import Account, AccountClosure
+from applications.models import Application
 from core import audit, clock
 from core.audit import current_actor
+from core.dates import add_months
 from core.errors import Conflict, Invalid
-from eligibility.applications.models import CURRENT_ENROLLMENT, Application, Enrollment, EnrollmentEvent
+from eligibility import service as programs_service
+from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
+from eligibility.enrollments import letters
+from eligibility.enrollments.models import CURRENT_ENROLLMENT, Enrollment, EnrollmentEvent
 
 END_STATUSES = ("ended", "removed")
 
@@ -47,8 +55,10 @@ def verifications_waiting(session: Session, rows: list[Enrollment]) -> dict[int,
     ids = [e.id for e in rows]
     if not ids:
         return {}
-    return {a.enrollment_id: a for a in session.scalars(select(Application).where(
-        Application.enrollment_id.in_(ids), Application.purpose == "verification", Application.status == "needs_info"))}
+    return {a.assistance.enrollment_id: a for a in session.scalars(
+        select(Application).join(AssistanceApplication, AssistanceApplication.application_id == Application.id)
+        .where(AssistanceApplication.enrollment_id.in_(ids), AssistanceApplication.purpose == "verification",
+               Application.status == "needs_info"))}
 
 
 def end(session: Session, enrollment: Enrollment, status: str, reason: str, *, reason_code: str | None = None,
@@ -57,8 +67,6 @@ def end(session: Session, enrollment: Enrollment, status: str, reason: str, *, r
 
     `reason` goes to the history; the letter says `reason_code` (one of `notices.END_REASONS`) in its own
     language when there is one, else the staff's `reason`, and then the customer-facing `message`."""
-    from eligibility.recertification import letters
-
     if status not in END_STATUSES:
         raise Invalid(_("An enrollment ends as ended or removed."), fields={"status": [_("Choose ended or removed.")]})
     if not (reason or "").strip():
@@ -93,3 +101,47 @@ def end_for_closed_accounts(session: Session) -> int:
 
 def on_accounts_imported(_app, session: Session, **_kwargs) -> None:
     end_for_closed_accounts(session)
+
+
+# --- made on approval ---------------------------------------------------------------------
+
+def household_type(application: Application, ap: ApplicationProgram) -> str:
+    if (ap.determination or {}).get("categorical"):
+        return "auto_enrolled"
+    members = application.assistance.household.get("members", [])
+    if members and all(m["age"] >= 65 for m in members):
+        return "senior_only"
+    return "standard"
+
+
+def certification_months(session: Session, application: Application, ap: ApplicationProgram) -> tuple[int, object, str]:
+    """How long a period the program gives this household, under the rules of the application's day."""
+    catalog = programs_service.catalog(session)
+    version = catalog.version_on(ap.program.code, application.submitted_on or clock.today()) or \
+        catalog.version_on(ap.program.code, clock.today())
+    kind = household_type(application, ap)
+    months = version.recertification_months.get(kind) or version.recertification_months.get("standard") or 24
+    return months, version, kind
+
+
+def enroll(session: Session, application: Application, ap: ApplicationProgram) -> Enrollment:
+    existing = session.scalar(select(Enrollment).where(Enrollment.account_id == application.account_id,
+                                                       Enrollment.program_id == ap.program_id,
+                                                       Enrollment.status.in_(CURRENT_ENROLLMENT)))
+    if existing is not None:
+        raise Conflict(_("This account is already enrolled in %(program)s until %(date)s.", program=ap.program.code,
+                         date=existing.certified_to.isoformat()))
+    start_on = clock.today()
+    months, version, kind = certification_months(session, application, ap)
+    enrollment = Enrollment(account_id=application.account_id, program_id=ap.program_id, application_id=application.id,
+                            status="active", certified_from=start_on, enrolled_from=start_on,
+                            certified_to=add_months(start_on, months) - timedelta(days=1), household_type=kind,
+                            rule_version=(ap.determination or {}).get("rule_version") or version.id,
+                            created_at=clock.now())
+    session.add(enrollment)
+    session.flush()
+    record(session, enrollment, "active", _("Approved on application %(number)s", number=application.number))
+    audit.record(session, "enrollment.created", obj=enrollment,
+                 details={"program": ap.program.code, "from": enrollment.certified_from.isoformat(),
+                          "to": enrollment.certified_to.isoformat()})
+    return enrollment
