@@ -17,18 +17,13 @@ from core.language import language
 from core.money import MoneyError, parse_dollars
 from eligibility import definitions, explain, service
 from eligibility.definitions import DefinitionError
+from eligibility.labels import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS
 from eligibility.rules import CATEGORICAL_PROGRAMS, FREQUENCIES, Household, IncomeSource, Member, RuleError
 
 bp = Blueprint("eligibility", __name__)
 
 MANAGERS = ("manager", "admin")
 SCREEN_ROWS, MAX_ROWS = 4, 12
-FREQUENCY_LABELS = {"annual": _l("a year"), "monthly": _l("a month"), "semimonthly": _l("twice a month"),
-                    "biweekly": _l("every two weeks"), "weekly": _l("a week")}
-INCOME_KIND_LABELS = {"wages": _l("Wages"), "self_employment": _l("Self-employment"),
-                      "social_security": _l("Social Security"), "ssi": _l("SSI"), "pension": _l("Pension"),
-                      "unemployment": _l("Unemployment"), "child_support": _l("Child support"), "other": _l("Other")}
-CATEGORICAL_LABELS = {code: _l(explain.ENROLLMENTS[code]) for code in CATEGORICAL_PROGRAMS}
 
 
 # --- The screener ------------------------------------------------------------------------------

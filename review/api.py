@@ -11,8 +11,7 @@ from core.errors import Invalid
 from core.inputs import MAX_DAYS, whole_number
 from applications import service as lifecycle
 from eligibility.assistance import service
-from eligibility.assistance.api import reply
-from eligibility.assistance.present import application_dicts
+from eligibility.assistance.present import application_dicts, reply
 from eligibility.assistance.schemas import AppealDecisionIn, DecisionIn, QueueOut
 from core.language import language
 

@@ -12,7 +12,7 @@ from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError, Invalid
 from core.inputs import MAX_DAYS, whole_number
-from documents.views import DOCUMENT_TYPE_LABELS, FIELD_LABELS, STATUS_LABELS as DOCUMENT_STATUS_LABELS
+from documents.web import DOCUMENT_TYPE_LABELS, FIELD_LABELS, STATUS_LABELS as DOCUMENT_STATUS_LABELS
 from eligibility import service as programs_service
 from applications import service as lifecycle
 from eligibility.assistance import rules, service
@@ -20,9 +20,9 @@ from applications.models import WAITING_FOR_STAFF, Application, Flag
 from eligibility.assistance.models import ApplicationProgram
 from eligibility.models import Program
 from eligibility.assistance.present import application_dicts
-from eligibility.assistance.views import STATUS_LABELS
 from core.language import language
-from eligibility.views import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS
+from applications.labels import STATUS_LABELS
+from eligibility.labels import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS
 
 bp = Blueprint("review", __name__)
 

@@ -11,23 +11,16 @@ from core.api import documented, load_json
 from core.database import db
 from core.errors import Forbidden, Invalid
 from core.extensions import limiter
-from documents.views import UPLOAD_LIMIT, _upload_key
+from documents.web import UPLOAD_LIMIT, upload_key
 from applications import service as lifecycle
 from eligibility.assistance import service
-from eligibility.assistance.present import application_dict, customer_application_dict
+from eligibility.assistance.present import reply
 from eligibility.assistance.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn,
                                               CustomerApplicationOut, SubmitIn, WithdrawIn)
 from core.language import language
 
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1")
 APPLICATION = (ApplicationOut, CustomerApplicationOut)  # what `reply` answers, by who asks
-
-
-def reply(application, status: int = 200):
-    """Staff get the staff shape; the customer their own, without flags, assignment or staff ids."""
-    if current_user.is_staff:
-        return jsonify(ApplicationOut().dump(application_dict(db.session, application, language()))), status
-    return jsonify(CustomerApplicationOut().dump(customer_application_dict(db.session, application, language()))), status
 
 
 def _applicant(data: dict):
@@ -85,7 +78,7 @@ def change(application_id: int):
 @documented("/applications/{id}/documents", "post", summary="Upload a document (multipart `file`, optional "
             "`requirement`: income, categorical or other)", tags=["applications"], errors=(404, 409, 413, 422))
 @bp.post("/applications/<int:application_id>/documents")
-@limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
+@limiter.limit(UPLOAD_LIMIT, key_func=upload_key)
 @signed_in
 def upload(application_id: int):
     application = lifecycle.get_for_change(db.session, current_user, application_id)

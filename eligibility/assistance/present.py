@@ -100,3 +100,18 @@ def customer_application_dict(session: Session, application, language: str = "en
 
 def _only(row: dict, names: tuple[str, ...]) -> dict:
     return {name: row[name] for name in names if name in row}
+
+
+def reply(application, status: int = 200):
+    """The API's answer about an application: staff get the staff shape; the customer their own,
+    without flags, assignment or staff ids."""
+    from flask import jsonify
+    from flask_login import current_user
+
+    from core.database import db
+    from core.language import language
+    from eligibility.assistance.schemas import ApplicationOut, CustomerApplicationOut
+
+    if current_user.is_staff:
+        return jsonify(ApplicationOut().dump(application_dict(db.session, application, language()))), status
+    return jsonify(CustomerApplicationOut().dump(customer_application_dict(db.session, application, language()))), status

@@ -19,22 +19,21 @@ from core.database import db
 from core.errors import AssistError
 from core.extensions import limiter
 from core.inputs import whole_number
-from documents.views import UPLOAD_LIMIT, _upload_key
+from documents.web import UPLOAD_LIMIT, upload_key
 from eligibility import service as programs_service
 from applications import service as lifecycle
 from eligibility.assistance import service
 from eligibility.assistance.present import customer_application_dict
 from eligibility.rules import CATEGORICAL_PROGRAMS
-from eligibility.views import (CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, add_income_row,
+from applications.labels import STATUS_LABELS
+from eligibility.labels import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS
+from eligibility.views import (add_income_row,
                                carried_household, incomes_from_form, language)
 
 bp = Blueprint("applications", __name__)
 
 STEPS = (("household", _l("Household")), ("enrollments", _l("Benefits you receive")),
          ("documents", _l("Documents")), ("review", _l("Review and sign")))
-STATUS_LABELS = {"draft": _l("draft, not sent yet"), "submitted": _l("received"), "in_review": _l("being reviewed"),
-                 "needs_info": _l("we need more information"), "approved": _l("approved"), "denied": _l("not approved"),
-                 "appealed": _l("appeal being reviewed"), "withdrawn": _l("withdrawn"), "closed": _l("closed")}
 RELATIONSHIPS = {"self": _l("Me"), "spouse": _l("Spouse or partner"), "child": _l("Child"), "parent": _l("Parent"),
                  "other": _l("Other")}
 APPLICANTS = ("customer", *STAFF)
@@ -320,7 +319,7 @@ def _upload_step(application, errors: dict, status: int, form=None):
 
 
 @bp.post("/applications/<int:application_id>/documents")
-@limiter.limit(UPLOAD_LIMIT, key_func=_upload_key)
+@limiter.limit(UPLOAD_LIMIT, key_func=upload_key)
 @allow(*APPLICANTS)
 def upload(application_id: int):
     """Upload the chosen files. `action`: `upload` (stay), `continue` (a draft's next step) or

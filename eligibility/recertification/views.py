@@ -14,7 +14,7 @@ from core.inputs import whole_number
 from core.views import page_number
 from eligibility.recertification import reports, service
 from core.language import language
-from eligibility.views import CATEGORICAL_LABELS
+from eligibility.labels import CATEGORICAL_LABELS
 
 MIN_YEAR, MAX_YEAR = 2000, 2100  # the years a monthly report can show
 
