@@ -16,18 +16,23 @@ from notices.models import Notice
 
 @dataclass(frozen=True)
 class Recipient:
-    """Who an emailed letter goes to; no recipient means the letter goes by post."""
+    """Who a letter is for: emailed to `email`, or by post when there is none (a phone or paper
+    customer). Either way it is written in their `language`."""
 
     user_id: int
-    email: str
+    email: str | None
     language: str
+
+    @property
+    def by_post(self) -> bool:
+        return self.email is None
 
 
 def recipient_of(user) -> Recipient | None:
-    """A login as a recipient: none for a customer whose letters go by post (phone or paper)."""
-    if user is None or user.letters_by_post:
+    """A login as a recipient; a customer whose letters go by post keeps their language, not an address."""
+    if user is None:
         return None
-    return Recipient(user.id, user.email, user.language or "en")
+    return Recipient(user.id, None if user.letters_by_post else user.email, user.language or "en")
 
 
 def send(session: Session, kind: str, *, account_id: int, recipient: Recipient | None, language: str,
@@ -35,7 +40,7 @@ def send(session: Session, kind: str, *, account_id: int, recipient: Recipient |
          **context) -> Notice:
     """One letter, rendered in `language`, in the same transaction as the change it tells of."""
     subject, body = wording.render(kind, language, **context)
-    message = None if recipient is None else queue_message(
+    message = None if recipient is None or recipient.by_post else queue_message(
         session, to=recipient.email, subject=subject, body=body, kind=outbox_kind or kind, language=language,
         user_id=recipient.user_id)
     notice = Notice(account_id=account_id, application_id=application_id, enrollment_id=enrollment_id, kind=kind,
@@ -85,7 +90,7 @@ class Letters:
     def write(self) -> int:
         if not self.rows:
             return 0
-        emailed = [r for r in self.rows if r["recipient"] is not None]
+        emailed = [r for r in self.rows if r["recipient"] is not None and not r["recipient"].by_post]
         ids = queue_messages(self.session, [
             {"to": r["recipient"].email, "subject": r["subject"], "body": r["body"],
              "kind": f"{self.outbox_prefix}{r['kind']}", "language": r["language"],
@@ -96,7 +101,7 @@ class Letters:
             {"account_id": r["account_id"], "application_id": r["application_id"], "enrollment_id": r["enrollment_id"],
              "kind": r["kind"], "language": r["language"], "subject": r["subject"], "body": r["body"],
              "created_at": now, "outbox_message_id": message_of.get(id(r)),
-             "delivery": "email" if r["recipient"] else "post"}
+             "delivery": "email" if id(r) in message_of else "post"}
             for r in self.rows])
         written = len(self.rows)
         self.rows = []

@@ -30,6 +30,9 @@ class Letters(_Letters):
 
 
 def recipients(session: Session, enrollment_ids: Iterable[int]) -> dict[int, Recipient]:
+    """Who each enrollment's letter is for: the applicant who certified it, else a customer linked to
+    the account, by email; else by post to the applicant, in their language. None when nobody is known
+    (a household enrolled from an agency's file): by post, in English."""
     from auth.models import User
 
     ids = list(enrollment_ids)
@@ -43,7 +46,8 @@ def recipients(session: Session, enrollment_ids: Iterable[int]) -> dict[int, Rec
                 .where(among(session, Enrollment.id, chunk), User.letters_by_post.is_(False))):
             out[eid] = Recipient(uid, email, language or "en")
         missing = [eid for eid in chunk if eid not in out]
-        if missing:
+        if missing:  # the applicant has no email login: another customer linked to the account may
+
             for eid, uid, email, language in session.execute(
                     select(Enrollment.id, User.id, User.email, User.language)
                     .join(AccountLink, AccountLink.account_id == Enrollment.account_id)
@@ -52,6 +56,14 @@ def recipients(session: Session, enrollment_ids: Iterable[int]) -> dict[int, Rec
                            User.letters_by_post.is_(False))
                     .order_by(Enrollment.id, AccountLink.linked_at.desc())):
                 out.setdefault(eid, Recipient(uid, email, language or "en"))
+        missing = [eid for eid in chunk if eid not in out]
+        if missing:  # nobody to email: the letter goes by post, in the language of the customer it is for
+            for eid, uid, language in session.execute(
+                    select(Enrollment.id, User.id, User.language)
+                    .join(Application, Application.id == Enrollment.application_id)
+                    .join(User, User.id == Application.applicant_id)
+                    .where(among(session, Enrollment.id, missing))):
+                out.setdefault(eid, Recipient(uid, None, language or "en"))
     return out
 
 

@@ -17,7 +17,7 @@ from eligibility.recertification.models import VerificationDraw
 from tests.applications.helpers import make_world, transcript
 from tests.conftest import csrf_token, login
 from tests.factories import api_headers, link, make_account, make_enrollment, make_user
-from tests.recertification.test_cycle import recert
+from tests.eligibility.recertification.test_cycle import recert
 
 ON = "2026-12-01"
 

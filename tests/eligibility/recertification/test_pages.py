@@ -11,7 +11,7 @@ from eligibility.assistance.models import AssistanceApplication
 from notices.models import Notice
 from tests.conftest import login, post_form
 from tests.factories import make_enrollment, make_user
-from tests.recertification.test_cycle import extend_care, recert
+from tests.eligibility.recertification.test_cycle import extend_care, recert
 from tests.applications.helpers import make_world
 
 
