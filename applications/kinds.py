@@ -46,9 +46,10 @@ class Kind:
     # The applications close-overdue leaves open when their information is late, as a select of
     # application ids, or None (a verification request is handled by its own job instead).
     kept_open_when_overdue: Callable[[], Any] = lambda: None
-    # The review page's panel for this kind (a Jinja include) and what it needs: (application) -> dict.
+    # The review page's panel for this kind (a Jinja include) and what it shows:
+    # (session, application, language) -> dict of template values.
     panel: str = ""
-    panel_context: Callable[..., dict] = lambda application: {}
+    panel_context: Callable[..., dict] = lambda session, application, language: {}
     # The enrollment (or other record) a letter about this application also belongs to, or None.
     enrollment_of: Callable[[Any], Any] = lambda application: None
     # Loader options for what lists of applications show of this kind (the programs' codes).

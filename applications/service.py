@@ -251,6 +251,36 @@ def denial_reasons(session: Session, active_only: bool = True, kind: str = "assi
     return list(session.scalars(query))
 
 
+def add_denial_reason(session: Session, *, code: str, labels: dict[str, str], kind: str = "assistance") -> DenialReason:
+    """A new reason CSRs may choose when they deny, in both languages; the same rule for page and API."""
+    code = (code or "").strip().lower()
+    labels = {language: (labels.get(language) or "").strip() for language in ("en", "es")}
+    errors: dict[str, list[str]] = {}
+    if not code.replace("_", "").isalnum() or len(code) > 40:
+        errors["code"] = [_("Use letters, digits and underscores, up to 40.")]
+    for language in ("en", "es"):
+        if not labels[language]:
+            errors[f"label_{language}"] = [_("Give the reason in both languages.")]
+    if not errors and session.scalar(select(DenialReason).where(DenialReason.kind == kind, DenialReason.code == code)):
+        errors["code"] = [_("This code is already used.")]
+    if errors:
+        raise Invalid(next(iter(errors.values()))[0], fields=errors)
+    reason = DenialReason(kind=kind, code=code, labels=labels, active=True)
+    session.add(reason)
+    session.flush()
+    audit.record(session, "denial_reason.added", obj=reason, details={"labels": labels})
+    return reason
+
+
+def switch_denial_reason(session: Session, reason_id: int) -> DenialReason | None:
+    """Offer a reason again, or stop offering it (letters already sent keep their words)."""
+    reason = session.get(DenialReason, reason_id)
+    if reason is not None:
+        reason.active = not reason.active
+        audit.record(session, "denial_reason.switched", obj=reason, details={"active": reason.active})
+    return reason
+
+
 def claim(session: Session, staff, application: Application, version: int | None = None) -> None:
     check_version(application, version)
     if application.assigned_to_id not in (None, staff.id):

@@ -12,3 +12,9 @@ INCOME_KIND_LABELS = {"wages": _l("Wages"), "self_employment": _l("Self-employme
                       "social_security": _l("Social Security"), "ssi": _l("SSI"), "pension": _l("Pension"),
                       "unemployment": _l("Unemployment"), "child_support": _l("Child support"), "other": _l("Other")}
 CATEGORICAL_LABELS = {code: _l(explain.ENROLLMENTS[code]) for code in CATEGORICAL_PROGRAMS}
+# What staff read on the review page (customers' pages say "Me" for the applicant).
+STAFF_RELATIONSHIP_LABELS = {"self": _l("Applicant"), "head_of_household": _l("Head of household"),
+                             "spouse": _l("Spouse or partner"), "child": _l("Child"), "parent": _l("Parent"),
+                             "other": _l("Other")}
+REQUIREMENT_LABELS = {"income": _l("proof of income"), "categorical": _l("proof of a benefit"),
+                      "other": _l("something else")}

@@ -34,6 +34,7 @@ def _version(body: dict) -> int | None:
 
 
 QUEUE_QUERY = {
+    "kind": {"type": "string", "maxLength": 20},
     "program": {"type": "string", "maxLength": 64},
     "status": {"type": "string", "maxLength": 64},
     "flag": {"type": "string", "maxLength": 64},
@@ -48,14 +49,15 @@ def _int(name: str, maximum: int) -> int | None:
     return whole_number(name, request.args.get(name), maximum=maximum)
 
 
-@documented("/review/queue", "get", summary="Applications waiting for staff, oldest first; filters program, "
+@documented("/review/queue", "get", summary="Applications waiting for staff, oldest first; filters kind, program, "
             "status, flag, older_than_days, mine=1; page with `after`=the previous reply's `next`",
             tags=["review"], response=QueueOut, errors=(422,), query=QUEUE_QUERY)
 @bp.get("/review/queue")
 @allow(*STAFF)
 def queue():
     limit = min(_int("limit", 200) or 50, 200)
-    page = lifecycle.queue(db.session, current_user, program=request.args.get("program"),
+    page = lifecycle.queue(db.session, current_user, kind=request.args.get("kind") or None,
+                           program=request.args.get("program"),
                          status=request.args.get("status"), flag=request.args.get("flag"),
                          older_than_days=_int("older_than_days", MAX_DAYS), mine=request.args.get("mine") == "1",
                          after=request.args.get("after"), limit=limit)

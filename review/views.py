@@ -1,6 +1,6 @@
-"""The CSR's queue and application page: household, declared and parsed income side by side, decide."""
+"""The CSR's workbench across kinds: the queue, the application page (the frame every kind shares and
+the kind's panel), decisions, appeals, notes, the manager's overview and the denial reasons."""
 from __future__ import annotations
-
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -12,17 +12,16 @@ from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError, Invalid
 from core.inputs import MAX_DAYS, whole_number
+from applications import service as lifecycle
+from applications.labels import STATUS_LABELS
+from applications.models import WAITING_FOR_STAFF, Application, Flag
+from core.language import language
 from documents.web import DOCUMENT_TYPE_LABELS, FIELD_LABELS, STATUS_LABELS as DOCUMENT_STATUS_LABELS
 from eligibility import service as programs_service
-from applications import service as lifecycle
-from eligibility.assistance import rules, service
-from applications.models import WAITING_FOR_STAFF, Application, Flag
+from eligibility.assistance import service as assistance
 from eligibility.assistance.models import ApplicationProgram
 from eligibility.models import Program
-from eligibility.assistance.present import application_dicts
-from core.language import language
-from applications.labels import STATUS_LABELS
-from eligibility.labels import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS
+from review import service
 
 bp = Blueprint("review", __name__)
 
@@ -33,12 +32,6 @@ FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("
                "open_application": _l("Another open application"),
                "per_computer_differs": _l("IRS corrected the return")}
 
-# Staff read labels too (the API keeps the codes).
-RELATIONSHIP_LABELS = {"self": _l("Applicant"), "head_of_household": _l("Head of household"),
-                       "spouse": _l("Spouse or partner"), "child": _l("Child"), "parent": _l("Parent"),
-                       "other": _l("Other")}
-REQUIREMENT_LABELS = {"income": _l("proof of income"), "categorical": _l("proof of a benefit"),
-                      "other": _l("something else")}
 DECISION_STATUS_LABELS = {"pending": _l("waiting for a decision"), "approved": _l("approved"),
                           "denied": _l("not approved"), "withdrawn": _l("withdrawn")}
 
@@ -53,15 +46,16 @@ QUEUE_ROW = (defer(Application.info_checklist),
 @bp.get("/staff/queue")
 @allow(*STAFF)
 def queue():
-    filters = {k: request.args.get(k, "") for k in ("program", "status", "flag", "older_than_days", "mine")}
+    filters = {k: request.args.get(k, "") for k in ("kind", "program", "status", "flag", "older_than_days", "mine")}
     days = whole_number("older_than_days", filters["older_than_days"], maximum=MAX_DAYS)
-    page = lifecycle.queue(db.session, current_user, program=filters["program"] or None,
+    page = lifecycle.queue(db.session, current_user, kind=filters["kind"] or None, program=filters["program"] or None,
                          status=filters["status"] or None, flag=filters["flag"] or None,
                          older_than_days=days, mine=filters["mine"] == "1",
                          after=request.args.get("after") or None, limit=50, load=QUEUE_ROW)
     return render_template("review/queue.html", page=page, filters=filters, statuses=STATUS_LABELS,
                            waiting=WAITING_FOR_STAFF + ("needs_info",), flag_labels=FLAG_LABELS,
-                           programs=programs_service.list_programs(db.session), language=language())
+                           programs=programs_service.list_programs(db.session), kinds=service.kind_choices(),
+                           language=language())
 
 
 @bp.get("/staff/overview")
@@ -75,17 +69,13 @@ def overview():
     from eligibility.recertification import reports
     from notices import printing
 
-    def count(*where):
-        return db.session.scalar(select(func.count()).select_from(Application).where(*where)) or 0
-
-    waiting = Application.status.in_(WAITING_FOR_STAFF)
-    oldest = db.session.scalar(select(func.min(Application.submitted_on)).where(waiting))
+    counts = service.waiting_counts(db.session)
     renewals = reports.worklist_counts(db.session, clock.today())
     rows = [
-        (_("Applications waiting for staff"), count(waiting), url_for("review.queue")),
-        (_("Of them, nobody assigned"), count(waiting, Application.assigned_to_id.is_(None)), url_for("review.queue")),
-        (_("Appeals waiting"), count(Application.status == "appealed"), url_for("review.queue", status="appealed")),
-        (_("Waiting for the customer's information"), count(Application.status == "needs_info"),
+        (_("Applications waiting for staff"), counts["waiting"], url_for("review.queue")),
+        (_("Of them, nobody assigned"), counts["unassigned"], url_for("review.queue")),
+        (_("Appeals waiting"), counts["appeals"], url_for("review.queue", status="appealed")),
+        (_("Waiting for the customer's information"), counts["needs_info"],
          url_for("review.queue", status="needs_info")),
         (_("Adjustments waiting for approval"),
          db.session.scalar(select(func.count()).select_from(AdjustmentRequest)
@@ -94,29 +84,17 @@ def overview():
         (_("Renewals due in 30 days"), renewals["due30"], url_for("recertification.worklist", view="due30")),
         (_("Enrollments in grace"), renewals["grace"], url_for("recertification.worklist", view="grace")),
     ]
-    return render_template("review/overview.html", rows=rows, oldest=oldest)
+    return render_template("review/overview.html", rows=rows, oldest=counts["oldest"])
 
 
 def _detail(application, errors=None, form=None, status: int = 200):
-    docs = service.parsed_documents(db.session, application)
-    documented, used = rules.documented_income(docs)
+    """The application page: the frame every kind shares, and the kind's panel."""
+    lang = language()
     return render_template(
-        "review/application.html", application=application, view=application_dicts(db.session, [application], language())[0],
-        account=lifecycle.account_of(db.session, application), documented=documented, used=used,
-        declared=rules.declared_income(application.assistance.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
-        field_labels=FIELD_LABELS, reasons=lifecycle.denial_reasons(db.session), errors=errors or {}, form=form or {},
-        staff_members=_staff_members(), relationship_labels=RELATIONSHIP_LABELS, frequency_labels=FREQUENCY_LABELS,
-        kind_labels=INCOME_KIND_LABELS, categorical_labels=CATEGORICAL_LABELS, requirement_labels=REQUIREMENT_LABELS,
-        document_statuses=DOCUMENT_STATUS_LABELS, document_types=DOCUMENT_TYPE_LABELS, decision_statuses=DECISION_STATUS_LABELS, program_names={ap.program.code: ap.program.name(language())
-                                                       for ap in application.programs},
-        language=language()), status
-
-
-def _staff_members():
-    from auth.models import User
-
-    return list(db.session.scalars(select(User).where(User.role.in_(STAFF), User.active.is_(True))
-                                   .order_by(User.email).limit(500)))
+        "review/application.html", application=application, **service.page_context(db.session, application, lang),
+        statuses=STATUS_LABELS, flag_labels=FLAG_LABELS, field_labels=FIELD_LABELS, errors=errors or {},
+        form=form or {}, document_statuses=DOCUMENT_STATUS_LABELS, document_types=DOCUMENT_TYPE_LABELS,
+        decision_statuses=DECISION_STATUS_LABELS, language=lang), status
 
 
 @bp.get("/staff/applications/<int:application_id>")
@@ -189,7 +167,7 @@ def _assignment(application_id: int, action: str):
 @bp.post("/staff/applications/<int:application_id>/income-basis")
 @allow(*STAFF)
 def income_basis(application_id: int):
-    return _simple(application_id, lambda a: service.choose_income_basis(
+    return _simple(application_id, lambda a: assistance.choose_income_basis(
         db.session, a, request.form.get("program", ""), request.form.get("basis", ""),
         request.form.get("basis_reason", "")), None, "basis_reason")
 
@@ -207,7 +185,7 @@ def correct(application_id: int, document_id: int):
         return _detail(application, {"amount": [_("Enter the amount in dollars and cents, like 84.17.")]}, form,
                        status=422)
     try:
-        service.correct_figure(db.session, current_user, application, document_id, form.get("field", ""), amount,
+        assistance.correct_figure(db.session, current_user, application, document_id, form.get("field", ""), amount,
                                form.get("correction_reason", ""))
         db.session.commit()
     except AssistError as exc:
@@ -228,7 +206,7 @@ def reading(application_id: int, document_id: int):
     form = request.form
     errors: dict[str, list[str]] = {}
     amounts = {}
-    for name in service.READING_FIGURES:
+    for name in assistance.READING_FIGURES:
         text = form.get(name, "").strip()
         if text:
             try:
@@ -240,7 +218,7 @@ def reading(application_id: int, document_id: int):
     try:
         if errors:
             raise Invalid(_("What you read is not complete."), fields=errors)
-        service.record_reading(db.session, current_user, application, document_id,
+        assistance.record_reading(db.session, current_user, application, document_id,
                                document_type=form.get("document_type", ""), tax_year=tax_year, amounts_cents=amounts,
                                reason=form.get("reading_reason", ""))
         db.session.commit()
@@ -326,37 +304,21 @@ def _simple(application_id: int, act, done: str | None, field_name: str):
 @allow("manager", "admin")
 def denial_reasons():
     """Managers keep the list of reasons CSRs choose from when they deny."""
-    from applications.models import DenialReason
-
     errors: dict[str, list[str]] = {}
     form = request.form
     if request.method == "POST":
         if form.get("action") == "toggle":
-            reason = db.session.get(DenialReason, whole_number("id", form.get("id"), default=0))
-            if reason is not None:
-                reason.active = not reason.active
-                from core import audit
-
-                audit.record(db.session, "denial_reason.switched", obj=reason, details={"active": reason.active})
-                db.session.commit()
-            return redirect(url_for("review.denial_reasons"))
-        code = form.get("code", "").strip().lower()
-        labels = {"en": form.get("label_en", "").strip(), "es": form.get("label_es", "").strip()}
-        if not code.replace("_", "").isalnum() or len(code) > 40:
-            errors["code"] = [_("Use letters, digits and underscores, up to 40.")]
-        for lang in ("en", "es"):
-            if not labels[lang]:
-                errors[f"label_{lang}"] = [_("Give the reason in both languages.")]
-        if not errors and db.session.scalar(select(DenialReason).where(DenialReason.code == code)):
-            errors["code"] = [_("This code is already used.")]
-        if not errors:
-            from core import audit
-
-            reason = DenialReason(code=code, labels=labels, active=True)
-            db.session.add(reason)
-            db.session.flush()
-            audit.record(db.session, "denial_reason.added", obj=reason, details={"labels": labels})
+            lifecycle.switch_denial_reason(db.session, whole_number("id", form.get("id"), default=0))
             db.session.commit()
+            return redirect(url_for("review.denial_reasons"))
+        try:
+            lifecycle.add_denial_reason(db.session, code=form.get("code", ""),
+                                        labels={"en": form.get("label_en", ""), "es": form.get("label_es", "")})
+            db.session.commit()
+        except AssistError as exc:
+            db.session.rollback()
+            errors = exc.fields
+        else:
             return redirect(url_for("review.denial_reasons"))
     return render_template("review/denial_reasons.html", reasons=lifecycle.denial_reasons(db.session, active_only=False),
                            errors=errors, form=form, language=language()), 422 if errors else 200
@@ -376,7 +338,7 @@ def init_review(app) -> None:
 
     register_nav(app, "review.queue", _l("Queue"), STAFF, order=15, group="work")
     register_nav(app, "applications.start", _l("New application"), STAFF, order=16, group="work")
-    app.jinja_env.globals.update(reading_types=service.READABLE_TYPES, reading_figures=service.READING_FIGURES)
+    app.jinja_env.globals.update(reading_types=assistance.READABLE_TYPES, reading_figures=assistance.READING_FIGURES)
     # Staff land on their work, not the public home page: a CSR on the queue, a manager on the overview.
     register_landing(app, "csr", "review.queue")
     for role in ("manager", "admin"):

@@ -68,6 +68,21 @@ def letter_context(session: Session, application: Application, ap: ApplicationPr
     return context
 
 
+def panel_context(session: Session, application: Application, language: str) -> dict:
+    """What the review page's assistance panel shows: the household, income declared and documented
+    side by side, the determinations, in the page's language."""
+    from eligibility.labels import (CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, REQUIREMENT_LABELS,
+                                    STAFF_RELATIONSHIP_LABELS)
+
+    documented, used = service.rules.documented_income(service.parsed_documents(session, application))
+    return {"documented": documented, "used": used,
+            "declared": service.rules.declared_income(application.assistance.household),
+            "relationship_labels": STAFF_RELATIONSHIP_LABELS, "frequency_labels": FREQUENCY_LABELS,
+            "kind_labels": INCOME_KIND_LABELS, "categorical_labels": CATEGORICAL_LABELS,
+            "requirement_labels": REQUIREMENT_LABELS,
+            "program_names": {ap.program.code: ap.program.name(language) for ap in application.programs}}
+
+
 def check_submit(application: Application) -> None:
     if not application.assistance.household.get("members"):
         raise Invalid(_("Add the people in your household first."))
@@ -90,7 +105,7 @@ def register() -> kinds.Kind:
             AssistanceApplication.purpose == "verification"),
         enrollment_of=lambda application: application.assistance.enrollment_id,
         list_load=lambda: (selectinload(Application.programs).joinedload(ApplicationProgram.program),),
-        panel="review/_assistance_panel.html",
+        panel="review/_assistance_panel.html", panel_context=panel_context,
         queue_filters={"program": _program_filter}))
 
 
