@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from accounts import service
 from accounts.api import LINK_LIMIT, _link_key
 from accounts.models import Account, AccountLink, AdjustmentRequest, Bill, CreditBatch
+from auth import service as auth_service
 from auth.models import User
 from core.access import STAFF, allow
 from core.database import db
@@ -167,10 +168,11 @@ def staff_link(number: str):
     account = service.get_account(db.session, number)
     email = request.form.get("email", "").strip().lower()
     reason = request.form.get("reason", "").strip()
-    customer = db.session.scalar(select(User).where(User.email == email))
     errors = {}
-    if customer is None:
-        errors["email"] = [_("No customer login has this email.")]
+    try:
+        customer = auth_service.find_customer(db.session, email)
+    except AssistError as exc:
+        customer, errors = None, dict(exc.fields)
     if not reason:
         errors["reason"] = [_("Say how the customer proved they hold the account.")]
     if errors:
@@ -189,7 +191,6 @@ def staff_link(number: str):
 @allow(*STAFF)
 def invite(number: str):
     """A customer whose application was taken by phone or on paper is invited to sign in."""
-    from auth import service as auth_service
     from core.inputs import whole_number
 
     account = service.get_account(db.session, number)

@@ -666,6 +666,17 @@ def disable_totp(session: Session, user: User, reason: str) -> None:
 
 # --- administration ----------------------------------------------------------------------------
 
+def find_customer(session: Session, email: str, field: str = "email") -> User:
+    """The customer login with this email, as staff look one up (to link an account, to apply for
+    them); Invalid naming `field` when the address is not valid or no customer has it."""
+    address = valid_email(email, field=field)
+    customer = session.scalar(select(User).where(User.email == address, User.role == "customer"))
+    if customer is None:
+        message = _("No customer login has this email.")
+        raise Invalid(message, fields={field: [message]})
+    return customer
+
+
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:

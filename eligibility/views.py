@@ -325,10 +325,6 @@ def create_version(code: str):
                 target = name if name in fields else "rules"
                 errors.setdefault(target, []).append(message if target == name else problem)
         else:
-            if version["effective_from"] < clock.today():
-                errors.setdefault("effective_from", []).append(
-                    _("A new version cannot start in the past: decisions already made used the rules then in "
-                      "effect."))
             if not errors:
                 try:
                     row = service.add_version(db.session, program, version)

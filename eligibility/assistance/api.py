@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from auth import service as auth_service
 from core.access import STAFF, allow, signed_in
@@ -17,27 +16,20 @@ from eligibility.assistance import service
 from eligibility.assistance.present import reply
 from eligibility.assistance.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn,
                                               CustomerApplicationOut, SubmitIn, WithdrawIn)
-from core.language import language
 
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1")
 APPLICATION = (ApplicationOut, CustomerApplicationOut)  # what `reply` answers, by who asks
 
 
 def _applicant(data: dict):
-    from auth.models import User
-
     if not current_user.is_staff:
         if data.get("applicant_email"):
             raise Forbidden()
         return current_user
-    email = data.get("applicant_email")
-    if email:
-        email = auth_service.valid_email(email, field="applicant_email")
-    applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer")) if email else None
-    if applicant is None:
+    if not data.get("applicant_email"):
         raise Invalid("Staff give the customer's sign-in email as applicant_email.",
                       fields={"applicant_email": ["No customer login has this email."]})
-    return applicant
+    return auth_service.find_customer(db.session, data["applicant_email"], field="applicant_email")
 
 
 @documented("/applications", "post", summary="Start an application (a draft)", tags=["applications"],

@@ -97,8 +97,6 @@ def start():
     An open draft for the same account is resumed rather than a second one made; a household
     carried from the screener (`screened`) fills the new draft.
     """
-    from auth.models import User
-
     accounts = accounts_service.linked_accounts(db.session, current_user.id) if not current_user.is_staff else []
     form = {"account_number": request.values.get("account_number", ""),
             "programs": request.values.getlist("programs"), "applicant_email": request.values.get("applicant_email", ""),
@@ -114,11 +112,7 @@ def start():
             if current_user.is_staff and form["channel"] != "login":
                 applicant = _customer_without_login(form)
             elif current_user.is_staff:
-                email = auth_service.valid_email(form["applicant_email"], field="applicant_email")
-                applicant = db.session.scalar(select(User).where(User.email == email, User.role == "customer"))
-                if applicant is None:
-                    raise AssistError(_("No customer login has this email."),
-                                      fields={"applicant_email": [_("No customer login has this email.")]})
+                applicant = auth_service.find_customer(db.session, form["applicant_email"], field="applicant_email")
             members, categorical = carried or ([], [])
             draft = service.open_draft(db.session, applicant.id, form["account_number"])
             if draft is not None:
