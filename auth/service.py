@@ -524,7 +524,7 @@ def verify_second_factor(session: Session, user: User, code: str) -> bool:
     code = (code or "").strip().replace(" ", "").replace("-", "")
     if not user.totp_enabled or not code:
         return False
-    if code.isdigit() and len(code) == 6:
+    if code.isascii() and code.isdigit() and len(code) == 6:
         totp = pyotp.TOTP(crypto.decrypt_text(user.totp_secret))
         at = clock.now()
         for offset in (-1, 0, 1):

@@ -214,7 +214,7 @@ def reading(application_id: int, document_id: int):
             except MoneyError:
                 errors[name] = [_("Enter the amount in dollars and cents, like 84.17.")]
     year_text = form.get("tax_year", "").strip()
-    tax_year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+    tax_year = int(year_text) if year_text.isascii() and year_text.isdigit() and len(year_text) == 4 else None
     try:
         if errors:
             raise Invalid(_("What you read is not complete."), fields=errors)

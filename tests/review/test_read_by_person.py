@@ -81,6 +81,8 @@ def test_a_reading_that_agrees_with_the_declared_income_raises_no_flag(client, d
 @pytest.mark.parametrize("fields, field", [
     ({"document_type": "", "tax_year": "2025", "adjusted_gross_income": "1.00"}, "document_type"),
     ({"document_type": "tax_return_transcript", "tax_year": "1899", "adjusted_gross_income": "1.00"}, "tax_year"),
+    # Digits that int() refuses ("²".isdigit() is true) are a 422 by the field, never a 500.
+    ({"document_type": "tax_return_transcript", "tax_year": "²⁰²⁵", "adjusted_gross_income": "1.00"}, "tax_year"),
     ({"document_type": "tax_return_transcript", "tax_year": "2025"}, "adjusted_gross_income"),
     ({"document_type": "tax_return_transcript", "tax_year": "2025", "adjusted_gross_income": "lots"},
      "adjusted_gross_income"),
