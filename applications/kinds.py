@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from flask_babel import gettext as _
+
 from core.errors import Invalid
 
 
@@ -72,7 +74,8 @@ def get(code: str) -> Kind:
     try:
         return _KINDS[code]
     except KeyError:
-        raise Invalid(f"Unknown kind of application: {code}", fields={"kind": ["Unknown kind of application."]}) from None
+        message = _("Unknown kind of application.")
+        raise Invalid(message, fields={"kind": [message]}) from None
 
 
 def of(application) -> Kind:
