@@ -27,7 +27,7 @@ def seed(app, count: int) -> None:
     from auth import service as auth_service
     from core.database import db
     from applications.models import Application, Flag
-    from eligibility.assistance.models import ApplicationProgram
+    from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
     from eligibility.models import Program
 
     rng = random.Random(7)
@@ -52,11 +52,13 @@ def seed(app, count: int) -> None:
                 when = now - timedelta(seconds=(count - n) * 30)
                 rows.append({"id": n + 1, "number": f"A-{n + 1:08d}", "account_id": account_id,
                              "applicant_id": user.id, "started_by_id": user.id, "assisted": False,
-                             "status": statuses[rng.randrange(len(statuses))], "household": household,
-                             "categorical": [], "language": "en", "submitted_at": when,
+                             "kind": "assistance", "status": statuses[rng.randrange(len(statuses))],
+                             "language": "en", "submitted_at": when,
                              "submitted_on": when.date(), "customer_responded": False, "created_at": when,
                              "updated_at": when, "version": 1})
             session.execute(insert(Application), rows)
+            session.execute(insert(AssistanceApplication), [
+                {"application_id": r["id"], "household": household, "categorical": [], "purpose": "new"} for r in rows])
             session.execute(insert(ApplicationProgram), [
                 {"application_id": r["id"], "program_id": programs["CARE" if r["id"] % 3 else "FERA"],
                  "status": "pending", "income_basis": "documented"} for r in rows])
