@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Account, AccountLink
 from core import audit, clock
 from core.errors import Conflict, NotFound
+from core.tabular import FileRefused, read_rows
 from core.web import external_url
 from applications import service as applications
 from applications.models import Application
@@ -173,10 +174,8 @@ class AutoReport:
                 "opted_out": self.opted_out}
 
 
-class AutoFileError(Exception):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors[:5]))
-        self.errors = errors
+# A partner agency's file with bad lines is refused whole, every bad line named (core.tabular).
+AutoFileError = FileRefused
 
 
 def enroll_from_file(session: Session, path: Path, agency: str | None = None, on: date | None = None) -> AutoReport:
@@ -185,8 +184,6 @@ def enroll_from_file(session: Session, path: Path, agency: str | None = None, on
     Accounts already enrolled are left as they are, and a household that opted out of this
     program is not enrolled again by a later file.
     """
-    from accounts.imports import read_rows
-
     on = on or clock.today()
     catalog = programs_service.catalog(session)
     programs = {p.code: p for p in session.scalars(select(Program))}
