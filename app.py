@@ -67,12 +67,14 @@ def create_app(config: dict | None = None) -> Flask:
     from core import extensions
     from core.clock import Clock
     from core.database import db
+    from core.unit_of_work import init_unit_of_work
     from core.web import init_web
 
     app.extensions["assist.clock"] = Clock(app.config["ASSIST_TIMEZONE"])
     db.init_app(app)
     extensions.init_app(app)
     init_web(app)
+    init_unit_of_work(app)  # one commit per request, after its view answers
 
     from accounts.api import bp as accounts_api_bp
     from accounts.views import bp as accounts_bp, init_accounts

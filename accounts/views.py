@@ -59,7 +59,6 @@ def link_account():
     if not errors:
         try:
             account = service.link_by_proof(db.session, current_user, form["account_number"], form["zip"], amount)
-            db.session.commit()
         except AssistError as exc:
             db.session.commit()  # keep the audit record of the failed attempt
             errors = _errors(exc)
@@ -127,7 +126,6 @@ def adjust(number: str):
         adjustment = service.request_adjustment(db.session, account=account, amount_cents=cents,
                                                 reason_code=form["reason_code"], note=form["note"],
                                                 requested_by=current_user)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         return _staff_page(account, _errors(exc), form, 422)
@@ -148,7 +146,6 @@ def reverse(entry_id: int):
         amount = parse_dollars(raw, allow_negative=False) if raw else None
         entry = service.request_reversal(db.session, entry_id, reason=reason, amount_cents=amount,
                                          requested_by=current_user)
-        db.session.commit()
     except (AssistError, MoneyError) as exc:
         db.session.rollback()
         message = exc.message if isinstance(exc, AssistError) else _("Enter the amount in dollars and cents, like 84.17.")
@@ -179,7 +176,6 @@ def staff_link(number: str):
         return _staff_page(account, errors, {"email": email, "reason": reason}, 422)
     try:
         service.link_by_staff(db.session, current_user, customer, account, reason)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         return _staff_page(account, _errors(exc), {"email": email, "reason": reason}, 422)
@@ -202,7 +198,6 @@ def invite(number: str):
                            {"invite_email": email}, 422)
     try:
         auth_service.invite_to_sign_in(db.session, customer, email)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         return _staff_page(account, _errors(exc), {"invite_email": email, "invite_user": user_id}, exc.status)
@@ -225,7 +220,6 @@ def decide(request_id: int):
     try:
         service.decide_adjustment(db.session, request_id, manager=current_user, approve=approve,
                                   note=request.form.get("note"))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -247,7 +241,6 @@ def resolve(item_id: int):
     try:
         service.resolve_rejection(db.session, item_id, action=request.form.get("action", ""), by=current_user,
                                   reason=request.form.get("reason", "").strip())
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         flash(exc.message, "error")

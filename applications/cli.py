@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from core import audit, clock
 from core.audit import Actor, acting_as
 from core.database import db
+from core.unit_of_work import unit_of_work
 from applications import service
 from applications.models import Application, ApplicationDocument, ApplicationEvent
 from documents import storage
@@ -58,6 +59,6 @@ def purge(days: int | None) -> None:
 def close_overdue() -> None:
     """Close applications whose request for information is past due, with a notice (run daily)."""
     acting_as(Actor(label="cli: applications close-overdue"))
-    closed = service.close_overdue(db.session())
-    db.session.commit()
+    with unit_of_work() as session:
+        closed = service.close_overdue(session)
     click.echo(json.dumps({"closed": closed}))

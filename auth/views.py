@@ -61,12 +61,6 @@ def _attach(row: UserSession, secret: str) -> User:
     return user
 
 
-def _save_touch() -> None:
-    """Keep a session's last-seen time (or its end) even when the request itself changes nothing."""
-    if db.session.dirty:
-        db.session.commit()
-
-
 def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side rows; revocation does the work
@@ -76,8 +70,8 @@ def init_auth(app: Flask) -> None:
     def _load_from_cookie(secret: str):
         if _bearer_secret() is not None:
             return None  # a request with a bearer token is judged by the token alone
+        # The session's last-seen time (or its end) is saved with the request's one commit.
         row, why = service.load_session(db.session, secret, ("browser",))
-        _save_touch()
         if row is None:
             g.session_ended = why
             return None
@@ -89,7 +83,6 @@ def init_auth(app: Flask) -> None:
         if secret is None:
             return None
         row, why = service.load_session(db.session, secret, ("api", "personal"))
-        _save_touch()
         if row is None:
             g.token_rejected = why or "unknown"
             return None

@@ -278,7 +278,6 @@ def switch(code: str):
     except AssistError as exc:
         db.session.rollback()
         return _program_page(program, {"reason": [exc.message]}, request.form, 422)
-    db.session.commit()
     flash(_("%(program)s is switched on.", program=program.code) if enabled
           else _("%(program)s is switched off: the screener and new applications no longer offer it.",
                  program=program.code), "success")
@@ -331,7 +330,6 @@ def create_version(code: str):
                 except AssistError as exc:
                     errors = exc.fields or {"rules": [exc.message]}
                 else:
-                    db.session.commit()
                     flash(_("Version %(id)s is saved. It takes effect on %(date)s.", id=row.rule_version_id,
                             date=row.effective_from.isoformat()), "success")
                     return redirect(url_for("eligibility.program", code=program.code))

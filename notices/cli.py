@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from core.audit import Actor, acting_as
 from core.database import db
+from core.unit_of_work import unit_of_work
 
 letters_cli = AppGroup("letters", help="Letters going by post: print runs.")
 
@@ -25,13 +26,9 @@ def print_letters(out: str | None, run_id: int | None) -> None:
     acting_as(Actor(label="cli: letters print"))
     session = db.session()
     try:
-        if run_id is None:
-            run = printing.start_print_run(session)
-            session.commit()
-        else:
-            run = printing.get_run(session, run_id)
+        with unit_of_work(session):
+            run = printing.start_print_run(session) if run_id is None else printing.get_run(session, run_id)
     except AssistError as exc:
-        session.rollback()
         click.echo(exc.message, err=True)
         sys.exit(0 if run_id is None else 1)
     if out:

@@ -53,7 +53,6 @@ def print_runs():
 def start_print_run():
     try:
         run = printing.start_print_run(db.session)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         flash(exc.message, "error")

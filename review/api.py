@@ -76,7 +76,6 @@ def decision(application_id: int):
     lifecycle.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
                    reason=data.get("reason"), note=data.get("note"), version=data.get("version"),
                    checklist=data.get("checklist"), due_on=data.get("due_on"), message=data.get("message"))
-    db.session.commit()
     return reply(application)
 
 
@@ -89,7 +88,6 @@ def claim(application_id: int):
     version = _version(_body())
     application = lifecycle.get_for_change(db.session, current_user, application_id, version)
     lifecycle.claim(db.session, current_user, application, version)
-    db.session.commit()
     return reply(application)
 
 
@@ -102,7 +100,6 @@ def release(application_id: int):
     version = _version(_body())
     application = lifecycle.get_for_change(db.session, current_user, application_id, version)
     lifecycle.release(db.session, current_user, application, version)
-    db.session.commit()
     return reply(application)
 
 
@@ -115,7 +112,6 @@ def appeal_decision(application_id: int):
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
     lifecycle.decide_appeal(db.session, current_user, application, data.get("program"), data["outcome"], data["note"],
                           data.get("version"))
-    db.session.commit()
     return reply(application)
 
 
@@ -136,7 +132,6 @@ def assign(application_id: int):
     if to_user is None:
         raise Invalid("No such user.", fields={"email": ["No user has this email."]})
     lifecycle.assign(db.session, current_user, application, to_user, version)
-    db.session.commit()
     return reply(application)
 
 
@@ -156,7 +151,6 @@ def correct(application_id: int, document_id: int):
         raise Invalid("Give the amount as a string of dollars.", fields={"amount": ["Not an amount."]}) from None
     service.correct_figure(db.session, current_user, application, document_id, str(body.get("field", "")), amount,
                            str(body.get("reason", "")))
-    db.session.commit()
     return reply(application)
 
 
@@ -168,7 +162,6 @@ def add_note(application_id: int):
     body = _body()
     application = lifecycle.get_for_change(db.session, current_user, application_id, _version(body))
     lifecycle.add_note(db.session, current_user, application, str(body.get("note", "")))
-    db.session.commit()
     return reply(application)
 
 
@@ -180,5 +173,4 @@ def reopen(application_id: int):
     body = _body()
     application = lifecycle.get_for_change(db.session, current_user, application_id, _version(body))
     lifecycle.reopen(db.session, current_user, application, str(body.get("reason", "")))
-    db.session.commit()
     return reply(application)

@@ -108,7 +108,6 @@ def application(application_id: int):
     # The panel shows each document's text and figures.
     documents_service.viewed_text(db.session, current_user, [a.document for a in application.attachments],
                                   reason=reason)
-    db.session.commit()
     return page
 
 
@@ -132,7 +131,6 @@ def decide(application_id: int):
         lifecycle.decide(db.session, current_user, application, decision=decision,
                        program_code=form.get("program") or None, reason=form.get("reason") or None,
                        note=form.get("note"), version=version, checklist=checklist, message=form.get("message"))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         fresh = lifecycle.get_for(db.session, current_user, application_id)
@@ -187,7 +185,6 @@ def correct(application_id: int, document_id: int):
     try:
         assistance.correct_figure(db.session, current_user, application, document_id, form.get("field", ""), amount,
                                form.get("correction_reason", ""))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         return _detail(lifecycle.get_for(db.session, current_user, application_id), exc.fields or
@@ -221,7 +218,6 @@ def reading(application_id: int, document_id: int):
         assistance.record_reading(db.session, current_user, application, document_id,
                                document_type=form.get("document_type", ""), tax_year=tax_year, amounts_cents=amounts,
                                reason=form.get("reading_reason", ""))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         return _detail(lifecycle.get_for(db.session, current_user, application_id),
@@ -240,7 +236,6 @@ def appeal_decision(application_id: int):
     try:
         lifecycle.decide_appeal(db.session, current_user, application, form.get("program") or None,
                               form.get("outcome", ""), form.get("appeal_note", ""), version)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         errors = {"appeal_note": [exc.message]} if "note" in exc.fields else (exc.fields or {"_form": [exc.message]})
@@ -289,7 +284,6 @@ def _simple(application_id: int, act, done: str | None, field_name: str):
     application = lifecycle.get_for_change(db.session, current_user, application_id)
     try:
         act(application)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         messages = [m for ms in exc.fields.values() for m in ms] or [exc.message]
@@ -309,12 +303,10 @@ def denial_reasons():
     if request.method == "POST":
         if form.get("action") == "toggle":
             lifecycle.switch_denial_reason(db.session, whole_number("id", form.get("id"), default=0))
-            db.session.commit()
             return redirect(url_for("review.denial_reasons"))
         try:
             lifecycle.add_denial_reason(db.session, code=form.get("code", ""),
                                         labels={"en": form.get("label_en", ""), "es": form.get("label_es", "")})
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             errors = exc.fields
@@ -329,7 +321,6 @@ def denial_reasons():
 def seen_in_person(application_id: int, document_id: int):
     application = lifecycle.get_for_change(db.session, current_user, application_id)
     lifecycle.mark_seen_in_person(db.session, current_user, application, document_id)
-    db.session.commit()
     return redirect(url_for("review.application", application_id=application_id))
 
 

@@ -41,7 +41,6 @@ def create():
     application = service.start(db.session, user=current_user, applicant=_applicant(data),
                                 account_number=data["account_number"], program_codes=data["programs"],
                                 household={"members": data["household"]["members"]}, categorical=data["categorical"])
-    db.session.commit()
     return reply(application, 201)
 
 
@@ -63,7 +62,6 @@ def change(application_id: int):
     service.update(db.session, application, household={"members": data["household"]["members"]}
                    if "household" in data else None, categorical=data.get("categorical"),
                    program_codes=data.get("programs"))
-    db.session.commit()
     return reply(application)
 
 
@@ -101,7 +99,6 @@ def submit(application_id: int):
     data = load_json(SubmitIn())
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
     lifecycle.submit(db.session, current_user, application, data["signature"])
-    db.session.commit()
     return reply(application)
 
 
@@ -113,7 +110,6 @@ def withdraw(application_id: int):
     data = load_json(WithdrawIn())
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
     lifecycle.withdraw(db.session, current_user, application, data["reason"])
-    db.session.commit()
     return reply(application)
 
 
@@ -125,7 +121,6 @@ def appeal(application_id: int):
     data = load_json(AppealIn())
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
     lifecycle.appeal(db.session, current_user, application, data.get("program"), data["reason"])
-    db.session.commit()
     return reply(application)
 
 

@@ -122,7 +122,6 @@ def start():
                 application = service.start(db.session, user=current_user, applicant=applicant,
                                             account_number=form["account_number"], program_codes=form["programs"],
                                             household={"members": members}, categorical=categorical)
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             errors = _errors(exc)
@@ -270,7 +269,6 @@ def household(application_id: int):
     if not errors:
         try:
             service.update(db.session, application, household={"members": members})
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             errors = _errors(exc)
@@ -288,7 +286,6 @@ def enrollments(application_id: int):
         chosen = [c for c in request.form.getlist("categorical") if c in CATEGORICAL_PROGRAMS]
         try:
             service.update(db.session, application, categorical=chosen)
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             return _page("enrollments.html", application, labels=CATEGORICAL_LABELS, errors=_errors(exc),
@@ -336,6 +333,7 @@ def upload(application_id: int):
             lifecycle.lock(db.session, application)
             lifecycle.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
                            requirement=requirement, answers_request=False)
+            # Each file is a unit of its own: the ones that were fine stay when the page answers 422.
             db.session.commit()
         except AssistError as exc:
             db.session.rollback()
@@ -351,7 +349,6 @@ def upload(application_id: int):
         try:
             lifecycle.lock(db.session, application)
             lifecycle.finish_response(db.session, current_user, application)
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             return _upload_step(db.session.get(type(application), application.id), _errors(exc), 422, form)
@@ -437,7 +434,6 @@ def review(application_id: int):
         try:
             lifecycle.submit(db.session, current_user, application, request.form.get("signature", ""),
                            sent_without=service.missing_documents(application) or None)
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             return _page("review.html", _load(application_id), errors=_errors(exc), step="review",
@@ -478,7 +474,6 @@ def withdraw(application_id: int):
         return _page("withdraw.html", application, pending=pending, reason=request.form.get("withdraw_reason", ""))
     try:
         lifecycle.withdraw(db.session, current_user, application, request.form.get("withdraw_reason", ""))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -492,7 +487,6 @@ def appeal(application_id: int):
     code = (request.form.get("program") or "").strip().upper()
     try:
         lifecycle.appeal(db.session, current_user, application, code or None, request.form.get("reason", ""))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         errors = {(f"reason-{code}" if name == "reason" and code else name): messages
@@ -551,7 +545,6 @@ def account_enrollments(number: str):
             try:
                 enrollments.end(db.session, enrollment, request.form.get("status", ""),
                                 request.form.get("end_reason", ""))
-                db.session.commit()
             except AssistError as exc:
                 db.session.rollback()
                 errors = _errors(exc)

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from accounts.models import Account
 from core import clock
 from core.access import ANONYMOUS, ROLES, STAFF, allow
 from core.database import db
@@ -34,7 +33,6 @@ def recertify(enrollment_id: int):
     if request.method == "POST":
         try:
             application = service.start_recertification(db.session, current_user, enrollment)
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             return render_template("recertification/recertify.html", enrollment=enrollment, language=language(),
@@ -52,7 +50,6 @@ def opt_out(token: str):
     if request.method == "POST":
         try:
             service.opt_out(db.session, enrollment)
-            db.session.commit()
             done = True
         except AssistError as exc:
             db.session.rollback()
