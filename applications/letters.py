@@ -6,7 +6,7 @@ letter is rendered, so the wording reads no database and is the same for every k
 """
 from __future__ import annotations
 
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 
 from notices.wording import wording
 
@@ -27,7 +27,7 @@ def _number(application) -> str:
     return application.number or f"#{application.id}"
 
 
-@wording("receipt")
+@wording("receipt", _l("Application received"))
 def receipt(language, *, application, account, **_context):
     subject = _("We received your application %(number)s", number=_number(application))
     body = _("Thank you. We received your application on %(date)s. We will review it and write to you. "
@@ -36,7 +36,7 @@ def receipt(language, *, application, account, **_context):
     return _letter(application, account, subject, body)
 
 
-@wording("info_request")
+@wording("info_request", _l("Information requested"))
 def info_request(language, *, application, account, **_context):
     subject = _("We need more information for application %(number)s", number=_number(application))
     items = "\n".join(f"- {item}" for item in application.info_checklist or [])
@@ -46,7 +46,7 @@ def info_request(language, *, application, account, **_context):
     return _letter(application, account, subject, body)
 
 
-@wording("approval")
+@wording("approval", _l("Approval"))
 def approval(language, *, application, account, line, context, **_context):
     enrollment_text = ""
     if context.get("period"):
@@ -62,7 +62,7 @@ def approval(language, *, application, account, line, context, **_context):
     return _letter(application, account, subject, body)
 
 
-@wording("denial")
+@wording("denial", _l("Denial"))
 def denial(language, *, application, account, line, context, reason_labels, appeal_days=APPEAL_DAYS, **_context):
     labels = reason_labels.get(line.reason_code)
     label = (labels.get(language) or labels.get("en")) if labels else line.reason_code
@@ -78,7 +78,7 @@ def denial(language, *, application, account, line, context, reason_labels, appe
     return _letter(application, account, subject, body)
 
 
-@wording("appeal_outcome")
+@wording("appeal_outcome", _l("Appeal outcome"))
 def appeal_outcome(language, *, application, account, line, context, appeal_note=None, **_context):
     subject = _("The decision on your appeal, application %(number)s", number=_number(application))
     name = context.get("name") or line.code
@@ -90,14 +90,14 @@ def appeal_outcome(language, *, application, account, line, context, appeal_note
     return _letter(application, account, subject, body)
 
 
-@wording("withdrawal")
+@wording("withdrawal", _l("Withdrawal"))
 def withdrawal(language, *, application, account, **_context):
     subject = _("Your application %(number)s was withdrawn", number=_number(application))
     body = _("As you asked, we withdrew your application. You can apply again at any time.")
     return _letter(application, account, subject, body)
 
 
-@wording("closure")
+@wording("closure", _l("Application closed"))
 def closure(language, *, application, account, **_context):
     subject = _("Your application %(number)s was closed", number=_number(application))
     body = _("We closed your application because we did not receive the information we asked for. You can ask "

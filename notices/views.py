@@ -13,18 +13,11 @@ from core.database import db
 from core.errors import AssistError, NotFound
 from core.language import language
 from core.views import page_number
-from notices import printing
+from notices import printing, wording
 from notices.models import Notice
 
 bp = Blueprint("notices", __name__)
 
-LETTER_KINDS = {"receipt": _l("Application received"), "info_request": _l("Information requested"),
-                "approval": _l("Approval"), "denial": _l("Denial"), "appeal_outcome": _l("Appeal outcome"),
-                "withdrawal": _l("Withdrawal"), "closure": _l("Application closed"),
-                "enrollment_ended": _l("Enrollment ended"), "recert_reminder": _l("Renewal reminder"),
-                "grace_started": _l("Grace period started"), "enrollment_expired": _l("Enrollment expired"),
-                "verification_request": _l("Proof of income requested"),
-                "verification_passed": _l("Verification passed"), "auto_enrolled": _l("Automatic enrollment")}
 LETTERS_PER_PAGE = 200
 
 
@@ -45,7 +38,7 @@ def letter(notice_id: int):
 def print_runs():
     """The letters waiting for the post, and the print runs already taken."""
     return render_template("recertification/print_runs.html", waiting=printing.waiting(db.session),
-                           runs=printing.recent_runs(db.session), kinds=LETTER_KINDS, language=language())
+                           runs=printing.recent_runs(db.session), kinds=wording.labels(), language=language())
 
 
 @bp.post("/staff/letters/runs")

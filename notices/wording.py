@@ -13,25 +13,34 @@ from flask_babel import force_locale
 
 Wording = Callable[..., tuple[str, str]]
 _WORDINGS: dict[str, Wording] = {}
+_LABELS: dict[str, object] = {}
 
 
-def register(kind: str, wording: Wording) -> Wording:
-    """Register (or replace) the wording of a notice kind; kinds are at most 40 characters."""
+def register(kind: str, wording: Wording, label=None) -> Wording:
+    """Register (or replace) the wording of a notice kind (at most 40 characters) and what staff
+    pages call it (a lazy string, "Renewal reminder")."""
     if len(kind) > 40:
         raise ValueError(f"notice kind too long: {kind}")
     _WORDINGS[kind] = wording
+    if label is not None:
+        _LABELS[kind] = label
     return wording
 
 
-def wording(kind: str):
-    """A decorator: `@wording("receipt")` registers the function below it."""
+def wording(kind: str, label=None):
+    """A decorator: `@wording("receipt", _l("Application received"))` registers the function below it."""
     def decorate(function: Wording) -> Wording:
-        return register(kind, function)
+        return register(kind, function, label)
     return decorate
 
 
 def kinds() -> list[str]:
     return sorted(_WORDINGS)
+
+
+def labels() -> dict[str, object]:
+    """Each registered kind's label, by kind."""
+    return dict(_LABELS)
 
 
 def render(kind: str, language: str, **context) -> tuple[str, str]:

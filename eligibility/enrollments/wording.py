@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 
 from applications.letters import APPEAL_DAYS
 from core import clock
@@ -131,5 +131,11 @@ def render_enrollment(kind: str, language: str, *, program, account: str, link: 
     return subject, f"{greeting}\n\n{body.strip()}"
 
 
+# What staff pages call each letter (the print runs count them by kind).
+ENROLLMENT_LABELS = {"enrollment_ended": _l("Enrollment ended"), "recert_reminder": _l("Renewal reminder"),
+                     "grace_started": _l("Grace period started"), "enrollment_expired": _l("Enrollment expired"),
+                     "verification_request": _l("Proof of income requested"),
+                     "verification_passed": _l("Verification passed"), "auto_enrolled": _l("Automatic enrollment")}
+
 for _kind in ENROLLMENT_KINDS:
-    register(_kind, partial(render_enrollment, _kind))
+    register(_kind, partial(render_enrollment, _kind), ENROLLMENT_LABELS[_kind])
