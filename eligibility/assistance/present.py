@@ -69,8 +69,8 @@ def application_dict(session: Session, application, language: str = "en", accoun
 
 
 def application_kind(application) -> str:
-    """Which kind of application this is; only assistance exists so far (rebates come as a kind of their own)."""
-    return getattr(application, "kind", None) or "assistance"
+    """Which kind of application this is (`applications.kinds`): assistance; rebates come as a kind of their own."""
+    return application.kind
 
 
 # What a customer sees of an application: the documented shape without the CSR's flags (a flag can name

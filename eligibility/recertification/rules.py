@@ -86,10 +86,6 @@ def draw_value(seed: str, enrollment_id: int) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def is_selected(seed: str, enrollment_id: int, threshold: int) -> bool:
-    return draw_value(seed, enrollment_id) < threshold
-
-
 def select_for_verification(seed: str, enrollment_ids: Iterable[int], rate_percent: Decimal | str) -> list[int]:
     """Each enrollee is chosen independently with the configured probability.
 
