@@ -554,7 +554,7 @@ def queue(session: Session, staff, *, kind: str | None = None, program: str | No
     way (the programs on an assistance application). `load`: loader options for what the caller
     shows of each row (by default what each kind lists, and the flags), so a page of 50 costs a
     fixed number of queries."""
-    from sqlalchemy import and_, exists, or_, text, tuple_
+    from sqlalchemy import and_, exists, text, tuple_
 
     if status in WAITING_FOR_STAFF + ("needs_info",):
         query = select(Application).where(Application.status == status)
