@@ -15,11 +15,21 @@ from core.config import load_config, validate_config
 ROOT = Path(__file__).resolve().parent
 
 # Every module that defines tables, so Alembic and the tests see the whole schema.
-MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
-                 "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models",
-                 "rebates.models", "reports.models")
+MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models", "notices.models",
+                 "applications.models", "eligibility.models", "eligibility.assistance.models",
+                 "eligibility.enrollments.models", "eligibility.recertification.models", "rebates.models",
+                 "reports.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
-DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo", "rebates.demo")
+DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.assistance.demo", "rebates.demo")
+
+
+def init_kinds() -> None:
+    """Each area registers its kind of application and its letters' wording (idempotent)."""
+    from eligibility.assistance import kind as assistance_kind
+    from eligibility.recertification import service as recertification
+
+    assistance_kind.register()
+    recertification.register_purposes()
 
 
 def import_all_models():
@@ -58,12 +68,14 @@ def create_app(config: dict | None = None) -> Flask:
     from core import extensions
     from core.clock import Clock
     from core.database import db
+    from core.unit_of_work import init_unit_of_work
     from core.web import init_web
 
     app.extensions["assist.clock"] = Clock(app.config["ASSIST_TIMEZONE"])
     db.init_app(app)
     extensions.init_app(app)
     init_web(app)
+    init_unit_of_work(app)  # one commit per request, after its view answers
 
     from accounts.api import bp as accounts_api_bp
     from accounts.views import bp as accounts_bp, init_accounts
@@ -73,10 +85,11 @@ def create_app(config: dict | None = None) -> Flask:
     from core.views import bp as core_bp
     from documents.views import bp as documents_bp, init_documents
     from eligibility.api import bp as eligibility_api_bp
-    from eligibility.applications.api import bp as applications_api_bp
-    from eligibility.applications.views import bp as applications_bp, init_applications
+    from eligibility.assistance.api import bp as applications_api_bp
+    from eligibility.assistance.views import bp as applications_bp, init_applications
     from eligibility.recertification.views import bp as recertification_bp, init_recertification
     from eligibility.views import bp as eligibility_bp, init_eligibility
+    from notices.views import bp as notices_bp, init_notices
     from rebates.api import bp as rebates_api_bp
     from rebates.views import bp as rebates_bp, init_rebates
     from review.api import bp as review_api_bp
@@ -86,6 +99,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_auth(app)
     init_accounts(app)
+    init_notices(app)
+    init_kinds()
     init_eligibility(app)
     init_documents(app)
     init_applications(app)
@@ -96,18 +111,20 @@ def create_app(config: dict | None = None) -> Flask:
     from core.inputs import init_inputs
 
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
-    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, rebates_bp, api, auth_api_bp,
-                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, rebates_api_bp, reports_bp, reports_api_bp):
+    for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, notices_bp, eligibility_bp, applications_bp, review_bp,
+                      recertification_bp, rebates_bp, api, auth_api_bp, accounts_api_bp, eligibility_api_bp,
+                      applications_api_bp, review_api_bp, rebates_api_bp, reports_bp, reports_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli
     from auth.cli import users_cli
     from core.cli import register_cli
     from documents.cli import documents_cli
-    from eligibility.applications import credits as _benefit_credits  # noqa: F401 - adds `credits post`
-    from eligibility.applications.cli import applications_cli
+    from applications.cli import applications_cli
     from eligibility.cli import eligibility_cli, programs_cli
-    from eligibility.recertification.cli import enrollments_cli, letters_cli, recert_cli
+    from eligibility.enrollments import credits as _benefit_credits  # noqa: F401 - adds `credits post`
+    from eligibility.recertification.cli import enrollments_cli, recert_cli
+    from notices.cli import letters_cli
     from rebates.cli import rebates_cli
     from reports.cli import reports_cli
 
@@ -140,7 +157,7 @@ def demo(if_empty: bool, scale_accounts: int) -> None:
     click.echo("Demo data:")
     options = {"scale_accounts": scale_accounts}
     from accounts.models import Account
-    from eligibility.applications.models import Application
+    from applications.models import Application
 
     before = {model: db.session.scalar(select(func.max(model.id))) or 0 for model in (Account, Application)}
     for name in DEMO_LOADERS:

@@ -31,7 +31,6 @@ def link():
     data = load_json(LinkRequest())
     account = service.link_by_proof(db.session, current_user, data["account_number"], data["zip"],
                                     data["last_bill_amount"])
-    db.session.commit()
     return jsonify(AccountOut().dump(account))
 
 
@@ -71,7 +70,6 @@ def adjust(number: str):
     account = service.get_account(db.session, number)
     request = service.request_adjustment(db.session, account=account, amount_cents=data["amount"],
                                          reason_code=data["reason_code"], note=data["note"], requested_by=current_user)
-    db.session.commit()
     return jsonify(AdjustmentOut().dump(request)), 201
 
 
@@ -86,7 +84,6 @@ def reverse(entry_id: int):
     data = load_json(ReversalIn())
     entry = service.request_reversal(db.session, entry_id, reason=data["reason"], amount_cents=data.get("amount"),
                                      requested_by=current_user)
-    db.session.commit()
     if isinstance(entry, AdjustmentRequest):
         return jsonify(AdjustmentOut().dump(entry)), 202
     line = {"id": entry.id, "kind": entry.kind, "amount_cents": entry.amount_cents, "running_total_cents":

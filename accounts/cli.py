@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from accounts import imports, rules, service
 from core.audit import Actor, acting_as
 from core.database import db
+from core.unit_of_work import unit_of_work
 
 accounts_cli = AppGroup("accounts", help="Utility accounts mirrored from the CIS.")
 bills_cli = AppGroup("bills", help="Bills mirrored from the CIS.")
@@ -21,13 +22,12 @@ credits_cli = AppGroup("credits", help="The credit ledger and credit files for t
 def _run_import(kind: str, path: str, func) -> None:
     acting_as(Actor(label=f"cli: {kind} import"))
     try:
-        result = func(db.session(), Path(path))
+        with unit_of_work() as session:
+            result = func(session, Path(path))
     except imports.ImportFailed as exc:
-        db.session.rollback()
         for error in exc.errors:
             click.echo(f"{path}: {error}", err=True)
         raise click.ClickException(f"{len(exc.errors)} bad row(s); nothing from {Path(path).name} was applied") from None
-    db.session.commit()
     line = {"file": Path(path).name, "rows": result.rows, "created": result.created, "updated": result.updated,
             "unchanged": result.unchanged}
     if kind == "accounts":
@@ -93,16 +93,14 @@ def ack(batch_id: int, path: str) -> None:
     session = db.session()
     batch = service.get_batch(session, batch_id)
     try:
-        with imports.read_rows(Path(path)) as (header, rows):
+        with unit_of_work(session), imports.read_rows(Path(path)) as (header, rows):
             missing = rules.missing_columns(header, ("entry_id", "status"))
             if missing:
                 raise service.AckFailed([f"line 1, {name}: column is missing from the header" for name in missing])
             result = service.acknowledge(session, batch, rows)
     except service.AckFailed as exc:
-        db.session.rollback()
         for error in exc.errors:
             click.echo(f"{path}: {error}", err=True)
         raise click.ClickException("nothing from the file was applied") from None
-    db.session.commit()
     click.echo(json.dumps({"batch": batch.id, "accepted": result.accepted, "rejected": result.rejected,
                            "unchanged": result.unchanged}))

@@ -501,7 +501,7 @@ def acknowledge(session: Session, batch: CreditBatch, rows) -> AckResult:
         raw_id = (row.get("entry_id") or "").strip()
         status = (row.get("status") or "").strip().lower()
         reason = (row.get("reason") or "").strip() or None
-        if not raw_id.isdigit() or int(raw_id) not in items:
+        if not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) not in items:
             errors.append(f"line {line}, entry_id: {raw_id!r} is not in batch {batch.id}")
             continue
         if status not in ("accepted", "rejected"):

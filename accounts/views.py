@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from accounts import service
 from accounts.api import LINK_LIMIT, _link_key
 from accounts.models import Account, AccountLink, AdjustmentRequest, Bill, CreditBatch
+from auth import service as auth_service
 from auth.models import User
 from core.access import STAFF, allow
 from core.database import db
@@ -58,7 +59,6 @@ def link_account():
     if not errors:
         try:
             account = service.link_by_proof(db.session, current_user, form["account_number"], form["zip"], amount)
-            db.session.commit()
         except AssistError as exc:
             db.session.commit()  # keep the audit record of the failed attempt
             errors = _errors(exc)
@@ -126,7 +126,6 @@ def adjust(number: str):
         adjustment = service.request_adjustment(db.session, account=account, amount_cents=cents,
                                                 reason_code=form["reason_code"], note=form["note"],
                                                 requested_by=current_user)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         return _staff_page(account, _errors(exc), form, 422)
@@ -147,7 +146,6 @@ def reverse(entry_id: int):
         amount = parse_dollars(raw, allow_negative=False) if raw else None
         entry = service.request_reversal(db.session, entry_id, reason=reason, amount_cents=amount,
                                          requested_by=current_user)
-        db.session.commit()
     except (AssistError, MoneyError) as exc:
         db.session.rollback()
         message = exc.message if isinstance(exc, AssistError) else _("Enter the amount in dollars and cents, like 84.17.")
@@ -167,17 +165,17 @@ def staff_link(number: str):
     account = service.get_account(db.session, number)
     email = request.form.get("email", "").strip().lower()
     reason = request.form.get("reason", "").strip()
-    customer = db.session.scalar(select(User).where(User.email == email))
     errors = {}
-    if customer is None:
-        errors["email"] = [_("No customer login has this email.")]
+    try:
+        customer = auth_service.find_customer(db.session, email)
+    except AssistError as exc:
+        customer, errors = None, dict(exc.fields)
     if not reason:
         errors["reason"] = [_("Say how the customer proved they hold the account.")]
     if errors:
         return _staff_page(account, errors, {"email": email, "reason": reason}, 422)
     try:
         service.link_by_staff(db.session, current_user, customer, account, reason)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         return _staff_page(account, _errors(exc), {"email": email, "reason": reason}, 422)
@@ -189,7 +187,6 @@ def staff_link(number: str):
 @allow(*STAFF)
 def invite(number: str):
     """A customer whose application was taken by phone or on paper is invited to sign in."""
-    from auth import service as auth_service
     from core.inputs import whole_number
 
     account = service.get_account(db.session, number)
@@ -201,7 +198,6 @@ def invite(number: str):
                            {"invite_email": email}, 422)
     try:
         auth_service.invite_to_sign_in(db.session, customer, email)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         return _staff_page(account, _errors(exc), {"invite_email": email, "invite_user": user_id}, exc.status)
@@ -224,7 +220,6 @@ def decide(request_id: int):
     try:
         service.decide_adjustment(db.session, request_id, manager=current_user, approve=approve,
                                   note=request.form.get("note"))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -246,7 +241,6 @@ def resolve(item_id: int):
     try:
         service.resolve_rejection(db.session, item_id, action=request.form.get("action", ""), by=current_user,
                                   reason=request.form.get("reason", "").strip())
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         flash(exc.message, "error")

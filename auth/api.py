@@ -54,7 +54,6 @@ def login():
         service.second_factor_passed(db.session, user, address)
     row, secret = service.open_session(db.session, user, kind="api", ip=address,
                                        user_agent=request.headers.get("User-Agent"))
-    db.session.commit()
     return jsonify(LoginResponse().dump({"token": secret, "expires_at": row.expires_at,
                                          "user": {"email": user.email, "role": user.role}}))
 
@@ -67,7 +66,6 @@ def logout():
     row = g.get("user_session")
     if row is not None:
         service.revoke_session(db.session, row, "signed out")
-        db.session.commit()
     return jsonify({"revoked": row is not None})
 
 

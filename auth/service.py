@@ -524,7 +524,7 @@ def verify_second_factor(session: Session, user: User, code: str) -> bool:
     code = (code or "").strip().replace(" ", "").replace("-", "")
     if not user.totp_enabled or not code:
         return False
-    if code.isdigit() and len(code) == 6:
+    if code.isascii() and code.isdigit() and len(code) == 6:
         totp = pyotp.TOTP(crypto.decrypt_text(user.totp_secret))
         at = clock.now()
         for offset in (-1, 0, 1):
@@ -667,6 +667,17 @@ def disable_totp(session: Session, user: User, reason: str) -> None:
 
 
 # --- administration ----------------------------------------------------------------------------
+
+def find_customer(session: Session, email: str, field: str = "email") -> User:
+    """The customer login with this email, as staff look one up (to link an account, to apply for
+    them); Invalid naming `field` when the address is not valid or no customer has it."""
+    address = valid_email(email, field=field)
+    customer = session.scalar(select(User).where(User.email == address, User.role == "customer"))
+    if customer is None:
+        message = _("No customer login has this email.")
+        raise Invalid(message, fields={field: [message]})
+    return customer
+
 
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)

@@ -61,12 +61,6 @@ def _attach(row: UserSession, secret: str) -> User:
     return user
 
 
-def _save_touch() -> None:
-    """Keep a session's last-seen time (or its end) even when the request itself changes nothing."""
-    if db.session.dirty:
-        db.session.commit()
-
-
 def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side rows; revocation does the work
@@ -76,8 +70,8 @@ def init_auth(app: Flask) -> None:
     def _load_from_cookie(secret: str):
         if _bearer_secret() is not None:
             return None  # a request with a bearer token is judged by the token alone
+        # The session's last-seen time (or its end) is saved with the request's one commit.
         row, why = service.load_session(db.session, secret, ("browser",))
-        _save_touch()
         if row is None:
             g.session_ended = why
             return None
@@ -89,7 +83,6 @@ def init_auth(app: Flask) -> None:
         if secret is None:
             return None
         row, why = service.load_session(db.session, secret, ("api", "personal"))
-        _save_touch()
         if row is None:
             g.token_rejected = why or "unknown"
             return None
@@ -199,14 +192,14 @@ def login():
             user = service.authenticate(db.session, email, request.form.get("password", ""),
                                         address=request.remote_addr)
         except service.AccountLocked as exc:
-            db.session.commit()
+            db.session.commit()  # a refusal that is remembered: the failed attempt counts (core.unit_of_work)
             raise _locked(exc.retry_after)
         except service.EmailNotConfirmed as exc:
-            db.session.commit()
+            db.session.commit()  # remembered, as above
             errors = {"_form": [_("Confirm your email address first: open the link we sent you. You can ask for a new link below.")]}
             return render_template("auth/login.html", errors=errors, email=email, unconfirmed=exc.user.email), 200
         except service.LoginFailed:
-            db.session.commit()
+            db.session.commit()  # remembered, as above
             g.sign_in_failed = True
             errors = {"_form": [_("The email or password is not right.")]}
             return render_template("auth/login.html", errors=errors, email=email), 200
@@ -214,12 +207,10 @@ def login():
         if service.second_factor_needed(user) and user.totp_enabled:
             _end_earlier_session(user)
             secret = service.begin_pending_sign_in(db.session, user, next_url=next_url, address=request.remote_addr)
-            db.session.commit()
             cookie.clear()
             cookie["pending_2fa"] = secret
             return redirect(url_for("auth.login_verify"))
         _start_browser_session(user)
-        db.session.commit()
         if service.must_enrol(user):
             return redirect(url_for("auth.two_factor"))
         return redirect(next_url)
@@ -250,7 +241,6 @@ def login_verify():
                                           address=request.remote_addr) is not None:
             next_url = safe_next(row.next_url, landing_url(current_app, user.role))
             _start_browser_session(user)
-            db.session.commit()
             return redirect(next_url)
         db.session.commit()  # the wrong code counts
         if row.ended_at is not None:
@@ -267,7 +257,6 @@ def logout():
     row = g.get("user_session")
     if row is not None:
         service.revoke_session(db.session, row, "signed out")
-        db.session.commit()
     logout_user()
     cookie.clear()
     flash(_("You are signed out."), "success")
@@ -289,7 +278,6 @@ def register():
                 service.register_customer(db.session, email=form["email"], password=password,
                                           language=str(g.get("user_language") or _current_language()),
                                           full_name=form["full_name"])
-                db.session.commit()
             except AssistError as exc:
                 db.session.rollback()
                 errors = _errors_of(exc)
@@ -309,7 +297,6 @@ def _current_language() -> str:
 def confirm_email(token: str):
     try:
         service.confirm_email(db.session, token)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -326,7 +313,6 @@ def resend_confirmation():
         user = db.session.scalar(select(User).where(User.email == service.normalize_email(request.form.get("email", ""))))
         if user is not None and user.email_confirmed_at is None and user.active:
             service.send_confirmation(db.session, user)
-            db.session.commit()
         return render_template("auth/check_email.html", email=service.normalize_email(request.form.get("email", "")))
     return render_template("auth/resend.html", errors={}, email=request.args.get("email", ""))
 
@@ -337,7 +323,6 @@ def resend_confirmation():
 def forgot_password():
     if request.method == "POST":
         service.request_password_reset(db.session, request.form.get("email", ""))
-        db.session.commit()
         return render_template("auth/check_email.html", email=service.normalize_email(request.form.get("email", "")), reset=True)
     return render_template("auth/forgot.html", errors={})
 
@@ -354,7 +339,6 @@ def reset_password(token: str):
         else:
             try:
                 service.reset_password(db.session, token, password)
-                db.session.commit()
             except AssistError as exc:
                 db.session.rollback()
                 errors = _errors_of(exc)
@@ -390,7 +374,6 @@ def change_password():
         else:
             try:
                 service.change_password(db.session, current_user, request.form.get("current_password", ""), new)
-                db.session.commit()
             except AssistError as exc:
                 db.session.rollback()
                 errors = _errors_of(exc)
@@ -421,7 +404,6 @@ def two_factor():
                 service.disable_totp(db.session, user, "switched off by the user")
             elif action == "recovery":
                 codes = service.new_recovery_codes(db.session, user)
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             errors = _errors_of(exc)
@@ -449,7 +431,6 @@ def create_token():
         return render_template("auth/account.html", tokens=[], errors=errors, new_token=None), 422
     _row, secret = service.open_session(db.session, current_user, kind="personal", name=name, days=days,
                                         ip=request.remote_addr)
-    db.session.commit()
     tokens = db.session.scalars(
         select(UserSession).where(UserSession.user_id == current_user.id, UserSession.kind == "personal",
                                   UserSession.revoked_at.is_(None)).order_by(UserSession.id.desc())
@@ -464,7 +445,6 @@ def revoke_token(token_id: int):
     if row is None or row.user_id != current_user.id or row.kind != "personal":
         raise Forbidden()
     service.revoke_session(db.session, row, "revoked by the user")
-    db.session.commit()
     flash(_("The token is revoked."), "success")
     return redirect(url_for("auth.account"))
 
@@ -487,7 +467,6 @@ def admin_create_user():
     try:
         service.create_user(db.session, email=form["email"], password=request.form.get("password", ""),
                             role=form["role"], confirmed=True, full_name=form["full_name"])
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         users = db.session.scalars(select(User).order_by(User.email).limit(200)).all()
@@ -520,6 +499,5 @@ def admin_update_user(user_id: int):
         service.admin_reset_password(db.session, user, reason)
     else:
         raise AssistError(_("Unknown action."))
-    db.session.commit()
     flash(_("User %(email)s updated.", email=user.email), "success")
     return redirect(url_for("auth.admin_users"))

@@ -65,7 +65,9 @@ def seed(app, count: int) -> dict:
     from auth.models import User
     from benchmarks.bench_recert import bulk_insert, restart_sequences
     from core.database import db
-    from eligibility.applications.models import Application, ApplicationProgram, Flag, Notice
+    from applications.models import Application, Flag
+    from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
+    from notices.models import Notice
     from eligibility.models import Program
 
     rng = random.Random(11)
@@ -98,7 +100,7 @@ def seed(app, count: int) -> dict:
         own: dict[int, int] = {}  # a customer -> one of their applications
         program_row = flag_row = 0
         for offset in range(0, count, CHUNK):
-            accounts, applications, links, flags, notices = [], [], [], [], []
+            accounts, applications, details, links, flags, notices = [], [], [], [], [], []
             for n in range(offset + 1, min(count, offset + CHUNK) + 1):
                 at = start + timedelta(seconds=n * 60)
                 customer = customer_ids[n % CUSTOMERS]
@@ -110,9 +112,10 @@ def seed(app, count: int) -> dict:
                                  "last_bill_amount_cents": 10_000, "updated_at": at})
                 applications.append({"id": n, "number": f"A{at.year}-{n:07d}", "account_id": n,
                                      "applicant_id": customer, "started_by_id": customer, "assisted": False,
-                                     "status": status, "household": household, "categorical": [], "language": "en",
+                                     "kind": "assistance", "status": status, "language": "en",
                                      "submitted_at": at, "submitted_on": at.date(), "customer_responded": False,
-                                     "purpose": "new", "created_at": at, "updated_at": at, "version": 2})
+                                     "created_at": at, "updated_at": at, "version": 2})
+                details.append({"application_id": n, "household": household, "categorical": [], "purpose": "new"})
                 for code, pid in programs.items():
                     program_row += 1
                     links.append({"id": program_row, "application_id": n, "program_id": pid,
@@ -126,11 +129,11 @@ def seed(app, count: int) -> dict:
                         flag_row += 1
                         flags.append({"id": flag_row, "application_id": n, "code": code, "program_code": None,
                                       "message": code, "details": {}, "raised_at": at})
-                    notices.append({"application_id": n, "delivery": "email", "kind": "receipt", "language": "en",
+                    notices.append({"account_id": n, "application_id": n, "delivery": "email", "kind": "receipt", "language": "en",
                                     "subject": "We have your application", "body": "We have your application.",
                                     "created_at": at})
-            for model, rows in ((Account, accounts), (Application, applications), (ApplicationProgram, links),
-                                (Flag, flags), (Notice, notices)):
+            for model, rows in ((Account, accounts), (Application, applications), (AssistanceApplication, details),
+                                (ApplicationProgram, links), (Flag, flags), (Notice, notices)):
                 if rows:
                     bulk_insert(session, model, rows)
             session.commit()
@@ -321,13 +324,13 @@ def main() -> None:
         with app.app_context():
             from auth.models import User
             from core.database import db
-            from eligibility.applications import service
+            from applications import service as lifecycle
             from sqlalchemy import select
 
             csr = db.session.scalar(select(User).where(User.email == "load-csr0@example.com"))
-            page = service.queue(db.session, csr, limit=50)
+            page = lifecycle.queue(db.session, csr, limit=50)
             for _ in range(9):  # the cursor of the queue's tenth page
-                page = service.queue(db.session, csr, after=page.next, limit=50)
+                page = lifecycle.queue(db.session, csr, after=page.next, limit=50)
             plan["cursor"] = page.next or ""
         url = app.config["DATABASE_URL"]
         from core.database import db

@@ -82,7 +82,7 @@ def main() -> None:
         plan = seed(app, args.applications)
         with app.app_context():
             from auth.models import User
-            from eligibility.applications import service
+            from applications import service
             from sqlalchemy import select
 
             csr = db.session.scalar(select(User).where(User.email == "load-csr0@example.com"))

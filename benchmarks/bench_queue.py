@@ -4,7 +4,7 @@
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python benchmarks/bench_queue.py
 
 Seeds applications (most decided, a tenth waiting for staff, some flagged, two programs) with
-bulk inserts, then times `eligibility.applications.service.queue` for page 1 and page 100 (50 a
+bulk inserts, then times `applications.service.queue` for page 1 and page 100 (50 a
 page, keyset paging), unfiltered and filtered by program and by flag.
 """
 from __future__ import annotations
@@ -26,7 +26,8 @@ def seed(app, count: int) -> None:
     from accounts.models import Account
     from auth import service as auth_service
     from core.database import db
-    from eligibility.applications.models import Application, ApplicationProgram, Flag
+    from applications.models import Application, Flag
+    from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
     from eligibility.models import Program
 
     rng = random.Random(7)
@@ -51,11 +52,13 @@ def seed(app, count: int) -> None:
                 when = now - timedelta(seconds=(count - n) * 30)
                 rows.append({"id": n + 1, "number": f"A-{n + 1:08d}", "account_id": account_id,
                              "applicant_id": user.id, "started_by_id": user.id, "assisted": False,
-                             "status": statuses[rng.randrange(len(statuses))], "household": household,
-                             "categorical": [], "language": "en", "submitted_at": when,
+                             "kind": "assistance", "status": statuses[rng.randrange(len(statuses))],
+                             "language": "en", "submitted_at": when,
                              "submitted_on": when.date(), "customer_responded": False, "created_at": when,
                              "updated_at": when, "version": 1})
             session.execute(insert(Application), rows)
+            session.execute(insert(AssistanceApplication), [
+                {"application_id": r["id"], "household": household, "categorical": [], "purpose": "new"} for r in rows])
             session.execute(insert(ApplicationProgram), [
                 {"application_id": r["id"], "program_id": programs["CARE" if r["id"] % 3 else "FERA"],
                  "status": "pending", "income_basis": "documented"} for r in rows])
@@ -70,7 +73,7 @@ def seed(app, count: int) -> None:
 
 def time_pages(app, label: str, **filters) -> None:
     from core.database import db
-    from eligibility.applications import service
+    from applications import service as lifecycle
 
     class Staff:
         id = -1
@@ -79,14 +82,14 @@ def time_pages(app, label: str, **filters) -> None:
         session = db.session()
         cursor = None
         for _ in range(99):
-            page = service.queue(session, Staff, after=cursor, **filters)
+            page = lifecycle.queue(session, Staff, after=cursor, **filters)
             cursor = page.next
         timings = {}
         for name, after in (("page 1", None), ("page 100", cursor)):
             samples = []
             for _ in range(20):
                 started = time.perf_counter()
-                result = service.queue(session, Staff, after=after, **filters)
+                result = lifecycle.queue(session, Staff, after=after, **filters)
                 samples.append(time.perf_counter() - started)
                 session.expunge_all()
             timings[name] = (statistics.median(samples) * 1000, len(result.items))

@@ -73,7 +73,9 @@ def seed(app, count: int, analyze: bool = True) -> None:
     from auth import service as auth_service
     from auth.models import User
     from core.database import db
-    from eligibility.applications.models import Application, ApplicationProgram, Enrollment
+    from applications.models import Application
+    from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
+    from eligibility.enrollments.models import Enrollment
     from eligibility.models import Program
     from eligibility.recertification.rules import add_months, period_of
 
@@ -97,7 +99,7 @@ def seed(app, count: int, analyze: bool = True) -> None:
         current = [period_of(RUN_DAY - timedelta(days=d), 24) for d in range((RUN_DAY - add_months(RUN_DAY, -24)).days)]
         lapsed = [period_of(add_months(RUN_DAY - timedelta(days=d - 1), -24), 24) for d in range(1, 61)]
         for offset in range(0, count, CHUNK):
-            accounts, applications, programs, enrollments = [], [], [], []
+            accounts, applications, details, programs, enrollments = [], [], [], [], []
             for n in range(offset + 1, min(count, offset + CHUNK) + 1):
                 if n % LAPSED == 0:  # reminders went out before it expired
                     (start, end), status = rng.choice(lapsed), "recertification_due"
@@ -111,18 +113,19 @@ def seed(app, count: int, analyze: bool = True) -> None:
                                  "last_bill_amount_cents": 10_000, "updated_at": at})
                 applications.append({"id": n, "number": f"A{start.year}-{n:07d}", "account_id": n,
                                      "applicant_id": first.id + customer, "started_by_id": first.id + customer,
-                                     "assisted": False, "status": "approved", "household": household,
-                                     "categorical": [], "language": language(customer), "submitted_at": at,
-                                     "submitted_on": start, "customer_responded": False, "purpose": "new",
+                                     "assisted": False, "kind": "assistance", "status": "approved",
+                                     "language": language(customer), "submitted_at": at,
+                                     "submitted_on": start, "customer_responded": False,
                                      "created_at": at, "updated_at": at, "version": 2})
+                details.append({"application_id": n, "household": household, "categorical": [], "purpose": "new"})
                 programs.append({"id": n, "application_id": n, "program_id": care, "status": "approved",
                                  "income_basis": "documented", "decided_at": at})
                 enrollments.append({"id": n, "account_id": n, "program_id": care, "application_id": n,
                                     "status": status, "certified_from": start, "certified_to": end,
                                     "enrolled_from": start, "source": "application", "household_type": "standard",
                                     "rule_version": "CARE.v3", "created_at": at})
-            for model, rows in ((Account, accounts), (Application, applications), (ApplicationProgram, programs),
-                                (Enrollment, enrollments)):
+            for model, rows in ((Account, accounts), (Application, applications), (AssistanceApplication, details),
+                                (ApplicationProgram, programs), (Enrollment, enrollments)):
                 bulk_insert(session, model, rows)
             session.commit()
         restart_sequences(session, ("users", "accounts", "applications", "application_programs", "enrollments"))
@@ -198,7 +201,7 @@ def seed_bills(app, count: int, first: date, last: date, analyze: bool = True) -
 def credits_post(app, first: date, last: date, label: str) -> None:
     from core.audit import Actor, acting_as
     from core.database import db
-    from eligibility.applications.credits import post_benefits
+    from eligibility.enrollments.credits import post_benefits
 
     with app.app_context():
         acting_as(Actor(label="bench: credits post"))

@@ -51,7 +51,9 @@ def seed(app, count: int, bills_per_account: int) -> None:
     from accounts.models import Account, Bill, ImportRun, LedgerEntry
     from auth import service as auth_service
     from core.database import db
-    from eligibility.applications.models import Application, ApplicationProgram, Enrollment
+    from applications.models import Application
+    from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
+    from eligibility.enrollments.models import Enrollment
     from eligibility.models import Program
     from benchmarks.bench_recert import bulk_insert, restart_sequences
 
@@ -72,7 +74,7 @@ def seed(app, count: int, bills_per_account: int) -> None:
         household = {"members": [{"age": 41, "name": "Rosa Diaz", "incomes": []}]}
         bill_id = entry_id = 0
         for offset in range(0, count, CHUNK):
-            accounts, applications, programs, enrollments, bills, credits = [], [], [], [], [], []
+            accounts, applications, details, programs, enrollments, bills, credits = [], [], [], [], [], [], []
             for n in range(offset + 1, min(count, offset + CHUNK) + 1):
                 submitted = date(YEAR, 1, 1) + timedelta(days=rng.randrange(365))
                 at = datetime.combine(submitted, clock_time(18), timezone.utc)
@@ -86,10 +88,11 @@ def seed(app, count: int, bills_per_account: int) -> None:
                                  "test_record": False})
                 applications.append({"id": n, "number": f"A{YEAR}-{n:07d}", "account_id": n, "applicant_id": user.id,
                                      "started_by_id": user.id, "assisted": n % 4 == 0,
-                                     "status": {"pending": "submitted"}.get(status, status), "household": household,
-                                     "categorical": [], "language": "es" if n % 5 == 0 else "en", "submitted_at": at,
-                                     "submitted_on": submitted, "customer_responded": False, "purpose": "new",
+                                     "kind": "assistance", "status": {"pending": "submitted"}.get(status, status),
+                                     "language": "es" if n % 5 == 0 else "en", "submitted_at": at,
+                                     "submitted_on": submitted, "customer_responded": False,
                                      "created_at": at, "updated_at": at, "version": 2, "test_record": False})
+                details.append({"application_id": n, "household": household, "categorical": [], "purpose": "new"})
                 programs.append({"id": n, "application_id": n, "program_id": care, "status": status,
                                  "income_basis": "documented", "decided_at": decided,
                                  "reason_code": "income_over_limit" if status == "denied" else None})
@@ -118,7 +121,8 @@ def seed(app, count: int, bills_per_account: int) -> None:
                                         "created_at": datetime.combine(first + timedelta(days=28), clock_time(18),
                                                                        timezone.utc),
                                         "created_by_id": None, "created_by_label": "bench"})
-            for model, rows in ((Account, accounts), (Application, applications), (ApplicationProgram, programs),
+            for model, rows in ((Account, accounts), (Application, applications), (AssistanceApplication, details),
+                                (ApplicationProgram, programs),
                                 (Enrollment, enrollments), (Bill, bills), (LedgerEntry, credits)):
                 if rows:
                     bulk_insert(session, model, rows)

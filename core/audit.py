@@ -144,6 +144,10 @@ class OfNewRows:
     reason: str
     details: dict[str, str]
 
+    def insert_from(self, session: Session, rows, actor: Actor | None = None):
+        """The INSERT of these records from `rows` (so `core.bulk` writes them without importing this module)."""
+        return insert_of_new_rows(session, self, rows, actor)
+
 
 def insert_of_new_rows(session: Session, spec: OfNewRows, rows, actor: Actor | None = None):
     """INSERT INTO audit_records ... SELECT from `rows` (a subquery or CTE of the inserted rows, with `id`)."""

@@ -127,8 +127,6 @@ def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str]
     """
     from sqlalchemy import table as table_of, column
 
-    from core.audit import insert_of_new_rows
-
     if not rows:
         return []
     table = model.__table__
@@ -156,7 +154,7 @@ def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str]
                .returning(*(table.c[name] for name in sorted(kept))).cte("new"))
         query = select(*(new.c[name] for name in returning))
         if audit is not None:
-            query = query.add_cte(insert_of_new_rows(session, audit, new).cte("audited"))
+            query = query.add_cte(audit.insert_from(session, new).cte("audited"))
         out = [tuple(row) for row in connection.execute(query)]
         connection.execute(text(f'DROP TABLE "{staging}"'))
         return out
@@ -164,5 +162,5 @@ def insert_new(session: Session, model: Any, rows: list[dict], unique: list[str]
     highest = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
     _sqlite_executemany(session, table, rows, suffix=f" ON CONFLICT ({conflict}) DO NOTHING")
     if audit is not None:
-        session.execute(insert_of_new_rows(session, audit, select(table).where(table.c.id > highest).subquery("new")))
+        session.execute(audit.insert_from(session, select(table).where(table.c.id > highest).subquery("new")))
     return [tuple(row) for row in session.execute(select(*wanted).where(table.c.id > highest).order_by(table.c.id))]

@@ -123,7 +123,6 @@ def outbox_message(message_id: int):
     withheld = links_withheld(message)
     audit.record(db.session, "outbox.message_viewed", obj=message,
                  details={"kind": message.kind, "links_withheld": withheld})
-    db.session.commit()
     return render_template("outbox_message.html", message=message, withheld=withheld,
                            body=body_for_staff(message, _("[link withheld]")))
 

@@ -11,7 +11,8 @@ from core.extensions import limiter
 from eligibility import explain, service
 from eligibility.rules import Household, IncomeSource, Member
 from eligibility.schemas import ScreenRequest, ScreenResponse
-from eligibility.views import language, next_step
+from core.language import language
+from eligibility.views import next_step
 
 bp = Blueprint("eligibility_api", __name__, url_prefix="/api/v1")
 

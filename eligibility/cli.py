@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from core import clock
 from core.audit import Actor, acting_as
 from core.database import db
+from core.unit_of_work import unit_of_work
 from core.errors import AssistError
 from core.money import MoneyError, parse_dollars
 from eligibility import definitions, explain, service
@@ -27,13 +28,12 @@ def load(path: str) -> None:
     """Add or update programs from a definitions file; a changed version comes in as a new one."""
     acting_as(Actor(label="cli: programs load"))
     try:
-        report = service.load_definitions(db.session(), definitions.read_file(path))
+        with unit_of_work() as session:
+            report = service.load_definitions(session, definitions.read_file(path))
     except DefinitionError as exc:
-        db.session.rollback()
         for problem in exc.problems:
             click.echo(f"{path}: {problem}", err=True)
         raise click.ClickException(f"{len(exc.problems)} problem(s); nothing from the file was loaded") from None
-    db.session.commit()
     click.echo(json.dumps(report.as_dict()))
 
 
@@ -54,14 +54,12 @@ def list_programs(on_text: str | None) -> None:
 
 def _switch(code: str, enabled: bool, reason: str) -> None:
     acting_as(Actor(label=f"cli: programs {'enable' if enabled else 'disable'}"))
-    session = db.session()
     try:
-        program = service.get_program(session, code)
-        service.set_enabled(session, program, enabled, reason)
+        with unit_of_work() as session:
+            program = service.get_program(session, code)
+            service.set_enabled(session, program, enabled, reason)
     except AssistError as exc:
-        session.rollback()
         raise click.ClickException(exc.message) from None
-    session.commit()
     click.echo(json.dumps({"program": program.code, "enabled": program.enabled}))
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from eligibility.applications.models import CURRENT_ENROLLMENT, Enrollment
+from eligibility.enrollments.models import CURRENT_ENROLLMENT, Enrollment
 from eligibility.models import Program
 
 

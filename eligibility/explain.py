@@ -13,10 +13,11 @@ from typing import Iterable, Mapping
 from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 
+from core.language import LANGUAGES, language_of
 from core.money import format_dollars
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
-LANGUAGES = ("en", "es")
+__all__ = ("LANGUAGES", "language_of")
 
 
 def N_(message: str) -> str:
@@ -42,11 +43,6 @@ def translations(language: str) -> NullTranslations:
     if language == "en":
         return NullTranslations()
     return Translations.load(str(TRANSLATIONS), [language])
-
-
-def language_of(locale) -> str:
-    text = str(locale or "en").replace("-", "_").split("_")[0].lower()
-    return text if text in LANGUAGES else "en"
 
 
 def money(cents: int) -> str:

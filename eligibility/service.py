@@ -160,6 +160,9 @@ def add_version(session: Session, program: Program, version: dict) -> ProgramVer
         raise Invalid(_("This version is the same as one the program already has."))
     if not (version.get("note") or "").strip():
         raise Invalid(_("Say why the rules change."), fields={"note": [_("Say why the rules change.")]})
+    if version["effective_from"] < clock.today():
+        message = _("A new version cannot start in the past: decisions already made used the rules then in effect.")
+        raise Invalid(message, fields={"effective_from": [message]})
     return _add_version(session, program, version, current_actor(), clock.now())
 
 

@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from core import clock
@@ -13,25 +13,17 @@ from core.access import STAFF, allow, public
 from core.database import db
 from core.errors import AssistError
 from core.extensions import limiter
+from core.language import language
 from core.money import MoneyError, parse_dollars
 from eligibility import definitions, explain, service
 from eligibility.definitions import DefinitionError
+from eligibility.labels import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS
 from eligibility.rules import CATEGORICAL_PROGRAMS, FREQUENCIES, Household, IncomeSource, Member, RuleError
 
 bp = Blueprint("eligibility", __name__)
 
 MANAGERS = ("manager", "admin")
 SCREEN_ROWS, MAX_ROWS = 4, 12
-FREQUENCY_LABELS = {"annual": _l("a year"), "monthly": _l("a month"), "semimonthly": _l("twice a month"),
-                    "biweekly": _l("every two weeks"), "weekly": _l("a week")}
-INCOME_KIND_LABELS = {"wages": _l("Wages"), "self_employment": _l("Self-employment"),
-                      "social_security": _l("Social Security"), "ssi": _l("SSI"), "pension": _l("Pension"),
-                      "unemployment": _l("Unemployment"), "child_support": _l("Child support"), "other": _l("Other")}
-CATEGORICAL_LABELS = {code: _l(explain.ENROLLMENTS[code]) for code in CATEGORICAL_PROGRAMS}
-
-
-def language() -> str:
-    return explain.language_of(get_locale())
 
 
 # --- The screener ------------------------------------------------------------------------------
@@ -286,7 +278,6 @@ def switch(code: str):
     except AssistError as exc:
         db.session.rollback()
         return _program_page(program, {"reason": [exc.message]}, request.form, 422)
-    db.session.commit()
     flash(_("%(program)s is switched on.", program=program.code) if enabled
           else _("%(program)s is switched off: the screener and new applications no longer offer it.",
                  program=program.code), "success")
@@ -333,17 +324,12 @@ def create_version(code: str):
                 target = name if name in fields else "rules"
                 errors.setdefault(target, []).append(message if target == name else problem)
         else:
-            if version["effective_from"] < clock.today():
-                errors.setdefault("effective_from", []).append(
-                    _("A new version cannot start in the past: decisions already made used the rules then in "
-                      "effect."))
             if not errors:
                 try:
                     row = service.add_version(db.session, program, version)
                 except AssistError as exc:
                     errors = exc.fields or {"rules": [exc.message]}
                 else:
-                    db.session.commit()
                     flash(_("Version %(id)s is saved. It takes effect on %(date)s.", id=row.rule_version_id,
                             date=row.effective_from.isoformat()), "success")
                     return redirect(url_for("eligibility.program", code=program.code))

@@ -34,7 +34,7 @@ def participation():
     return response
 
 
-@documented("/reports/jobs/<token>", "get", summary="A report job's status, progress and (once done) its download",
+@documented("/reports/jobs/{token}", "get", summary="A report job's status, progress and (once done) its download",
             tags=["reports"], response=JobStatusOut, errors=(404,))
 @bp.get("/reports/jobs/<token>")
 @allow(*MANAGERS)
@@ -43,7 +43,7 @@ def job_status(token: str):
     return jsonify(JobStatusOut().dump(status))
 
 
-@documented("/reports/jobs/<token>/download", "get", summary="The finished workbook (.xlsx), while it is kept",
+@documented("/reports/jobs/{token}/download", "get", summary="The finished workbook (.xlsx), while it is kept",
             tags=["reports"], errors=(404,))
 @bp.get("/reports/jobs/<token>/download")
 @allow(*MANAGERS)

@@ -7,8 +7,8 @@ records (an account or application marked `test_record`, which the demo's are) a
 every figure. Detail rows stream in a stable order (`yield_per`: a server-side cursor on
 PostgreSQL), so a million-row sheet never sits in memory.
 
-The assistance columns an application carries today (`purpose`, `enrollment_id`, `assisted`,
-`language`) and the determination's `categorical` are read only here, so a change of where they
+The assistance details (`purpose` on `AssistanceApplication`), the lifecycle's columns (`assisted`,
+`language` on `Application`) and the determination's `categorical` are read only here, so a change of where they
 live is a change of this module alone.
 """
 from __future__ import annotations
@@ -28,7 +28,9 @@ from sqlalchemy.orm import Session, aliased
 from accounts.models import Account, LedgerEntry
 from core import clock
 from core.audit import AuditRecord
-from eligibility.applications.models import WAITING_FOR_STAFF, Application, ApplicationProgram, Enrollment
+from applications.models import WAITING_FOR_STAFF, Application
+from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
+from eligibility.enrollments.models import Enrollment
 from eligibility.models import Program
 from reports.models import EligibleEstimate
 
@@ -258,8 +260,9 @@ def ended_enrollments(session: Session, program_ids: list[int], period: Period) 
 def recertified(session: Session, program_ids: list[int], period: Period) -> dict[tuple, int]:
     """(program id, month) -> renewals approved in the period (by decision date)."""
     base = (select(ApplicationProgram.id).join(Application, Application.id == ApplicationProgram.application_id)
+            .join(AssistanceApplication, AssistanceApplication.application_id == Application.id)
             .join(Account, Account.id == Application.account_id)
-            .where(_real_account(), _real_application(), Application.purpose == "recertification",
+            .where(_real_account(), _real_application(), AssistanceApplication.purpose == "recertification",
                    ApplicationProgram.status == "approved", ApplicationProgram.program_id.in_(program_ids),
                    ApplicationProgram.decided_at >= period.first_instant,
                    ApplicationProgram.decided_at < period.after_instant))
@@ -273,6 +276,7 @@ def recertified(session: Session, program_ids: list[int], period: Period) -> dic
 
 def _application_base(program_ids: list[int]):
     return (select(ApplicationProgram.id).join(Application, Application.id == ApplicationProgram.application_id)
+            .join(AssistanceApplication, AssistanceApplication.application_id == Application.id)
             .join(Account, Account.id == Application.account_id)
             .where(_real_account(), _real_application(), ApplicationProgram.program_id.in_(program_ids),
                    Application.status != "draft"))
@@ -380,7 +384,7 @@ def application_rows(session: Session, program_ids: list[int], period: Period, *
                      identified: bool = False) -> Iterator[ApplicationRow]:
     """Every program of every application received or decided in the period, oldest first, streamed."""
     query = (_application_base(program_ids)
-             .with_only_columns(Application.id, Application.number, Account.number, Application.purpose,
+             .with_only_columns(Application.id, Application.number, Account.number, AssistanceApplication.purpose,
                                 Program.code, Application.assisted, Application.submitted_on,
                                 ApplicationProgram.decided_at, ApplicationProgram.status, ApplicationProgram.reason_code,
                                 Application.language, Application.status)
@@ -492,7 +496,7 @@ def recertification_outcomes(session: Session, program_ids: list[int], period: P
 
 def verification_responses(session: Session, program_ids: list[int], period: Period) -> tuple[dict, dict]:
     """Per program: verification requests answered in the period, and those still open at its end."""
-    base = _application_base(program_ids).where(Application.purpose == "verification")
+    base = _application_base(program_ids).where(AssistanceApplication.purpose == "verification")
     responded = base.with_only_columns(ApplicationProgram.program_id, func.count()).where(
         Application.submitted_on >= period.start, Application.submitted_on <= period.end).group_by(
         ApplicationProgram.program_id)

@@ -9,11 +9,11 @@ from core.api import documented, load_json
 from core.database import db
 from core.errors import Invalid
 from core.inputs import MAX_DAYS, whole_number
-from eligibility.applications import service
-from eligibility.applications.api import reply
-from eligibility.applications.present import application_dicts
-from eligibility.applications.schemas import AppealDecisionIn, DecisionIn, QueueOut
-from eligibility.views import language
+from applications import service as lifecycle
+from eligibility.assistance import service
+from eligibility.assistance.present import application_dicts, reply
+from eligibility.assistance.schemas import AppealDecisionIn, DecisionIn, QueueOut
+from core.language import language
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
 
@@ -34,6 +34,7 @@ def _version(body: dict) -> int | None:
 
 
 QUEUE_QUERY = {
+    "kind": {"type": "string", "maxLength": 20},
     "program": {"type": "string", "maxLength": 64},
     "status": {"type": "string", "maxLength": 64},
     "flag": {"type": "string", "maxLength": 64},
@@ -48,14 +49,15 @@ def _int(name: str, maximum: int) -> int | None:
     return whole_number(name, request.args.get(name), maximum=maximum)
 
 
-@documented("/review/queue", "get", summary="Applications waiting for staff, oldest first; filters program, "
+@documented("/review/queue", "get", summary="Applications waiting for staff, oldest first; filters kind, program, "
             "status, flag, older_than_days, mine=1; page with `after`=the previous reply's `next`",
             tags=["review"], response=QueueOut, errors=(422,), query=QUEUE_QUERY)
 @bp.get("/review/queue")
 @allow(*STAFF)
 def queue():
     limit = min(_int("limit", 200) or 50, 200)
-    page = service.queue(db.session, current_user, program=request.args.get("program"),
+    page = lifecycle.queue(db.session, current_user, kind=request.args.get("kind") or None,
+                           program=request.args.get("program"),
                          status=request.args.get("status"), flag=request.args.get("flag"),
                          older_than_days=_int("older_than_days", MAX_DAYS), mine=request.args.get("mine") == "1",
                          after=request.args.get("after"), limit=limit)
@@ -70,11 +72,10 @@ def queue():
 @allow(*STAFF)
 def decision(application_id: int):
     data = load_json(DecisionIn())
-    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
-    service.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
+    application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    lifecycle.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
                    reason=data.get("reason"), note=data.get("note"), version=data.get("version"),
                    checklist=data.get("checklist"), due_on=data.get("due_on"), message=data.get("message"))
-    db.session.commit()
     return reply(application)
 
 
@@ -85,9 +86,8 @@ def decision(application_id: int):
 @allow(*STAFF)
 def claim(application_id: int):
     version = _version(_body())
-    application = service.get_for_change(db.session, current_user, application_id, version)
-    service.claim(db.session, current_user, application, version)
-    db.session.commit()
+    application = lifecycle.get_for_change(db.session, current_user, application_id, version)
+    lifecycle.claim(db.session, current_user, application, version)
     return reply(application)
 
 
@@ -98,9 +98,8 @@ def claim(application_id: int):
 @allow(*STAFF)
 def release(application_id: int):
     version = _version(_body())
-    application = service.get_for_change(db.session, current_user, application_id, version)
-    service.release(db.session, current_user, application, version)
-    db.session.commit()
+    application = lifecycle.get_for_change(db.session, current_user, application_id, version)
+    lifecycle.release(db.session, current_user, application, version)
     return reply(application)
 
 
@@ -110,10 +109,9 @@ def release(application_id: int):
 @allow("manager", "admin")
 def appeal_decision(application_id: int):
     data = load_json(AppealDecisionIn())
-    application = service.get_for_change(db.session, current_user, application_id, data.get("version"))
-    service.decide_appeal(db.session, current_user, application, data.get("program"), data["outcome"], data["note"],
+    application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    lifecycle.decide_appeal(db.session, current_user, application, data.get("program"), data["outcome"], data["note"],
                           data.get("version"))
-    db.session.commit()
     return reply(application)
 
 
@@ -129,12 +127,11 @@ def assign(application_id: int):
 
     body = _body()
     version = _version(body)
-    application = service.get_for_change(db.session, current_user, application_id, version)
+    application = lifecycle.get_for_change(db.session, current_user, application_id, version)
     to_user = db.session.scalar(select(User).where(User.email == str(body.get("email", "")).strip().lower()))
     if to_user is None:
         raise Invalid("No such user.", fields={"email": ["No user has this email."]})
-    service.assign(db.session, current_user, application, to_user, version)
-    db.session.commit()
+    lifecycle.assign(db.session, current_user, application, to_user, version)
     return reply(application)
 
 
@@ -147,14 +144,13 @@ def correct(application_id: int, document_id: int):
     from core.money import MoneyError, parse_dollars
 
     body = _body()
-    application = service.get_for_change(db.session, current_user, application_id, _version(body))
+    application = lifecycle.get_for_change(db.session, current_user, application_id, _version(body))
     try:
         amount = parse_dollars(str(body.get("amount", "")))
     except MoneyError:
         raise Invalid("Give the amount as a string of dollars.", fields={"amount": ["Not an amount."]}) from None
     service.correct_figure(db.session, current_user, application, document_id, str(body.get("field", "")), amount,
                            str(body.get("reason", "")))
-    db.session.commit()
     return reply(application)
 
 
@@ -164,9 +160,8 @@ def correct(application_id: int, document_id: int):
 @allow(*STAFF)
 def add_note(application_id: int):
     body = _body()
-    application = service.get_for_change(db.session, current_user, application_id, _version(body))
-    service.add_note(db.session, current_user, application, str(body.get("note", "")))
-    db.session.commit()
+    application = lifecycle.get_for_change(db.session, current_user, application_id, _version(body))
+    lifecycle.add_note(db.session, current_user, application, str(body.get("note", "")))
     return reply(application)
 
 
@@ -176,7 +171,6 @@ def add_note(application_id: int):
 @allow(*STAFF)
 def reopen(application_id: int):
     body = _body()
-    application = service.get_for_change(db.session, current_user, application_id, _version(body))
-    service.reopen(db.session, current_user, application, str(body.get("reason", "")))
-    db.session.commit()
+    application = lifecycle.get_for_change(db.session, current_user, application_id, _version(body))
+    lifecycle.reopen(db.session, current_user, application, str(body.get("reason", "")))
     return reply(application)

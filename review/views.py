@@ -1,6 +1,6 @@
-"""The CSR's queue and application page: household, declared and parsed income side by side, decide."""
+"""The CSR's workbench across kinds: the queue, the application page (the frame every kind shares and
+the kind's panel), decisions, appeals, notes, the manager's overview and the denial reasons."""
 from __future__ import annotations
-
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -12,14 +12,16 @@ from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError, Invalid
 from core.inputs import MAX_DAYS, whole_number
-from documents.views import DOCUMENT_TYPE_LABELS, FIELD_LABELS, STATUS_LABELS as DOCUMENT_STATUS_LABELS
+from applications import service as lifecycle
+from applications.labels import STATUS_LABELS
+from applications.models import WAITING_FOR_STAFF, Application, Flag
+from core.language import language
+from documents.web import DOCUMENT_TYPE_LABELS, FIELD_LABELS, STATUS_LABELS as DOCUMENT_STATUS_LABELS
 from eligibility import service as programs_service
-from eligibility.applications import rules, service
-from eligibility.applications.models import WAITING_FOR_STAFF, Application, ApplicationProgram, Flag
+from eligibility.assistance import service as assistance
+from eligibility.assistance.models import ApplicationProgram
 from eligibility.models import Program
-from eligibility.applications.present import application_dicts
-from eligibility.applications.views import STATUS_LABELS
-from eligibility.views import CATEGORICAL_LABELS, FREQUENCY_LABELS, INCOME_KIND_LABELS, language
+from review import service
 
 bp = Blueprint("review", __name__)
 
@@ -30,17 +32,11 @@ FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("
                "open_application": _l("Another open application"),
                "per_computer_differs": _l("IRS corrected the return")}
 
-# Staff read labels too (the API keeps the codes).
-RELATIONSHIP_LABELS = {"self": _l("Applicant"), "head_of_household": _l("Head of household"),
-                       "spouse": _l("Spouse or partner"), "child": _l("Child"), "parent": _l("Parent"),
-                       "other": _l("Other")}
-REQUIREMENT_LABELS = {"income": _l("proof of income"), "categorical": _l("proof of a benefit"),
-                      "other": _l("something else")}
 DECISION_STATUS_LABELS = {"pending": _l("waiting for a decision"), "approved": _l("approved"),
                           "denied": _l("not approved"), "withdrawn": _l("withdrawn")}
 
 # What a queue row shows: its programs' codes and its flags; not the household or determinations.
-QUEUE_ROW = (defer(Application.household), defer(Application.categorical), defer(Application.info_checklist),
+QUEUE_ROW = (defer(Application.info_checklist),
              selectinload(Application.programs).load_only(ApplicationProgram.application_id,
                                                           ApplicationProgram.program_id)
              .joinedload(ApplicationProgram.program).load_only(Program.code),
@@ -50,15 +46,16 @@ QUEUE_ROW = (defer(Application.household), defer(Application.categorical), defer
 @bp.get("/staff/queue")
 @allow(*STAFF)
 def queue():
-    filters = {k: request.args.get(k, "") for k in ("program", "status", "flag", "older_than_days", "mine")}
+    filters = {k: request.args.get(k, "") for k in ("kind", "program", "status", "flag", "older_than_days", "mine")}
     days = whole_number("older_than_days", filters["older_than_days"], maximum=MAX_DAYS)
-    page = service.queue(db.session, current_user, program=filters["program"] or None,
+    page = lifecycle.queue(db.session, current_user, kind=filters["kind"] or None, program=filters["program"] or None,
                          status=filters["status"] or None, flag=filters["flag"] or None,
                          older_than_days=days, mine=filters["mine"] == "1",
                          after=request.args.get("after") or None, limit=50, load=QUEUE_ROW)
     return render_template("review/queue.html", page=page, filters=filters, statuses=STATUS_LABELS,
                            waiting=WAITING_FOR_STAFF + ("needs_info",), flag_labels=FLAG_LABELS,
-                           programs=programs_service.list_programs(db.session), language=language())
+                           programs=programs_service.list_programs(db.session), kinds=service.kind_choices(),
+                           language=language())
 
 
 @bp.get("/staff/overview")
@@ -69,50 +66,35 @@ def overview():
 
     from accounts.models import AdjustmentRequest
     from core import clock
-    from eligibility.recertification import printing, reports
+    from eligibility.recertification import reports
+    from notices import printing
 
-    def count(*where):
-        return db.session.scalar(select(func.count()).select_from(Application).where(*where)) or 0
-
-    waiting = Application.status.in_(WAITING_FOR_STAFF)
-    oldest = db.session.scalar(select(func.min(Application.submitted_on)).where(waiting))
+    counts = service.waiting_counts(db.session)
     renewals = reports.worklist_counts(db.session, clock.today())
     rows = [
-        (_("Applications waiting for staff"), count(waiting), url_for("review.queue")),
-        (_("Of them, nobody assigned"), count(waiting, Application.assigned_to_id.is_(None)), url_for("review.queue")),
-        (_("Appeals waiting"), count(Application.status == "appealed"), url_for("review.queue", status="appealed")),
-        (_("Waiting for the customer's information"), count(Application.status == "needs_info"),
+        (_("Applications waiting for staff"), counts["waiting"], url_for("review.queue")),
+        (_("Of them, nobody assigned"), counts["unassigned"], url_for("review.queue")),
+        (_("Appeals waiting"), counts["appeals"], url_for("review.queue", status="appealed")),
+        (_("Waiting for the customer's information"), counts["needs_info"],
          url_for("review.queue", status="needs_info")),
         (_("Adjustments waiting for approval"),
          db.session.scalar(select(func.count()).select_from(AdjustmentRequest)
                            .where(AdjustmentRequest.status == "pending")) or 0, url_for("accounts.approvals")),
-        (_("Letters waiting to be printed"), printing.waiting(db.session).total, url_for("recertification.print_runs")),
+        (_("Letters waiting to be printed"), printing.waiting(db.session).total, url_for("notices.print_runs")),
         (_("Renewals due in 30 days"), renewals["due30"], url_for("recertification.worklist", view="due30")),
         (_("Enrollments in grace"), renewals["grace"], url_for("recertification.worklist", view="grace")),
     ]
-    return render_template("review/overview.html", rows=rows, oldest=oldest)
+    return render_template("review/overview.html", rows=rows, oldest=counts["oldest"])
 
 
 def _detail(application, errors=None, form=None, status: int = 200):
-    docs = service.parsed_documents(db.session, application)
-    documented, used = rules.documented_income(docs)
+    """The application page: the frame every kind shares, and the kind's panel."""
+    lang = language()
     return render_template(
-        "review/application.html", application=application, view=application_dicts(db.session, [application], language())[0],
-        account=service.account_of(db.session, application), documented=documented, used=used,
-        declared=rules.declared_income(application.household), statuses=STATUS_LABELS, flag_labels=FLAG_LABELS,
-        field_labels=FIELD_LABELS, reasons=service.denial_reasons(db.session), errors=errors or {}, form=form or {},
-        staff_members=_staff_members(), relationship_labels=RELATIONSHIP_LABELS, frequency_labels=FREQUENCY_LABELS,
-        kind_labels=INCOME_KIND_LABELS, categorical_labels=CATEGORICAL_LABELS, requirement_labels=REQUIREMENT_LABELS,
-        document_statuses=DOCUMENT_STATUS_LABELS, document_types=DOCUMENT_TYPE_LABELS, decision_statuses=DECISION_STATUS_LABELS, program_names={ap.program.code: ap.program.name(language())
-                                                       for ap in application.programs},
-        language=language()), status
-
-
-def _staff_members():
-    from auth.models import User
-
-    return list(db.session.scalars(select(User).where(User.role.in_(STAFF), User.active.is_(True))
-                                   .order_by(User.email).limit(500)))
+        "review/application.html", application=application, **service.page_context(db.session, application, lang),
+        statuses=STATUS_LABELS, flag_labels=FLAG_LABELS, field_labels=FIELD_LABELS, errors=errors or {},
+        form=form or {}, document_statuses=DOCUMENT_STATUS_LABELS, document_types=DOCUMENT_TYPE_LABELS,
+        decision_statuses=DECISION_STATUS_LABELS, language=lang), status
 
 
 @bp.get("/staff/applications/<int:application_id>")
@@ -120,20 +102,19 @@ def _staff_members():
 def application(application_id: int):
     from documents import service as documents_service
 
-    application = service.get_for(db.session, current_user, application_id)
+    application = lifecycle.get_for(db.session, current_user, application_id)
     page = _detail(application)
     reason = f"review of application {application.number or application.id}"
     # The panel shows each document's text and figures.
     documents_service.viewed_text(db.session, current_user, [a.document for a in application.attachments],
                                   reason=reason)
-    db.session.commit()
     return page
 
 
 @bp.post("/staff/applications/<int:application_id>/decision")
 @allow(*STAFF)
 def decide(application_id: int):
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     form = request.form
     version = _form_version()
     checklist = [line.strip() for line in form.get("checklist", "").splitlines() if line.strip()]
@@ -147,13 +128,12 @@ def decide(application_id: int):
             "The rules found the household eligible for this program. Tick the box to confirm the denial, "
             "then save again.")]}, form, status=422)
     try:
-        service.decide(db.session, current_user, application, decision=decision,
+        lifecycle.decide(db.session, current_user, application, decision=decision,
                        program_code=form.get("program") or None, reason=form.get("reason") or None,
                        note=form.get("note"), version=version, checklist=checklist, message=form.get("message"))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        fresh = service.get_for(db.session, current_user, application_id)
+        fresh = lifecycle.get_for(db.session, current_user, application_id)
         return _detail(fresh, exc.fields or {"_form": [exc.message]}, form, status=exc.status)
     flash(_("The decision is saved and the customer is told."), "success")
     return redirect(url_for("review.application", application_id=application_id))
@@ -178,14 +158,14 @@ def release(application_id: int):
 
 
 def _assignment(application_id: int, action: str):
-    change = service.claim if action == "claim" else service.release
+    change = lifecycle.claim if action == "claim" else lifecycle.release
     return _simple(application_id, lambda a: change(db.session, current_user, a, _form_version()), None, "_form")
 
 
 @bp.post("/staff/applications/<int:application_id>/income-basis")
 @allow(*STAFF)
 def income_basis(application_id: int):
-    return _simple(application_id, lambda a: service.choose_income_basis(
+    return _simple(application_id, lambda a: assistance.choose_income_basis(
         db.session, a, request.form.get("program", ""), request.form.get("basis", ""),
         request.form.get("basis_reason", "")), None, "basis_reason")
 
@@ -195,7 +175,7 @@ def income_basis(application_id: int):
 def correct(application_id: int, document_id: int):
     from core.money import MoneyError, parse_dollars
 
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     form = request.form
     try:
         amount = parse_dollars(form.get("amount", ""))
@@ -203,12 +183,11 @@ def correct(application_id: int, document_id: int):
         return _detail(application, {"amount": [_("Enter the amount in dollars and cents, like 84.17.")]}, form,
                        status=422)
     try:
-        service.correct_figure(db.session, current_user, application, document_id, form.get("field", ""), amount,
+        assistance.correct_figure(db.session, current_user, application, document_id, form.get("field", ""), amount,
                                form.get("correction_reason", ""))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        return _detail(service.get_for(db.session, current_user, application_id), exc.fields or
+        return _detail(lifecycle.get_for(db.session, current_user, application_id), exc.fields or
                        {"_form": [exc.message]}, form, status=exc.status)
     flash(_("The figure is corrected; the original stays beside it."), "success")
     return redirect(url_for("review.application", application_id=application_id))
@@ -220,11 +199,11 @@ def reading(application_id: int, document_id: int):
     """A CSR records the figures they read from a photo or scan the parser could not read."""
     from core.money import MoneyError, parse_dollars
 
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     form = request.form
     errors: dict[str, list[str]] = {}
     amounts = {}
-    for name in service.READING_FIGURES:
+    for name in assistance.READING_FIGURES:
         text = form.get(name, "").strip()
         if text:
             try:
@@ -232,17 +211,16 @@ def reading(application_id: int, document_id: int):
             except MoneyError:
                 errors[name] = [_("Enter the amount in dollars and cents, like 84.17.")]
     year_text = form.get("tax_year", "").strip()
-    tax_year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+    tax_year = int(year_text) if year_text.isascii() and year_text.isdigit() and len(year_text) == 4 else None
     try:
         if errors:
             raise Invalid(_("What you read is not complete."), fields=errors)
-        service.record_reading(db.session, current_user, application, document_id,
+        assistance.record_reading(db.session, current_user, application, document_id,
                                document_type=form.get("document_type", ""), tax_year=tax_year, amounts_cents=amounts,
                                reason=form.get("reading_reason", ""))
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
-        return _detail(service.get_for(db.session, current_user, application_id),
+        return _detail(lifecycle.get_for(db.session, current_user, application_id),
                        {**errors, **(exc.fields or {"_form": [exc.message]})}, {**form, "reading_document": document_id},
                        status=exc.status)
     flash(_("What you read is saved; the determination uses it."), "success")
@@ -252,17 +230,16 @@ def reading(application_id: int, document_id: int):
 @bp.post("/staff/applications/<int:application_id>/appeal-decision")
 @allow("manager", "admin")
 def appeal_decision(application_id: int):
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     form = request.form
     version = _form_version()
     try:
-        service.decide_appeal(db.session, current_user, application, form.get("program") or None,
+        lifecycle.decide_appeal(db.session, current_user, application, form.get("program") or None,
                               form.get("outcome", ""), form.get("appeal_note", ""), version)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         errors = {"appeal_note": [exc.message]} if "note" in exc.fields else (exc.fields or {"_form": [exc.message]})
-        return _detail(service.get_for(db.session, current_user, application_id), errors, form, status=exc.status)
+        return _detail(lifecycle.get_for(db.session, current_user, application_id), errors, form, status=exc.status)
     flash(_("The appeal is decided and the customer is told."), "success")
     return redirect(url_for("review.application", application_id=application_id))
 
@@ -270,7 +247,7 @@ def appeal_decision(application_id: int):
 @bp.post("/staff/applications/<int:application_id>/notes")
 @allow(*STAFF)
 def add_note(application_id: int):
-    return _simple(application_id, lambda a: service.add_note(db.session, current_user, a,
+    return _simple(application_id, lambda a: lifecycle.add_note(db.session, current_user, a,
                                                               request.form.get("note_text", "")),
                    _("The note is added."), "note_text")
 
@@ -278,7 +255,7 @@ def add_note(application_id: int):
 @bp.post("/staff/applications/<int:application_id>/reopen")
 @allow(*STAFF)
 def reopen(application_id: int):
-    return _simple(application_id, lambda a: service.reopen(db.session, current_user, a,
+    return _simple(application_id, lambda a: lifecycle.reopen(db.session, current_user, a,
                                                             request.form.get("reopen_reason", "")),
                    _("The application is back in the queue."), "reopen_reason")
 
@@ -292,7 +269,7 @@ def assign(application_id: int):
         to_user = db.session.get(User, whole_number("user_id", request.form.get("user_id"), default=0))
         if to_user is None:
             raise AssistError(_("No such user."))
-        service.assign(db.session, current_user, application, to_user, _form_version())
+        lifecycle.assign(db.session, current_user, application, to_user, _form_version())
 
     return _simple(application_id, act, _("The application is assigned."), "user_id")
 
@@ -304,14 +281,13 @@ def _form_version() -> int | None:
 
 def _simple(application_id: int, act, done: str | None, field_name: str):
     """Load (locked), act, commit once, or show the page again with the error by its field."""
-    application = service.get_for_change(db.session, current_user, application_id)
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
     try:
         act(application)
-        db.session.commit()
     except AssistError as exc:
         db.session.rollback()
         messages = [m for ms in exc.fields.values() for m in ms] or [exc.message]
-        return _detail(service.get_for(db.session, current_user, application_id), {field_name: messages},
+        return _detail(lifecycle.get_for(db.session, current_user, application_id), {field_name: messages},
                        request.form, status=exc.status)
     if done:
         flash(done, "success")
@@ -322,48 +298,29 @@ def _simple(application_id: int, act, done: str | None, field_name: str):
 @allow("manager", "admin")
 def denial_reasons():
     """Managers keep the list of reasons CSRs choose from when they deny."""
-    from eligibility.applications.models import DenialReason
-
     errors: dict[str, list[str]] = {}
     form = request.form
     if request.method == "POST":
         if form.get("action") == "toggle":
-            reason = db.session.get(DenialReason, whole_number("id", form.get("id"), default=0))
-            if reason is not None:
-                reason.active = not reason.active
-                from core import audit
-
-                audit.record(db.session, "denial_reason.switched", obj=reason, details={"active": reason.active})
-                db.session.commit()
+            lifecycle.switch_denial_reason(db.session, whole_number("id", form.get("id"), default=0))
             return redirect(url_for("review.denial_reasons"))
-        code = form.get("code", "").strip().lower()
-        labels = {"en": form.get("label_en", "").strip(), "es": form.get("label_es", "").strip()}
-        if not code.replace("_", "").isalnum() or len(code) > 40:
-            errors["code"] = [_("Use letters, digits and underscores, up to 40.")]
-        for lang in ("en", "es"):
-            if not labels[lang]:
-                errors[f"label_{lang}"] = [_("Give the reason in both languages.")]
-        if not errors and db.session.scalar(select(DenialReason).where(DenialReason.code == code)):
-            errors["code"] = [_("This code is already used.")]
-        if not errors:
-            from core import audit
-
-            reason = DenialReason(code=code, labels=labels, active=True)
-            db.session.add(reason)
-            db.session.flush()
-            audit.record(db.session, "denial_reason.added", obj=reason, details={"labels": labels})
-            db.session.commit()
+        try:
+            lifecycle.add_denial_reason(db.session, code=form.get("code", ""),
+                                        labels={"en": form.get("label_en", ""), "es": form.get("label_es", "")})
+        except AssistError as exc:
+            db.session.rollback()
+            errors = exc.fields
+        else:
             return redirect(url_for("review.denial_reasons"))
-    return render_template("review/denial_reasons.html", reasons=service.denial_reasons(db.session, active_only=False),
+    return render_template("review/denial_reasons.html", reasons=lifecycle.denial_reasons(db.session, active_only=False),
                            errors=errors, form=form, language=language()), 422 if errors else 200
 
 
 @bp.post("/staff/applications/<int:application_id>/documents/<int:document_id>/seen")
 @allow(*STAFF)
 def seen_in_person(application_id: int, document_id: int):
-    application = service.get_for_change(db.session, current_user, application_id)
-    service.mark_seen_in_person(db.session, current_user, application, document_id)
-    db.session.commit()
+    application = lifecycle.get_for_change(db.session, current_user, application_id)
+    lifecycle.mark_seen_in_person(db.session, current_user, application, document_id)
     return redirect(url_for("review.application", application_id=application_id))
 
 
@@ -372,7 +329,7 @@ def init_review(app) -> None:
 
     register_nav(app, "review.queue", _l("Queue"), STAFF, order=15, group="work")
     register_nav(app, "applications.start", _l("New application"), STAFF, order=16, group="work")
-    app.jinja_env.globals.update(reading_types=service.READABLE_TYPES, reading_figures=service.READING_FIGURES)
+    app.jinja_env.globals.update(reading_types=assistance.READABLE_TYPES, reading_figures=assistance.READING_FIGURES)
     # Staff land on their work, not the public home page: a CSR on the queue, a manager on the overview.
     register_landing(app, "csr", "review.queue")
     for role in ("manager", "admin"):

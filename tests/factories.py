@@ -57,7 +57,9 @@ def make_enrollment(session, *, account, applicant, program: str = "CARE", certi
     from sqlalchemy import select
 
     from core import clock
-    from eligibility.applications.models import Application, ApplicationProgram, Enrollment
+    from applications.models import Application
+    from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
+    from eligibility.enrollments.models import Enrollment
     from eligibility.models import Program
     from eligibility.recertification.rules import add_months
 
@@ -65,11 +67,11 @@ def make_enrollment(session, *, account, applicant, program: str = "CARE", certi
     program_row = session.scalar(select(Program).where(Program.code == program))
     now = clock.now()
     application = Application(account_id=account.id, applicant_id=applicant.id, started_by_id=applicant.id,
-                              status="approved", household=household or {"members": [
-                                  {"age": 41, "name": "Rosa Diaz", "incomes": [
-                                      {"kind": "wages", "amount_cents": 250_000, "frequency": "monthly"}]}]},
-                              categorical=[], language=applicant.language, submitted_at=now, submitted_on=start,
-                              created_at=now, updated_at=now)
+                              kind="assistance", status="approved", language=applicant.language, submitted_at=now,
+                              submitted_on=start, created_at=now, updated_at=now)
+    application.assistance = AssistanceApplication(household=household or {"members": [
+        {"age": 41, "name": "Rosa Diaz", "incomes": [
+            {"kind": "wages", "amount_cents": 250_000, "frequency": "monthly"}]}]}, categorical=[])
     application.programs = [ApplicationProgram(program_id=program_row.id, status="approved")]
     session.add(application)
     session.flush()

@@ -1,4 +1,4 @@
-"""`recert run` (the daily job), `enrollments auto FILE` (a partner agency's list), `letters print`."""
+"""`recert run` (the daily job) and `enrollments auto FILE` (a partner agency's list)."""
 from __future__ import annotations
 
 import json
@@ -16,7 +16,6 @@ from eligibility.recertification import daily, service
 
 recert_cli = AppGroup("recert", help="Recertification: reminders, grace, expiry and verification.")
 enrollments_cli = AppGroup("enrollments", help="Enrollments in assistance programs.")
-letters_cli = AppGroup("letters", help="Letters going by post: print runs.")
 
 
 def _progress_on_terminal():
@@ -67,31 +66,3 @@ def auto(path: str, agency: str | None) -> None:
         sys.exit(1)
     session.commit()
     click.echo(json.dumps(report.as_dict()))
-
-
-@letters_cli.command("print")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True),
-              help="Write the run's letters to this HTML file, one to a printed page.")
-@click.option("--run", "run_id", type=int, help="Write an earlier print run again instead of starting one.")
-def print_letters(out: str | None, run_id: int | None) -> None:
-    """Take every letter waiting for the post into a print run (or reopen one) and write it out."""
-    from core.errors import AssistError
-    from eligibility.recertification import printing
-
-    acting_as(Actor(label="cli: letters print"))
-    session = db.session()
-    try:
-        if run_id is None:
-            run = printing.start_print_run(session)
-            session.commit()
-        else:
-            run = printing.get_run(session, run_id)
-    except AssistError as exc:
-        session.rollback()
-        click.echo(exc.message, err=True)
-        sys.exit(0 if run_id is None else 1)
-    if out:
-        with open(out, "w", encoding="utf-8") as handle:
-            for part in printing.render_run(session, run):
-                handle.write(part)
-    click.echo(json.dumps({"print_run": run.id, "letters": run.letters, "out": out}))

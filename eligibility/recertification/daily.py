@@ -27,16 +27,23 @@ from core.bulk import among, insert_new, insert_rows
 from core.audit import current_actor
 from core.web import external_url
 from eligibility import service as programs_service
-from eligibility.applications.models import (Application, ApplicationDocument, ApplicationEvent, ApplicationProgram,
-                                             Enrollment, EnrollmentEvent)
+from applications.models import Application, ApplicationDocument, ApplicationEvent
+from eligibility.assistance.models import RENEWAL_PENDING, ApplicationProgram, AssistanceApplication
+from eligibility.enrollments.letters import Letters, recipients
+from eligibility.enrollments.models import Enrollment, EnrollmentEvent
 from eligibility.models import Program
 from eligibility.recertification import rules
-from eligibility.recertification.letters import Letters, recipients
 from eligibility.recertification.models import EnrollmentStep, VerificationDraw
 
 CHUNK = 2_000
-# A recertification the customer has sent: no more reminders, and no expiry while staff decide.
-RENEWAL_PENDING = ("submitted", "in_review", "needs_info", "appealed")
+__all__ = ("RENEWAL_PENDING",)  # a renewal the customer has sent: no reminders, no expiry while staff decide
+
+
+def _pending(purpose: str, *where):
+    """The enrollments with an application of `purpose` the customer has sent and staff have not finished."""
+    return (select(AssistanceApplication.enrollment_id)
+            .join(Application, Application.id == AssistanceApplication.application_id)
+            .where(AssistanceApplication.purpose == purpose, Application.status.in_(RENEWAL_PENDING), *where))
 Progress = Callable[[str, int, int], None]
 
 
@@ -184,9 +191,8 @@ class Run:
     def _expire_chunk(self, s: Settings, ids: list[int]) -> None:
         rows = self.locked(ids, Enrollment.status.in_(("active", "recertification_due", "in_grace")),
                            Enrollment.certified_to < self.on)
-        pending = set(self.session.scalars(select(Application.enrollment_id).where(
-            among(self.session, Application.enrollment_id, ids), Application.purpose == "recertification",
-            Application.status.in_(RENEWAL_PENDING))))
+        pending = set(self.session.scalars(_pending(
+            "recertification", among(self.session, AssistanceApplication.enrollment_id, ids))))
         to_grace, to_expire = [], []
         for row in rows:
             grace_end = row.grace_ends_on or rules.grace_end(row.certified_to, s.grace_days)
@@ -209,12 +215,12 @@ class Run:
         who = recipients(self.session, [row.id for row, _end in to_grace + to_expire])
         letters = Letters(self.session)
         for row, end in to_grace:
-            letters.add("grace_started", enrollment_id=row.id, program=s.program, account=numbers[row.account_id],
+            letters.add("grace_started", account_id=row.account_id, enrollment_id=row.id, program=s.program, account=numbers[row.account_id],
                         recipient=who.get(row.id), application_id=row.application_id,
                         link=self.link("recertification.recertify", enrollment_id=row.id),
                         expires_on=row.certified_to, grace_ends_on=end)
         for row, end in to_expire:
-            letters.add("enrollment_expired", enrollment_id=row.id, program=s.program,
+            letters.add("enrollment_expired", account_id=row.account_id, enrollment_id=row.id, program=s.program,
                         account=numbers[row.account_id], recipient=who.get(row.id),
                         application_id=row.application_id, link=self.link("applications.start"),
                         grace_ends_on=end)
@@ -229,8 +235,7 @@ class Run:
         window = (Enrollment.program_id == s.program.id,
                   Enrollment.status.in_(("active", "recertification_due")),
                   Enrollment.certified_to >= self.on, Enrollment.certified_to <= latest)
-        renewing = set(self.session.scalars(select(Application.enrollment_id).where(
-            Application.purpose == "recertification", Application.status.in_(RENEWAL_PENDING))))
+        renewing = set(self.session.scalars(_pending("recertification")))
         candidates = [(eid, expires) for eid, expires in self.session.execute(
             select(Enrollment.id, Enrollment.certified_to).where(*window).order_by(Enrollment.id))
             if eid not in renewing]
@@ -273,7 +278,7 @@ class Run:
         who = recipients(self.session, [row.id for row, _days in chosen])
         letters = Letters(self.session)
         for row, days in chosen:
-            letters.add("recert_reminder", enrollment_id=row.id, program=s.program, account=numbers[row.account_id],
+            letters.add("recert_reminder", account_id=row.account_id, enrollment_id=row.id, program=s.program, account=numbers[row.account_id],
                         recipient=who.get(row.id), application_id=row.application_id,
                         link=self.link("recertification.recertify", enrollment_id=row.id),
                         expires_on=row.certified_to, days=(row.certified_to - self.on).days)
@@ -313,8 +318,7 @@ class Run:
                                                                   VerificationDraw.month == month))
         if draw.completed_at is not None:
             return
-        being_verified = set(self.session.scalars(select(Application.enrollment_id).where(
-            Application.purpose == "verification", Application.status.in_(RENEWAL_PENDING))))
+        being_verified = set(self.session.scalars(_pending("verification")))
         population = [eid for eid in self.session.scalars(
             select(Enrollment.id).where(Enrollment.program_id == s.program.id, Enrollment.status == "active",
                                         Enrollment.source == "application", Enrollment.created_at <= draw.created_at)
@@ -336,8 +340,10 @@ class Run:
         if not chosen:
             return
         last = {a.id: a for a in self.session.execute(
-            select(Application.id, Application.applicant_id, Application.household, Application.categorical,
-                   Application.language).where(among(self.session, Application.id, [r.application_id for r in chosen])))}
+            select(Application.id, Application.applicant_id, AssistanceApplication.household,
+                   AssistanceApplication.categorical, Application.language)
+            .join(AssistanceApplication, AssistanceApplication.application_id == Application.id)
+            .where(among(self.session, Application.id, [r.application_id for r in chosen])))}
         from auth.models import User
 
         languages = dict(self.session.execute(select(User.id, User.language).where(
@@ -355,12 +361,14 @@ class Run:
             applications.append({
                 "number": f"V{self.on:%Y%m}-{row.id:08d}", "account_id": row.account_id,
                 "applicant_id": previous.applicant_id, "started_by_id": previous.applicant_id, "assisted": False,
-                "status": "needs_info", "household": previous.household, "categorical": previous.categorical,
-                "language": language, "submitted_at": now, "submitted_on": self.on, "info_due_on": due_on,
+                "kind": "assistance", "status": "needs_info", "language": language, "submitted_at": now, "submitted_on": self.on, "info_due_on": due_on,
                 "info_checklist": checklists.get(language, checklists["en"]), "customer_responded": False,
-                "purpose": "verification", "enrollment_id": row.id, "created_at": now, "updated_at": now,
-                "version": 1})
+                "created_at": now, "updated_at": now, "version": 1})
         new_ids = insert_rows(self.session, Application, applications, return_ids=True)
+        insert_rows(self.session, AssistanceApplication, [
+            {"application_id": aid, "household": last[row.application_id].household,
+             "categorical": last[row.application_id].categorical, "purpose": "verification", "enrollment_id": row.id}
+            for row, aid in zip(chosen, new_ids)])
         insert_rows(self.session, ApplicationProgram, [
             {"application_id": aid, "program_id": s.program.id, "status": "pending", "income_basis": "documented"}
             for aid in new_ids])
@@ -377,7 +385,7 @@ class Run:
         who = recipients(self.session, [row.id for row in chosen])
         letters = Letters(self.session)
         for row, aid in zip(chosen, new_ids):
-            letters.add("verification_request", enrollment_id=row.id, program=s.program,
+            letters.add("verification_request", account_id=row.account_id, enrollment_id=row.id, program=s.program,
                         account=numbers[row.account_id], recipient=who.get(row.id), application_id=aid,
                         link=self.link("applications.status", application_id=aid), due_on=due_on)
         letters.write()
@@ -387,7 +395,9 @@ class Run:
         """Asked for proof and gave none by the due date: the enrollment is removed, with a notice.
 
         Proof that came without the customer saying they were done goes to a CSR instead."""
-        overdue = (Application.purpose == "verification", Application.status == "needs_info",
+        verifications = select(AssistanceApplication.application_id).where(
+            AssistanceApplication.purpose == "verification")
+        overdue = (Application.id.in_(verifications), Application.status == "needs_info",
                    Application.info_due_on < self.on)
         answered = list(self.session.scalars(select(Application.id).where(*overdue, _proof_came())
                                              .order_by(Application.id)))
@@ -400,18 +410,19 @@ class Run:
             self.guarded("verification deadline", lambda chunk=chunk: self._remove_chunk(chunk))
 
     def _hand_over(self, application_id: int) -> None:
-        from eligibility.applications import service as applications
+        from applications import service as applications
 
         application = applications.lock(self.session, self.session.get(Application, application_id))
         if application.status == "needs_info":
             applications.hand_over_what_came(self.session, application)
 
     def _remove_chunk(self, ids: list[int]) -> None:
-        query = select(Application.id, Application.enrollment_id, Application.info_due_on).where(
+        query = select(Application.id, AssistanceApplication.enrollment_id, Application.info_due_on).join(
+            AssistanceApplication, AssistanceApplication.application_id == Application.id).where(
             among(self.session, Application.id, ids), Application.status == "needs_info",
             ~_proof_came()).order_by(Application.id)
         if self.postgres:
-            query = query.with_for_update()
+            query = query.with_for_update(of=Application)
         overdue = list(self.session.execute(query))
         if not overdue:
             return
@@ -438,7 +449,7 @@ class Run:
         who = recipients(self.session, [row.id for row in rows])
         letters = Letters(self.session)
         for row in rows:
-            letters.add("enrollment_ended", enrollment_id=row.id, program=programs[row.program_id],
+            letters.add("enrollment_ended", account_id=row.account_id, enrollment_id=row.id, program=programs[row.program_id],
                         account=numbers[row.account_id], recipient=who.get(row.id),
                         application_id=by_enrollment[row.id].id, ended_on=self.on, reason=reason, reason_code="verification_missing",
                         status="removed")

@@ -57,17 +57,3 @@ class VerificationDraw(Base):
         UniqueConstraint("program_id", "month"),
         CheckConstraint("population >= 0 AND selected >= 0 AND selected <= population", name="counts"),
     )
-
-
-class PrintRun(Base):
-    """A batch of letters taken for printing and mailing: each `post` letter joins exactly one."""
-
-    __tablename__ = "print_runs"
-
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(nullable=False)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    actor_label: Mapped[str] = mapped_column(String(254), nullable=False)
-    letters: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-
-    __table_args__ = (CheckConstraint("letters >= 0", name="letters"),)

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account
 from core.audit import AuditRecord
-from eligibility.applications.models import Application, Enrollment
+from applications.models import Application
+from eligibility.enrollments.models import Enrollment
 from eligibility.models import Program
-from eligibility.recertification.daily import RENEWAL_PENDING
+from eligibility.assistance.models import RENEWAL_PENDING, AssistanceApplication
 from eligibility.recertification.models import EnrollmentStep
 
 PAGE = 50
@@ -33,7 +34,9 @@ class WorkItem:
 
 
 def _renewal_sent():
-    return exists().where(and_(Application.enrollment_id == Enrollment.id, Application.purpose == "recertification",
+    return exists().where(and_(AssistanceApplication.enrollment_id == Enrollment.id,
+                               AssistanceApplication.purpose == "recertification",
+                               Application.id == AssistanceApplication.application_id,
                                Application.status.in_(RENEWAL_PENDING)))
 
 
@@ -61,9 +64,10 @@ def worklist(session: Session, view: str, today: date, page: int = 1) -> tuple[l
             select(Enrollment.id, Account.number, Account.customer_name, Program.code, Enrollment.status,
                    Enrollment.certified_to, Enrollment.grace_ends_on, Application.id, Application.status,
                    Application.info_due_on)
-            .join(Application, Application.enrollment_id == Enrollment.id)
+            .join(AssistanceApplication, AssistanceApplication.enrollment_id == Enrollment.id)
+            .join(Application, Application.id == AssistanceApplication.application_id)
             .join(Account, Account.id == Enrollment.account_id).join(Program, Program.id == Enrollment.program_id)
-            .where(Application.purpose == "verification",
+            .where(AssistanceApplication.purpose == "verification",
                    Application.status.in_(("needs_info", "submitted", "in_review")))
             .order_by(Application.info_due_on, Application.id).offset((page - 1) * PAGE).limit(PAGE + 1)).all()
         items = [WorkItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], 0, r[8], r[7], r[9]) for r in rows[:PAGE]]
@@ -74,8 +78,9 @@ def worklist(session: Session, view: str, today: date, page: int = 1) -> tuple[l
         EnrollmentStep.enrollment_id.in_(ids), EnrollmentStep.kind == "reminder")
         .group_by(EnrollmentStep.enrollment_id)).all()) if ids else {}
     renewals = {eid: (aid, status) for eid, aid, status in session.execute(
-        select(Application.enrollment_id, Application.id, Application.status).where(
-            Application.enrollment_id.in_(ids), Application.purpose == "recertification")
+        select(AssistanceApplication.enrollment_id, Application.id, Application.status)
+        .join(AssistanceApplication, AssistanceApplication.application_id == Application.id).where(
+            AssistanceApplication.enrollment_id.in_(ids), AssistanceApplication.purpose == "recertification")
         .order_by(Application.id))} if ids else {}
     items = [WorkItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], reminders.get(r[0], 0),
                       renewals.get(r[0], (None, None))[1], renewals.get(r[0], (None, None))[0]) for r in rows[:PAGE]]
@@ -86,8 +91,10 @@ def worklist_counts(session: Session, today: date) -> dict[str, int]:
     counts = {}
     for view in ("due30", "due60", "due90", "grace", "nonresponders"):
         counts[view] = session.scalar(select(func.count()).select_from(_query(view, today).order_by(None).subquery()))
-    counts["verification"] = session.scalar(select(func.count()).select_from(Application).where(
-        Application.purpose == "verification", Application.status.in_(("needs_info", "submitted", "in_review"))))
+    counts["verification"] = session.scalar(select(func.count()).select_from(Application).join(
+        AssistanceApplication, AssistanceApplication.application_id == Application.id).where(
+        AssistanceApplication.purpose == "verification",
+        Application.status.in_(("needs_info", "submitted", "in_review"))))
     return counts
 
 

@@ -5,29 +5,19 @@ and writes the answers.
 """
 from __future__ import annotations
 
-import calendar
 import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Iterable
+
+from core.dates import add_months, period_of
 
 DEFAULT_REMINDER_DAYS = (90, 60, 30, 7)
 DEFAULT_GRACE_DAYS = 30
 DEFAULT_VERIFICATION_DAYS = 45
 
 CURRENT, GRACE, EXPIRED = "current", "grace", "expired"
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it is shorter (Jan 31 + 1 -> Feb 28)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def period_of(start: date, months: int) -> tuple[date, date]:
-    """A certification period: `months` long from `start`, the last day included."""
-    return start, add_months(start, months) - timedelta(days=1)
+__all__ = ("add_months", "period_of")  # the certification period is date arithmetic (core.dates)
 
 
 def reminder_due(expires_on: date, on: date, reminder_days: Iterable[int], sent: Iterable[int] = ()) -> int | None:
@@ -94,10 +84,6 @@ def draw_value(seed: str, enrollment_id: int) -> int:
     """A uniform 64-bit number for one enrollee under a seed: the same seed gives the same draw."""
     digest = hashlib.sha256(f"{seed}:{enrollment_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
-
-
-def is_selected(seed: str, enrollment_id: int, threshold: int) -> bool:
-    return draw_value(seed, enrollment_id) < threshold
 
 
 def select_for_verification(seed: str, enrollment_ids: Iterable[int], rate_percent: Decimal | str) -> list[int]:

@@ -18,14 +18,25 @@ from sqlalchemy.orm import Session
 from accounts.models import Account, AccountLink
 from core import audit, clock
 from core.errors import Conflict, NotFound
+from core.tabular import FileRefused, read_rows
 from core.web import external_url
+from applications import service as applications
+from applications.models import Application
 from eligibility import service as programs_service
-from eligibility.applications import enrollments
-from eligibility.applications.models import (CURRENT_ENROLLMENT, Application, ApplicationProgram, Enrollment)
+from eligibility.assistance import kind as assistance_kind, service as assistance
+from eligibility.assistance.models import RENEWAL_PENDING, ApplicationProgram, AssistanceApplication
+from eligibility.enrollments import letters, service as enrollments
+from eligibility.enrollments.models import CURRENT_ENROLLMENT, Enrollment
 from eligibility.models import Program
-from eligibility.recertification import letters, rules
-from eligibility.recertification.daily import RENEWAL_PENDING
+from eligibility.recertification import rules
 from eligibility.rules import CATEGORICAL_PROGRAMS
+
+
+def register_purposes() -> None:
+    """What approving a renewal, and deciding a verification, do to their enrollment (the assistance
+    kind asks; it never imports this package)."""
+    assistance_kind.on_approval["recertification"] = recertify
+    assistance_kind.on_decision["verification"] = verification_decided
 
 
 # --- renewing -----------------------------------------------------------------------------------
@@ -47,51 +58,37 @@ def start_recertification(session: Session, user, enrollment: Enrollment) -> App
     Documents are not carried over: the renewal needs proof of income as it is now. A renewal
     already started is returned rather than a second one made.
     """
-    from eligibility.applications import service as applications
-
     if enrollment.status not in CURRENT_ENROLLMENT:
         raise Conflict(_("This enrollment has ended. Apply again instead."))
-    existing = session.scalar(select(Application).where(
-        Application.enrollment_id == enrollment.id, Application.purpose == "recertification",
+    existing = session.scalar(select(Application).join(
+        AssistanceApplication, AssistanceApplication.application_id == Application.id).where(
+        AssistanceApplication.enrollment_id == enrollment.id, AssistanceApplication.purpose == "recertification",
         Application.status.in_(("draft",) + RENEWAL_PENDING)).order_by(Application.id.desc()))
     if existing is not None:
         return existing
     previous = session.get(Application, enrollment.application_id) if enrollment.application_id else None
     if user.is_staff:
-        applicant = applications._user(session, previous.applicant_id) if previous else None
+        applicant = applications.applicant_of(session, previous) if previous else None
         if applicant is None:
             raise Conflict(_("Nobody has a login for this account yet: start an assisted application instead."))
     else:
         applicant = user
-    household = copy.deepcopy(previous.household) if previous else {"members": []}
-    categorical = list(previous.categorical) if previous else ([enrollment.categorical] if enrollment.categorical else [])
-    application = applications.start(session, user=user, applicant=applicant,
-                                     account_number=session.get(Account, enrollment.account_id).number,
-                                     program_codes=[enrollment.program.code], household=household,
-                                     categorical=categorical)
-    application.purpose, application.enrollment_id = "recertification", enrollment.id
+    household = copy.deepcopy(previous.assistance.household) if previous else {"members": []}
+    categorical = (list(previous.assistance.categorical) if previous
+                   else ([enrollment.categorical] if enrollment.categorical else []))
+    application = assistance.start(session, user=user, applicant=applicant,
+                                   account_number=session.get(Account, enrollment.account_id).number,
+                                   program_codes=[enrollment.program.code], household=household,
+                                   categorical=categorical, purpose="recertification", enrollment_id=enrollment.id)
     audit.record(session, "enrollment.recertification_started", obj=enrollment,
                  details={"application": application.id, "prefilled_from": previous.id if previous else None})
     session.flush()
     return application
 
 
-def previous_household(session: Session, application: Application) -> list[dict]:
-    """The members as the last application gave them: what a renewal asks the customer to confirm."""
-    if application.purpose != "recertification" or not application.enrollment_id:
-        return []
-    enrollment = session.get(Enrollment, application.enrollment_id)
-    previous = session.get(Application, enrollment.application_id) if enrollment.application_id else None
-    if previous is None or previous.id == application.id:
-        return []
-    return list(previous.household.get("members", []))
-
-
 def recertify(session: Session, application: Application, ap: ApplicationProgram, enrollment: Enrollment) -> Enrollment:
     """Approve a renewal: in time, the new period runs on from the old expiry; late, it starts today."""
-    from eligibility.applications.service import certification_months
-
-    months, version, kind = certification_months(session, application, ap)
+    months, version, kind = enrollments.certification_months(session, application, ap)
     before, old_to = enrollment.status, enrollment.certified_to
     start, end, in_time = rules.recertified_period(old_to, clock.today(), months)
     enrollment.certified_from, enrollment.certified_to = start, end
@@ -116,7 +113,7 @@ def recertify(session: Session, application: Application, ap: ApplicationProgram
 
 def verification_decided(session: Session, application: Application, ap: ApplicationProgram, *, passed: bool) -> None:
     """The proof a verification asked for: the enrollment stays, or is removed with appeal rights."""
-    enrollment = session.get(Enrollment, application.enrollment_id)
+    enrollment = session.get(Enrollment, application.assistance.enrollment_id)
     if enrollment is None or enrollment.status not in CURRENT_ENROLLMENT:
         return
     if passed:
@@ -177,10 +174,8 @@ class AutoReport:
                 "opted_out": self.opted_out}
 
 
-class AutoFileError(Exception):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors[:5]))
-        self.errors = errors
+# A partner agency's file with bad lines is refused whole, every bad line named (core.tabular).
+AutoFileError = FileRefused
 
 
 def enroll_from_file(session: Session, path: Path, agency: str | None = None, on: date | None = None) -> AutoReport:
@@ -189,8 +184,6 @@ def enroll_from_file(session: Session, path: Path, agency: str | None = None, on
     Accounts already enrolled are left as they are, and a household that opted out of this
     program is not enrolled again by a later file.
     """
-    from accounts.imports import read_rows
-
     on = on or clock.today()
     catalog = programs_service.catalog(session)
     programs = {p.code: p for p in session.scalars(select(Program))}

@@ -1,20 +1,19 @@
-"""Pages: renewing an enrollment, opting out, the CSR's recertification worklist, the manager's month view,
-and the print runs of letters going by post."""
+"""Pages: renewing an enrollment, opting out, the CSR's recertification worklist, the manager's month view."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from accounts.models import Account
 from core import clock
 from core.access import ANONYMOUS, ROLES, STAFF, allow
 from core.database import db
 from core.errors import AssistError
 from core.inputs import whole_number
 from core.views import page_number
-from eligibility.recertification import printing, reports, service
-from eligibility.views import CATEGORICAL_LABELS, language
+from eligibility.recertification import reports, service
+from core.language import language
+from eligibility.labels import CATEGORICAL_LABELS
 
 MIN_YEAR, MAX_YEAR = 2000, 2100  # the years a monthly report can show
 
@@ -23,14 +22,7 @@ bp = Blueprint("recertification", __name__)
 WORKLISTS = {"due30": _l("Due in 30 days"), "due60": _l("Due in 60 days"), "due90": _l("Due in 90 days"),
              "grace": _l("In grace"), "nonresponders": _l("Not yet renewed"),
              "verification": _l("Verification pending")}
-LETTER_KINDS = {"receipt": _l("Application received"), "info_request": _l("Information requested"),
-                "approval": _l("Approval"), "denial": _l("Denial"), "appeal_outcome": _l("Appeal outcome"),
-                "withdrawal": _l("Withdrawal"), "closure": _l("Application closed"),
-                "enrollment_ended": _l("Enrollment ended"), "recert_reminder": _l("Renewal reminder"),
-                "grace_started": _l("Grace period started"), "enrollment_expired": _l("Enrollment expired"),
-                "verification_request": _l("Proof of income requested"),
-                "verification_passed": _l("Verification passed"), "auto_enrolled": _l("Automatic enrollment")}
-LETTERS_PER_PAGE = 200
+
 
 
 @bp.route("/programs/<int:enrollment_id>/recertify", methods=["GET", "POST"])
@@ -41,7 +33,6 @@ def recertify(enrollment_id: int):
     if request.method == "POST":
         try:
             application = service.start_recertification(db.session, current_user, enrollment)
-            db.session.commit()
         except AssistError as exc:
             db.session.rollback()
             return render_template("recertification/recertify.html", enrollment=enrollment, language=language(),
@@ -59,7 +50,6 @@ def opt_out(token: str):
     if request.method == "POST":
         try:
             service.opt_out(db.session, enrollment)
-            db.session.commit()
             done = True
         except AssistError as exc:
             db.session.rollback()
@@ -67,21 +57,6 @@ def opt_out(token: str):
     return render_template("recertification/opt_out.html", enrollment=enrollment, done=done, language=language(),
                            categorical_labels=CATEGORICAL_LABELS,
                            current=enrollment.status in ("active", "recertification_due", "in_grace"))
-
-
-@bp.get("/programs/letters/<int:notice_id>")
-@allow("customer", *STAFF)
-def letter(notice_id: int):
-    """A letter about an enrollment, printable; customers see only their accounts' letters."""
-    from core.errors import NotFound
-    from eligibility.applications.models import Notice
-
-    notice = db.session.get(Notice, notice_id)
-    if notice is None or notice.enrollment_id is None:
-        raise NotFound(_("No such letter."))
-    enrollment = service.get_enrollment_for(db.session, current_user, notice.enrollment_id)
-    account = db.session.get(Account, enrollment.account_id)
-    return render_template("recertification/letter.html", notice=notice, account=account, language=language())
 
 
 @bp.get("/staff/recertification")
@@ -106,44 +81,9 @@ def months():
                            language=language(), this_year=today.year)
 
 
-@bp.get("/staff/letters")
-@allow(*STAFF)
-def print_runs():
-    """The letters waiting for the post, and the print runs already taken."""
-    return render_template("recertification/print_runs.html", waiting=printing.waiting(db.session),
-                           runs=printing.recent_runs(db.session), kinds=LETTER_KINDS, language=language())
-
-
-@bp.post("/staff/letters/runs")
-@allow(*STAFF)
-def start_print_run():
-    try:
-        run = printing.start_print_run(db.session)
-        db.session.commit()
-    except AssistError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("recertification.print_runs"))
-    flash(_("Print run %(number)s: %(count)s letters to print and mail.", number=run.id, count=run.letters), "success")
-    return redirect(url_for("recertification.print_run", run_id=run.id))
-
-
-@bp.get("/staff/letters/runs/<int:run_id>")
-@allow(*STAFF)
-def print_run(run_id: int):
-    """A run's letters, one to a printed page, in ZIP order; long runs in pages of 200 letters."""
-    run = printing.get_run(db.session, run_id)
-    page = page_number()
-    letters = printing.letters_of(db.session, run, offset=(page - 1) * LETTERS_PER_PAGE, limit=LETTERS_PER_PAGE)
-    return render_template("recertification/print_run.html", run=run, letters=letters, page=page,
-                           has_next=page * LETTERS_PER_PAGE < run.letters,
-                           first=(page - 1) * LETTERS_PER_PAGE + 1, language=language())
-
-
 def init_recertification(app) -> None:
     from core.nav import register_nav
 
     register_nav(app, "recertification.worklist", _l("Recertification"), STAFF, order=17, group="work")
     register_nav(app, "recertification.months", _l("Renewals by month"), ("manager", "admin"), order=52, group="programs")
-    register_nav(app, "recertification.print_runs", _l("Letters to print"), STAFF, order=18, group="work")
 

@@ -18,7 +18,7 @@ def test_demo_adds_accounts_with_a_year_of_bills_and_scale_data(app, db_session)
 
 
 def test_demo_leaves_applications_waiting_in_the_queue(app, db_session):
-    from eligibility.applications.models import Application
+    from applications.models import Application
 
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output

@@ -27,7 +27,7 @@ def test_the_staff_page_of_an_account_shows_its_enrollments_applications_and_led
     assert enrollments < applications < ledger
     assert "California Alternate Rates for Energy" in page[enrollments:applications]
     assert "active" in page[enrollments:applications]
-    from eligibility.applications.models import Application
+    from applications.models import Application
 
     number = db_session.get(Application, enrollment.application_id).number
     assert number in page[applications:ledger]

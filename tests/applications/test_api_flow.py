@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from core.outbox import OutboxMessage
-from eligibility.applications.models import Application, Enrollment
+from applications.models import Application
+from eligibility.enrollments.models import Enrollment
 from tests.applications.helpers import family, make_world, transcript
 from tests.factories import api_headers, link, make_account, make_user
 
@@ -182,12 +183,13 @@ def test_a_request_for_information_is_answered_by_upload(world, db_session):
 def test_past_the_due_date_the_application_is_closed_with_a_notice(world, db_session, clock):
     from datetime import timedelta
 
-    from eligibility.applications import service
+    from applications import service as lifecycle
+    from eligibility.assistance import service
 
     body = world.submitted()
     world.decide(body["id"], decision="request_info", checklist=["Proof of SNAP"])
     clock.advance(timedelta(days=46))
-    assert service.close_overdue(db_session) == 1
+    assert lifecycle.close_overdue(db_session) == 1
     application = db_session.get(Application, body["id"])
     assert application.status == "closed" and application.notices[-1].kind == "closure"
 

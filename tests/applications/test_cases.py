@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from eligibility.applications.models import Application
+from applications.models import Application
 from tests.applications.helpers import make_world, transcript
 from tests.conftest import login, post_form
 from tests.factories import api_headers, link, make_account, make_user

@@ -123,8 +123,9 @@ SCENARIOS = {
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_two_staff_at_once_get_one_success_and_one_409(world, scenario, monkeypatch):
-    from eligibility.applications import service
-    from eligibility.applications.models import Application, ApplicationEvent
+    from applications import service as lifecycle
+    from eligibility.assistance import service
+    from applications.models import Application, ApplicationEvent
 
     action, expected = SCENARIOS[scenario]
     application = _submitted(world)
@@ -135,14 +136,14 @@ def test_two_staff_at_once_get_one_success_and_one_409(world, scenario, monkeypa
     world["app"].extensions["assist.clock"].advance(timedelta(minutes=1))  # so `updated_at` really changes
     parallel = world["url"].startswith("postgresql")
     rendezvous = _Rendezvous(2 if parallel else 0)
-    original = service.get_for
+    original = lifecycle.get_for
 
     def get_for_then_wait(*args, **kwargs):
         found = original(*args, **kwargs)
         rendezvous.wait()
         return found
 
-    monkeypatch.setattr(service, "get_for", get_for_then_wait)
+    monkeypatch.setattr(lifecycle, "get_for", get_for_then_wait)
     results: list = [None, None]
 
     def run(i):

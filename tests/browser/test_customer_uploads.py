@@ -22,8 +22,9 @@ def case(live_app, make_staff, make_account):
         from accounts.models import Account
         from auth.models import User
         from core.database import db
-        from eligibility.applications import service
-        from eligibility.applications.schemas import ApplicationHouseholdIn
+        from applications import service as lifecycle
+        from eligibility.assistance import service
+        from eligibility.assistance.schemas import ApplicationHouseholdIn
         from tests import factories
 
         number = make_account()
@@ -37,9 +38,9 @@ def case(live_app, make_staff, make_account):
             application = service.start(db.session, user=user, applicant=user, account_number=number,
                                         program_codes=list(programs), household=household, categorical=[])
             if not draft:
-                service.attach(db.session, user, application, data=transcript(), filename="t.pdf")
+                lifecycle.attach(db.session, user, application, data=transcript(), filename="t.pdf")
                 db.session.commit()
-                service.submit(db.session, user, application, "Zach T Woo")
+                lifecycle.submit(db.session, user, application, "Zach T Woo")
             db.session.commit()
             return email, password, application.id
 
@@ -52,24 +53,24 @@ def _decide(live_app, application_id, **decision):
 
     from auth.models import User
     from core.database import db
-    from eligibility.applications import service
+    from applications import service as lifecycle
     from tests.factories import make_user
 
     with live_app.test_request_context():
         csr = db.session.scalar(select(User).where(User.role == "csr").order_by(User.id.desc()).limit(1)) \
             or make_user(db.session, "csr")
-        application = service.get_for_change(db.session, csr, application_id)
-        service.decide(db.session, csr, application, **decision)
+        application = lifecycle.get_for_change(db.session, csr, application_id)
+        lifecycle.decide(db.session, csr, application, **decision)
         db.session.commit()
 
 
 def _status_of(live_app, application_id) -> tuple[str, dict]:
     from core.database import db
-    from eligibility.applications.models import Application
+    from applications.models import Application
 
     with live_app.app_context():
         application = db.session.get(Application, application_id)
-        return application.status, application.household
+        return application.status, application.assistance.household
 
 
 def test_approved_for_one_program_the_customer_appeals_the_other(live_server, live_app, new_page, make_staff, case):

@@ -19,8 +19,9 @@ def submitted(live_app, make_staff, make_account):
         from accounts.models import Account
         from auth.models import User
         from core.database import db
-        from eligibility.applications import service
-        from eligibility.applications.schemas import ApplicationHouseholdIn
+        from applications import service as lifecycle
+        from eligibility.assistance import service
+        from eligibility.assistance.schemas import ApplicationHouseholdIn
         from tests import factories
 
         number = make_account()
@@ -32,9 +33,9 @@ def submitted(live_app, make_staff, make_account):
             household = ApplicationHouseholdIn().load(family(income=monthly))
             application = service.start(db.session, user=user, applicant=user, account_number=number,
                                         program_codes=["CARE"], household=household, categorical=[])
-            service.attach(db.session, user, application, data=transcript(agi_cents=agi_cents), filename="t.pdf")
+            lifecycle.attach(db.session, user, application, data=transcript(agi_cents=agi_cents), filename="t.pdf")
             db.session.commit()
-            service.submit(db.session, user, application, "Zach T Woo")
+            lifecycle.submit(db.session, user, application, "Zach T Woo")
             db.session.commit()
             return email, password, application.id
 

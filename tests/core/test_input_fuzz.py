@@ -51,7 +51,9 @@ def _world(session):
     from auth.models import User
     from core.outbox import OutboxMessage
     from documents.models import Document
-    from eligibility.applications.models import Application, Enrollment, Notice
+    from applications.models import Application
+    from eligibility.enrollments.models import Enrollment
+    from notices.models import Notice
     from eligibility.models import Program
 
     passwords: dict[str, str] = {}

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from flask import render_template_string
 from flask_babel import force_locale, gettext, lazy_gettext, refresh
 
-from tests.applications.test_list_queries import add_applications, counted
+from tests.review.test_list_queries import add_applications, counted
 from tests.conftest import login, post_form
 from tests.factories import link, make_account, make_user
 

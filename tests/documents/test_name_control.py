@@ -7,7 +7,7 @@ import pytest
 
 from documents.name_control import control_of, fold, from_transcript, matches, possible_controls
 from documents.parser import parse_bytes
-from eligibility.applications import rules
+from eligibility.assistance import rules
 from tests.documents import fixtures as fx
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from documents.parser import parse_bytes
 from documents.transcripts import clean_lines, redact
-from eligibility.applications import rules
+from eligibility.assistance import rules
 from tests.documents import fixtures as fx
 
 PERSON = fx.Taxpayer(ssn_last4="4321", name="MARIA L GARC", tracking="100098765432", year=2023,

@@ -136,7 +136,7 @@ def test_another_page_over_the_limit_gets_the_error_page_naming_the_limit(app, c
 
 def test_the_application_documents_step_names_the_file_limit_on_both_sides_of_the_request_limit(
         app, db_session, clock, monkeypatch):
-    from tests.applications.test_customer_uploads import _upload
+    from tests.eligibility.assistance.test_customer_uploads import _upload
 
     world = make_world(app, db_session, clock)
     application_id = world.start(("CARE",)).json["id"]

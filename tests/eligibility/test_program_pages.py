@@ -80,6 +80,21 @@ def test_a_new_version_cannot_start_in_the_past(client, db_session, manager):
     assert len(service.get_program(db_session, "CARE").versions) == 3
 
 
+def test_the_rule_against_past_versions_holds_outside_the_page_too(app, db_session, manager):
+    """The service refuses it, so no caller (page, command, a future API) can add a version in the past."""
+    from core.errors import Invalid
+    from eligibility import definitions
+
+    program = service.get_program(db_session, "CARE")
+    rules = definitions.to_file_rules(program.versions[-1].rules)
+    version = definitions.parse_version({"label": "x", "effective_from": "2026-01-01", "source": "s", "note": "why"},
+                                        rules)
+    with app.test_request_context("/"), pytest.raises(Invalid) as refused:
+        service.add_version(db_session, program, version)
+    assert "effective_from" in refused.value.fields
+    assert len(service.get_program(db_session, "CARE").versions) == 3
+
+
 @pytest.mark.parametrize("rules_text, message", [
     ('{"limit": ', "The rules are not valid JSON"),
     (None, "limit.percent: A percentage is between 0 and 1000."),

@@ -28,18 +28,20 @@ def _application(session, account, applicant, program: str, submitted: date, sta
     from sqlalchemy import select
 
     from core import clock
-    from eligibility.applications.models import Application, ApplicationProgram
+    from applications.models import Application
+    from eligibility.assistance.models import ApplicationProgram, AssistanceApplication
     from eligibility.models import Program
 
     program_row = session.scalar(select(Program).where(Program.code == program))
     now = clock.now()
     overall = {"pending": "submitted", "approved": "approved", "denied": "denied"}[status]
     application = Application(account_id=account.id, applicant_id=applicant.id, started_by_id=applicant.id,
-                              status=overall, household={"members": [{"age": 40, "name": "=HYPERLINK(\"x\")",
-                                                                      "incomes": []}]},
-                              categorical=[], language="es" if assisted else "en", submitted_at=_at(submitted),
-                              submitted_on=submitted, created_at=now, updated_at=now, assisted=assisted,
-                              test_record=test_record, purpose=purpose, enrollment_id=enrollment_id)
+                              kind="assistance", status=overall, language="es" if assisted else "en",
+                              submitted_at=_at(submitted), submitted_on=submitted, created_at=now, updated_at=now,
+                              assisted=assisted, test_record=test_record)
+    application.assistance = AssistanceApplication(
+        household={"members": [{"age": 40, "name": "=HYPERLINK(\"x\")", "incomes": []}]}, categorical=[],
+        purpose=purpose, enrollment_id=enrollment_id)
     application.programs = [ApplicationProgram(program_id=program_row.id, status=status,
                                                decided_at=_at(decided) if decided else None, reason_code=reason)]
     session.add(application)
@@ -70,7 +72,7 @@ def seed(session) -> Seeded:
     # New in the period: February (online), March (assisted), and one more in April.
     feb = make_enrollment(session, account=accounts[3], applicant=customer, certified_from=date(2026, 2, 10))
     mar = make_enrollment(session, account=accounts[4], applicant=customer, certified_from=date(2026, 3, 5))
-    from eligibility.applications.models import Application
+    from applications.models import Application
 
     session.get(Application, mar.application_id).assisted = True
     apr = make_enrollment(session, account=accounts[5], applicant=customer, certified_from=date(2026, 4, 20))

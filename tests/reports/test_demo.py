@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 def test_demo_data_are_test_records_kept_out_of_reports(app, db_session, monkeypatch):
     from accounts.models import Account
-    from eligibility.applications.models import Application
+    from applications.models import Application
     from reports import queries
     from tests.conftest import login
     from tests.factories import make_user

@@ -119,7 +119,7 @@ def test_recertification_counts_come_from_the_enrollments_history(db_session, wo
     from datetime import datetime, timezone
 
     from core import audit
-    from eligibility.applications.models import Enrollment
+    from eligibility.enrollments.models import Enrollment
     from sqlalchemy import select
 
     enrollments = db_session.scalars(select(Enrollment).where(Enrollment.account_id.in_(
@@ -143,7 +143,7 @@ def test_recertification_counts_come_from_the_enrollments_history(db_session, wo
 def test_the_dashboard_counts_renewals_due_and_applications_waiting(db_session, world):
     from datetime import timedelta
 
-    from eligibility.applications.models import Enrollment
+    from eligibility.enrollments.models import Enrollment
     from sqlalchemy import select
 
     today = date(2026, 6, 30)

@@ -1,0 +1,1 @@
+"""Enrollments after approval: their lifecycle, letters, benefit credits and pages."""
