@@ -15,8 +15,9 @@ What the rebate kind calls (each flushes, never commits; the request or command 
 Whenever money comes free (a release, a commit for less than the hold, a raise) the waitlist is
 offered the money (`offer`): waiting applications, in order of submission, while they fit, each
 get their hold. Every such call returns the `Offer`s it made, in line order; the lifecycle moves
-each of those applications from `waitlisted` to `submitted` and sends its letter. A callable
-passed as `on_offer` is also called with each offer, in the same transaction.
+each of those applications from `waitlisted` to `submitted` and sends its letter. Handlers
+registered with `register_offer_handler(app, fn)` (the rebate kind's, at start-up) and a callable
+passed as `on_offer` are called with each offer, in the same transaction.
 
 Concurrency: every operation first locks the budget row (`SELECT ... FOR UPDATE` on PostgreSQL;
 SQLite's `BEGIN IMMEDIATE` already serializes writers), then reads the sums, so two submissions at
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -257,10 +259,20 @@ def offer(session: Session, budget: RebateBudget, on_offer: OfferCallback = None
         _entry(session, budget, entry.application_id, "hold", entry.amount_cents, "taken off the waitlist")
         made.append(Offer(entry.application_id, entry.amount_cents, budget.program.code, budget.fiscal_year))
     session.flush()
+    handlers = list(current_app.extensions.get(OFFER_HANDLERS, ())) + ([on_offer] if on_offer else [])
     for made_offer in made:
-        if on_offer is not None:
-            on_offer(made_offer)
+        for handler in handlers:
+            handler(made_offer)
     return made
+
+
+OFFER_HANDLERS = "rebates.offer_handlers"
+
+
+def register_offer_handler(app, handler: Callable[[Offer], None]) -> None:
+    """The rebate kind registers what an offer does (status to `submitted`, the letter), so offers
+    made from any path (a release in a decision, `rebates budget`, the managers' page) reach it."""
+    app.extensions.setdefault(OFFER_HANDLERS, []).append(handler)
 
 
 def set_budget(session: Session, program: RebateProgram, fiscal_year: int, amount_cents: int, reason: str = "",

@@ -137,3 +137,32 @@ def import_products(path: str, code: str, source: str, effective_text: str | Non
         raise click.ClickException(f"{len(exc.errors)} problem(s); nothing from the file was imported") from None
     session.commit()
     click.echo(json.dumps(result.as_dict()))
+
+
+@rebates_cli.command("budget")
+@click.option("--program", "code", required=True, help="The program's code.")
+@click.option("--fiscal-year", "fiscal_year", required=True, type=int, help="Named by the year it ends, e.g. 2027.")
+@click.option("--amount", required=True, help="The fiscal year's whole budget in dollars (sets or raises it).")
+@click.option("--reason", default="", help="Why (kept with the change).")
+def budget(code: str, fiscal_year: int, amount: str, reason: str) -> None:
+    """Set a program's budget for a fiscal year, or raise it; a lower figure is refused."""
+    from core.money import MoneyError, parse_dollars
+    from rebates import budgets
+
+    acting_as(Actor(label="cli: rebates budget"))
+    try:
+        cents = parse_dollars(amount, allow_negative=False)
+    except MoneyError:
+        _fail(f"--amount: {amount!r} is not an amount in dollars like 250000.00")
+    session = db.session()
+    try:
+        program = service.get_program(session, code)
+        row, change = budgets.set_budget(session, program, fiscal_year, cents, reason)
+    except AssistError as exc:
+        session.rollback()
+        _fail(exc.message)
+    session.commit()
+    numbers = budgets.figures(session, row)
+    click.echo(json.dumps({"program": program.code, "fiscal_year": fiscal_year, "amount_cents": row.amount_cents,
+                           "available_cents": numbers.available_cents, "changed": change is not None,
+                           "offered": [o.application_id for o in (change.offers if change else [])]}))

@@ -273,9 +273,62 @@ def product_list(code: str):
                            models=service.list_models(db.session, latest))
 
 
+# --- Managers: budgets per program and fiscal year ----------------------------------------------
+
+def _budgets_page(form: dict, errors: dict, status: int = 200):
+    from rebates import budgets
+
+    return render_template("rebates/budgets.html", rows=budgets.overview(db.session), form=form, errors=errors,
+                           programs=service.list_programs(db.session), language=language(),
+                           can_change=current_user.role in MANAGERS), status
+
+
+@bp.get("/staff/rebates/budgets")
+@allow(*STAFF)
+def budgets_page():
+    return _budgets_page({}, {})
+
+
+@bp.post("/staff/rebates/budgets")
+@allow(*MANAGERS)
+def set_budget():
+    from rebates import budgets
+
+    form = {k: request.form.get(k, "").strip() for k in ("program", "fiscal_year", "amount", "reason")}
+    errors: dict[str, list[str]] = {}
+    try:
+        year = int(form["fiscal_year"])
+    except ValueError:
+        errors["fiscal_year"] = [_("Give a fiscal year like 2027.")]
+    try:
+        cents = parse_dollars(form["amount"], allow_negative=False)
+    except MoneyError:
+        errors["amount"] = [_("Give an amount in dollars, like 250000.00.")]
+    try:
+        program = service.get_program(db.session, form["program"])
+    except AssistError:
+        errors["program"] = [_("Choose a program.")]
+    if not errors:
+        try:
+            _row, change = budgets.set_budget(db.session, program, year, cents, form["reason"])
+        except AssistError as exc:
+            db.session.rollback()
+            errors = exc.fields or {"amount": [exc.message]}
+        else:
+            db.session.commit()
+            if change is None:
+                flash(_("The budget is already %(amount)s; nothing changed.", amount=format_dollars(cents)), "info")
+            else:
+                flash(_("The FY%(year)s budget of %(program)s is now %(amount)s.", year=year, program=program.code,
+                        amount=format_dollars(cents)), "success")
+            return redirect(url_for("rebates.budgets_page"))
+    return _budgets_page(form, errors, 422)
+
+
 def init_rebates(app) -> None:
     from core.nav import register_nav
 
     register_nav(app, "rebates.estimate", _l("Estimate my rebate"), ("anonymous", "customer"), order=6)
     register_nav(app, "rebates.programs", _l("Rebate programs"), STAFF, order=52, group="programs")
     register_nav(app, "rebates.product_lists", _l("Product lists"), STAFF, order=53, group="programs")
+    register_nav(app, "rebates.budgets_page", _l("Rebate budgets"), STAFF, order=54, group="programs")
