@@ -473,6 +473,10 @@ def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
     return out.getvalue()
 
 
+# Other areas' files for people (rebate check batches) are made reproducible the same way.
+fixed_zip = _fixed_zip
+
+
 def get_batch(session: Session, batch_id: int) -> CreditBatch:
     batch = session.get(CreditBatch, batch_id)
     if batch is None:
@@ -527,6 +531,9 @@ def acknowledge(session: Session, batch: CreditBatch, rows) -> AckResult:
     audit.record(session, "credits.acknowledged", obj=batch,
                  details={"accepted": result.accepted, "rejected": result.rejected, "unchanged": result.unchanged})
     session.flush()
+    from core.events import credits_acknowledged
+
+    credits_acknowledged.send(session, batch=batch)   # e.g. a rebate paid by bill credit becomes paid or refused
     return result
 
 

@@ -633,3 +633,35 @@ def offers(available_cents: int, waiting: Iterable[tuple[int, int]]) -> list[int
 def needs_w9(year_total_cents: int, threshold_cents: int, reportable: bool, w9_on_file: bool) -> bool:
     """A reportable payment waits for a W-9 once the customer's calendar-year rebates reach the threshold."""
     return reportable and not w9_on_file and year_total_cents >= threshold_cents
+
+
+# --- check payment files -----------------------------------------------------------------------
+
+PAYMENT_FIELDS = ("payment_id", "payee", "address", "city", "state", "zip", "amount", "amount_cents",
+                  "application", "program", "account_number", "batch_id")
+NUMERIC_PAYMENT_FIELDS = frozenset({"payment_id", "amount", "amount_cents", "application", "batch_id"})
+IDENTIFIER_PAYMENT_FIELDS = frozenset({"state", "zip", "program", "account_number"})
+DEFAULT_PAYMENT_LAYOUT = (("PAYMENT_ID", "payment_id"), ("PAYEE", "payee"), ("ADDRESS", "address"),
+                          ("CITY", "city"), ("STATE", "state"), ("ZIP", "zip"), ("AMOUNT", "amount"),
+                          ("APPLICATION", "application"), ("PROGRAM", "program"))
+
+
+def parse_payment_layout(spec: str | None) -> list[list[str]]:
+    """'PAYEE=payee,AMT=amount' (or just field names) -> [[header, field], ...], as for credit files."""
+    if not spec:
+        return [list(c) for c in DEFAULT_PAYMENT_LAYOUT]
+    layout = []
+    for part in spec.split(","):
+        header, _, name = part.strip().partition("=")
+        name = (name or header).strip()
+        if name not in PAYMENT_FIELDS:
+            raise ValueError(f"unknown payment file field {name!r}; use one of {', '.join(PAYMENT_FIELDS)}")
+        layout.append([header.strip(), name])
+    return layout
+
+
+def tin_digits(text: str) -> str | None:
+    """A taxpayer ID (SSN or EIN) as its nine digits, or None when it is not nine digits."""
+    digits = "".join(ch for ch in (text or "") if ch.isdigit())
+    stripped = (text or "").replace("-", "").replace(" ", "")
+    return digits if len(digits) == 9 and stripped == digits else None

@@ -327,6 +327,9 @@ def set_budget():
 
 def init_rebates(app) -> None:
     from core.nav import register_nav
+    from rebates.payments import init_payments
+
+    init_payments(app)
 
     register_nav(app, "rebates.estimate", _l("Estimate my rebate"), ("anonymous", "customer"), order=6)
     register_nav(app, "rebates.programs", _l("Rebate programs"), STAFF, order=52, group="programs")
