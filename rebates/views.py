@@ -325,6 +325,44 @@ def set_budget():
     return _budgets_page(form, errors, 422)
 
 
+# --- CSRs: a W-9 on file ----------------------------------------------------------------------
+
+W9_FIELDS = ("email", "legal_name", "tin", "reason")
+
+
+@bp.route("/staff/rebates/w9", methods=["GET", "POST"])
+@allow(*STAFF)
+def record_w9():
+    """The taxpayer ID is encrypted on saving and never shown again: only its last four digits."""
+    from sqlalchemy import func, select
+
+    from auth.models import User
+    from rebates import payments
+
+    form = {k: request.form.get(k, "").strip() for k in W9_FIELDS} if request.method == "POST" else {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        customer = db.session.scalar(select(User).where(func.lower(User.email) == form["email"].lower(),
+                                                        User.role == "customer"))
+        if customer is None:
+            errors["email"] = [_("No customer has this email.")]
+        else:
+            try:
+                released = payments.record_w9(db.session, customer.id, tin=form["tin"], legal_name=form["legal_name"],
+                                              reason=form["reason"])
+            except AssistError as exc:
+                db.session.rollback()
+                errors = exc.fields or {"tin": [exc.message]}
+            else:
+                db.session.commit()
+                flash(_("W-9 on file for %(email)s (taxpayer ID ending %(last4)s). Payments released: %(count)s.",
+                        email=customer.email, last4=payments.w9_on_file(db.session, customer.id).tin_last4,
+                        count=len(released)), "success")
+                return redirect(url_for("rebates.record_w9"))
+        form["tin"] = ""   # never sent back to the browser
+    return render_template("rebates/w9.html", form=form, errors=errors), 422 if errors else 200
+
+
 def init_rebates(app) -> None:
     from core.nav import register_nav
     from rebates.payments import init_payments
@@ -335,3 +373,4 @@ def init_rebates(app) -> None:
     register_nav(app, "rebates.programs", _l("Rebate programs"), STAFF, order=52, group="programs")
     register_nav(app, "rebates.product_lists", _l("Product lists"), STAFF, order=53, group="programs")
     register_nav(app, "rebates.budgets_page", _l("Rebate budgets"), STAFF, order=54, group="programs")
+    register_nav(app, "rebates.record_w9", _l("Record a W-9"), STAFF, order=55, group="programs")

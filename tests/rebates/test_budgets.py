@@ -186,3 +186,24 @@ def test_amounts_are_checked_by_the_database(db_session, program):
                                 "reason, created_at, created_by_label) VALUES (:b, :a, 'hold', -5, '', "
                                 "CURRENT_TIMESTAMP, 'x')"), {"b": budget_id, "a": application.id})
     savepoint.rollback()
+
+
+def test_migration_0020_goes_down_and_up_again(fresh_owner_database_url):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from app import create_app
+    from core.cli import alembic_config
+    from core.database import db
+    from tests.conftest import test_config
+
+    app = create_app(test_config(fresh_owner_database_url))
+    cfg = alembic_config(app)
+    command.downgrade(cfg, "0019")
+    with db.engine(app).connect() as conn:
+        assert "rebate_budgets" not in inspect(conn).get_table_names()
+    command.upgrade(cfg, "head")
+    with db.engine(app).connect() as conn:
+        assert {"rebate_budgets", "rebate_budget_entries", "rebate_waitlist", "rebate_payments",
+                "rebate_payment_batches", "rebate_w9s"} <= set(inspect(conn).get_table_names())
+    db.engine(app).dispose()

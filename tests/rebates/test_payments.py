@@ -241,3 +241,40 @@ def test_the_tax_report_lists_the_payees_at_or_over_the_threshold(app, db_sessio
     rows = list(csv.reader(io.StringIO(Path(line["file"]).read_text())))
     assert rows[0] == ["CUSTOMER_ID", "NAME", "EMAIL", "TIN_LAST4", "W9_ON_FILE", "PAYMENTS", "TOTAL"]
     assert rows[1] == [str(over.id), "Ana Ruiz", over.email, "4321", "yes", "1", "2000.00"]
+
+
+def test_a_csr_records_a_w9_on_the_page_and_only_the_last_four_show(client, db_session, program):
+    from tests.conftest import login, post_form
+
+    customer = make_user(db_session, "customer")
+    waiting = approved(db_session, program, 250_000, customer=customer)
+    assert waiting.status == "needs_w9"
+    login(client, make_user(db_session, "csr").email)
+    bad = post_form(client, "/staff/rebates/w9", {"email": customer.email, "legal_name": "Rosa Diaz",
+                                                  "tin": "12345"}, token_from="/staff/rebates/w9")
+    assert bad.status_code == 422 and 'id="tin-error-1"' in bad.get_data(as_text=True)
+    assert "12345" not in bad.get_data(as_text=True)
+    done = post_form(client, "/staff/rebates/w9", {"email": customer.email, "legal_name": "Rosa Diaz",
+                                                   "tin": "123-45-6789", "reason": "form received by mail"},
+                     token_from="/staff/rebates/w9", follow_redirects=True).get_data(as_text=True)
+    assert "ending 6789" in done and "Payments released: 1" in done and "123-45" not in done
+    db_session.expire_all()
+    assert db_session.get(RebatePayment, waiting.id).status == "pending"
+    unknown = post_form(client, "/staff/rebates/w9", {"email": "nobody@example.com", "legal_name": "X",
+                                                      "tin": "123456789"}, token_from="/staff/rebates/w9")
+    assert unknown.status_code == 422 and 'id="email-error-1"' in unknown.get_data(as_text=True)
+
+
+def test_customers_cannot_record_a_w9(client, db_session, program):
+    from tests.conftest import login
+
+    login(client, make_user(db_session, "customer").email)
+    assert client.get("/staff/rebates/w9").status_code in (403, 404)
+
+
+def test_the_w9_page_in_spanish(client, db_session, program):
+    from tests.conftest import login
+
+    login(client, make_user(db_session, "csr", language="es").email)
+    page = client.get("/staff/rebates/w9?lang=es").get_data(as_text=True)
+    assert "Registrar un formulario W-9" in page and "Nueve dígitos." in page
