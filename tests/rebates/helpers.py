@@ -39,11 +39,9 @@ def make_program(session, code="TEST-WATER", fiscal_year_starts="07-01", reporta
 
     document = small_program(code)
     document["programs"][0]["fiscal_year_starts"] = fiscal_year_starts
+    document["programs"][0]["tax_reportable"] = reportable
     service.load_definitions(session, definitions.parse(document))
-    program = service.get_program(session, code)
-    program.tax_reportable = reportable
-    session.flush()
-    return program
+    return service.get_program(session, code)
 
 
 def make_application(session, *, account=None, applicant=None, submitted_at=None):
