@@ -207,3 +207,37 @@ def test_migration_0020_goes_down_and_up_again(fresh_owner_database_url):
         assert {"rebate_budgets", "rebate_budget_entries", "rebate_waitlist", "rebate_payments",
                 "rebate_payment_batches", "rebate_w9s"} <= set(inspect(conn).get_table_names())
     db.engine(app).dispose()
+
+
+def test_every_change_is_audited_with_who_and_why(db_session, program):
+    budgets.set_budget(db_session, program, 2027, 1_000, "board")
+    first, second = make_application(db_session), make_application(db_session)
+    budgets.hold(db_session, first.id, program, JULY, 800)
+    budgets.hold(db_session, second.id, program, JULY, 500)          # waits
+    budgets.commit(db_session, first.id, 600)                         # 200 back: not enough yet
+    budgets.pay(db_session, first.id, 600)
+    budgets.release(db_session, second.id, "withdrawn")
+    db_session.flush()
+    rows = db_session.query(AuditRecord).filter(AuditRecord.action.startswith("rebate_budget.")).order_by(
+        AuditRecord.id).all()
+    assert [(r.action, r.object_id, r.reason) for r in rows if r.object_type == "applications"] == [
+        ("rebate_budget.hold", str(first.id), "submitted"),
+        ("rebate_budget.waitlisted", str(second.id), None),
+        ("rebate_budget.commit", str(first.id), "approved"),
+        ("rebate_budget.release", str(first.id), "approved for less"),
+        ("rebate_budget.payment", str(first.id), "paid"),
+        ("rebate_budget.left_waitlist", str(second.id), "withdrawn"),
+    ]
+    assert {r.actor_label for r in rows} == {"test: manager"}
+
+
+def test_registered_offer_handlers_hear_of_every_offer(app, db_session, program):
+    heard = []
+    budgets.register_offer_handler(app, heard.append)
+    try:
+        application = make_application(db_session)
+        budgets.hold(db_session, application.id, program, JULY, 700)
+        budgets.set_budget(db_session, program, 2027, 700, "grant")      # from the page or the command alike
+    finally:
+        app.extensions[budgets.OFFER_HANDLERS].remove(heard.append)
+    assert heard == [budgets.Offer(application.id, 700, program.code, 2027)]

@@ -278,3 +278,28 @@ def test_the_w9_page_in_spanish(client, db_session, program):
     login(client, make_user(db_session, "csr", language="es").email)
     page = client.get("/staff/rebates/w9?lang=es").get_data(as_text=True)
     assert "Registrar un formulario W-9" in page and "Nueve dígitos." in page
+
+
+def test_the_workbook_never_holds_a_formula(app, db_session, program, tmp_path):
+    from openpyxl import load_workbook
+
+    approved(db_session, program, 9_000, address=dict(ADDRESS, name="=cmd|' /C calc'!A0", line1="+1 Main"))
+    line = _export(app, "--out", str(tmp_path))
+    sheet = load_workbook(line["files"][1]).active
+    rows = list(sheet.iter_rows(values_only=False))
+    assert [c.value for c in rows[0]] == ["PAYMENT_ID", "PAYEE", "ADDRESS", "CITY", "STATE", "ZIP", "AMOUNT",
+                                          "APPLICATION", "PROGRAM"]
+    assert all(cell.data_type != "f" for row in rows for cell in row)
+    assert rows[1][1].value == "=cmd|' /C calc'!A0" and rows[1][6].number_format == "0.00"
+
+
+def test_payment_changes_are_audited(app, db_session, program, tmp_path):
+    payment = approved(db_session, program, 9_000)
+    batch = _export(app, "--out", str(tmp_path))["batch"]
+    assert _ack(app, tmp_path, batch, [f"{payment.id},issued,777,"]).exit_code == 0
+    actions = [(a, label) for a, label in db_session.execute(
+        select(AuditRecord.action, AuditRecord.actor_label).where(AuditRecord.object_type == "rebate_payments",
+                                                                  AuditRecord.object_id == str(payment.id))
+        .order_by(AuditRecord.id))]
+    assert actions == [("rebate_payment.created", "test: csr"), ("rebate_payment.sent", "cli: rebates payments export"),
+                       ("rebate_payment.paid", "cli: rebates payments ack")]
