@@ -268,6 +268,9 @@ class RebatePaymentBatch(Base):
 class RebatePayment(Base):
     """How an approved rebate is paid: a bill credit through the ledger, or a check through a batch.
 
+    At most one payment of an application is live (not refused); a refused one is followed by a
+    new row (`payments.reissue`), so what was sent and refused stays as it was.
+
     `batch_id` is a column of the payment itself, so a payment is in at most one batch and no check
     is ever written twice.
     """
@@ -275,7 +278,7 @@ class RebatePayment(Base):
     __tablename__ = "rebate_payments"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False)
     program_id: Mapped[int] = mapped_column(ForeignKey("rebate_programs.id"), nullable=False)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False, index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
@@ -313,6 +316,9 @@ class RebatePayment(Base):
         CheckConstraint("status <> 'paid' OR paid_on IS NOT NULL", name="paid_on"),
         UniqueConstraint("batch_id", "batch_line"),
         Index("ix_rebate_payments_customer_year", "customer_id", "tax_year"),
+        # One live payment per application; a refused one may be followed by its reissue.
+        Index("uq_rebate_payments_live_application", "application_id", unique=True,
+              sqlite_where=text("status <> 'refused'"), postgresql_where=text("status <> 'refused'")),
     )
 
 

@@ -71,7 +71,8 @@ def create_payment(session: Session, application_id: int, *, program: RebateProg
         if missing:
             raise Invalid(_("A check needs the payee and the mailing address."),
                           fields={f"mailing_address.{k}": v for k, v in missing.items()})
-    if session.scalar(select(RebatePayment.id).where(RebatePayment.application_id == application_id)):
+    if session.scalar(select(RebatePayment.id).where(RebatePayment.application_id == application_id,
+                                                     RebatePayment.status != "refused")):
         raise Conflict(_("This application already has a payment."))
     day = on_date or clock.today()
     total = year_total_cents(session, customer_id, day.year) + cents
@@ -95,6 +96,39 @@ def create_payment(session: Session, application_id: int, *, program: RebateProg
     return payment
 
 
+def reissue(session: Session, refused: RebatePayment, *, method: str, mailing_address: dict | None = None,
+            reason: str) -> RebatePayment:
+    """A CSR pays a refused rebate again (a new check, or by check instead of a refused bill credit).
+
+    The refused row stays as it was. A refused bill credit must first be reversed on the account
+    (`accounts` "reverse" on the rejected credit), or be sent again there instead.
+    """
+    if refused.status != "refused":
+        raise Conflict(_("Only a refused payment can be paid again."))
+    if refused.method == "bill_credit":
+        item = session.scalar(select(CreditBatchItem).where(CreditBatchItem.entry_id == refused.ledger_entry_id)
+                              .order_by(CreditBatchItem.id.desc()).limit(1))
+        if item is None or item.resolution != "reversed":
+            raise Conflict(_("Reverse the refused bill credit on the account first, or send it again there."))
+    if not (reason or "").strip():
+        raise Invalid(_("Say why."), fields={"reason": [_("Say why.")]})
+    payment = create_payment(session, refused.application_id, program=refused.program,
+                             account=session.get(Account, refused.account_id), customer_id=refused.customer_id,
+                             method=method, cents=refused.amount_cents, mailing_address=mailing_address,
+                             on_date=clock.today())
+    audit.record(session, "rebate_payment.reissued", obj=payment, reason=reason, details={"refused": refused.id})
+    return payment
+
+
+def _credit_key(session: Session, payment: RebatePayment) -> str:
+    """One key per application; a payment made after a refused one gets its own, so it is not taken
+    for the refused credit."""
+    earlier = session.scalar(select(func.count()).select_from(RebatePayment).where(
+        RebatePayment.application_id == payment.application_id, RebatePayment.id < payment.id))
+    key = idempotency_key(payment.application_id)
+    return key if not earlier else f"{key}:payment:{payment.id}"
+
+
 def post_bill_credit(session: Session, payment: RebatePayment) -> RebatePayment:
     """Post the rebate on the account's ledger once: a second call finds the entry already posted."""
     if payment.method != "bill_credit":
@@ -104,7 +138,7 @@ def post_bill_credit(session: Session, payment: RebatePayment) -> RebatePayment:
     account = session.get(Account, payment.account_id)
     entry, _posted = accounts.post_entry(
         session, account=account, amount_cents=payment.amount_cents, kind="rebate",
-        idempotency_key=idempotency_key(payment.application_id), source_type="rebate_application",
+        idempotency_key=_credit_key(session, payment), source_type="rebate_application",
         source_id=payment.application_id, reason=f"{payment.program.code} rebate, application {payment.application_id}")
     payment.ledger_entry_id, payment.reference, payment.updated_at = entry.id, str(entry.id), clock.now()
     session.flush()

@@ -142,7 +142,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['ledger_entry_id'], ['ledger_entries.id'], name=op.f('fk_rebate_payments_ledger_entry_id_ledger_entries')),
     sa.ForeignKeyConstraint(['program_id'], ['rebate_programs.id'], name=op.f('fk_rebate_payments_program_id_rebate_programs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rebate_payments')),
-    sa.UniqueConstraint('application_id', name=op.f('uq_rebate_payments_application_id')),
     sa.UniqueConstraint('batch_id', 'batch_line', name=op.f('uq_rebate_payments_batch_id_batch_line')),
     sa.UniqueConstraint('ledger_entry_id', name=op.f('uq_rebate_payments_ledger_entry_id'))
     )
@@ -150,6 +149,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rebate_payments_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rebate_payments_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index('ix_rebate_payments_customer_year', ['customer_id', 'tax_year'], unique=False)
+        batch_op.create_index('uq_rebate_payments_live_application', ['application_id'], unique=True, sqlite_where=sa.text("status <> 'refused'"), postgresql_where=sa.text("status <> 'refused'"))
 
     op.create_table('rebate_waitlist',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -197,6 +197,7 @@ def downgrade() -> None:
 
     op.drop_table('rebate_waitlist')
     with op.batch_alter_table('rebate_payments', schema=None) as batch_op:
+        batch_op.drop_index('uq_rebate_payments_live_application', sqlite_where=sa.text("status <> 'refused'"), postgresql_where=sa.text("status <> 'refused'"))
         batch_op.drop_index('ix_rebate_payments_customer_year')
         batch_op.drop_index(batch_op.f('ix_rebate_payments_batch_id'))
         batch_op.drop_index(batch_op.f('ix_rebate_payments_account_id'))

@@ -303,3 +303,44 @@ def test_payment_changes_are_audited(app, db_session, program, tmp_path):
         .order_by(AuditRecord.id))]
     assert actions == [("rebate_payment.created", "test: csr"), ("rebate_payment.sent", "cli: rebates payments export"),
                        ("rebate_payment.paid", "cli: rebates payments ack")]
+
+
+def test_a_rejected_check_is_paid_again_by_a_new_payment(app, db_session, program, tmp_path):
+    payment = approved(db_session, program, 9_000)
+    batch = _export(app, "--out", str(tmp_path))["batch"]
+    assert _ack(app, tmp_path, batch, [f"{payment.id},rejected,,bad address"]).exit_code == 0
+    db_session.expire_all()
+    refused = db_session.get(RebatePayment, payment.id)
+    with pytest.raises(Invalid):
+        payments.reissue(db_session, refused, method="check", mailing_address=ADDRESS, reason="")
+    again = payments.reissue(db_session, refused, method="check", mailing_address=dict(ADDRESS, line1="9 Oak St"),
+                             reason="the customer gave the right address")
+    assert (again.status, again.batch_id, refused.status, refused.batch_id) == ("pending", None, "refused", batch)
+    with pytest.raises(Conflict):
+        payments.reissue(db_session, again, method="check", mailing_address=ADDRESS, reason="twice")
+    second = _export(app, "--out", str(tmp_path / "2"))
+    assert second["payments"] == 1 and second["batch"] != batch
+    assert _ack(app, tmp_path, second["batch"], [f"{again.id},issued,5555,"]).exit_code == 0
+    assert paid_cents(db_session, program) == 9_000
+
+
+def test_a_refused_bill_credit_is_paid_by_check_only_once_reversed(app, db_session, program, tmp_path):
+    from accounts import service as accounts_service
+    from accounts.models import CreditBatchItem
+
+    payment = approved(db_session, program, 4_000, method="bill_credit")
+    runner = app.test_cli_runner()
+    batch = json.loads(runner.invoke(args=["credits", "export", "--out", str(tmp_path)]).stdout)["batch"]
+    answer = tmp_path / "cis.csv"
+    answer.write_text(f"entry_id,status,reason\n{payment.ledger_entry_id},rejected,account closed\n")
+    assert runner.invoke(args=["credits", "ack", str(batch), str(answer)]).exit_code == 0
+    db_session.expire_all()
+    refused = db_session.get(RebatePayment, payment.id)
+    assert refused.status == "refused"
+    with pytest.raises(Conflict):
+        payments.reissue(db_session, refused, method="check", mailing_address=ADDRESS, reason="account closed")
+    item = db_session.scalar(select(CreditBatchItem).where(CreditBatchItem.entry_id == refused.ledger_entry_id))
+    accounts_service.resolve_rejection(db_session, item.id, action="reverse", by=make_user(db_session, "csr"),
+                                       reason="pay by check")
+    check = payments.reissue(db_session, refused, method="check", mailing_address=ADDRESS, reason="account closed")
+    assert (check.method, check.status) == ("check", "pending")
