@@ -376,6 +376,9 @@ def export_credits(session: Session, layout: list[list[str]]) -> CreditBatch | N
     audit.record(session, "credits.exported", obj=batch,
                  details={"entries": batch.entry_count, "total_cents": batch.total_cents})
     session.flush()
+    from core.events import credits_exported
+
+    credits_exported.send(session, batch=batch)   # e.g. a rebate's bill credit is now sent
     return batch
 
 

@@ -3,7 +3,7 @@ file for accounts payable; and the W-9 hold before reportable payments.
 
 What the rebate kind calls on approval: `create_payment(...)` (after `budgets.commit`). Then:
 - bill credit: one ledger entry of kind `rebate` (idempotency key per application) goes out in the
-  credit files; `credits ack` accepting it makes the payment `paid` (and the budget's money paid),
+  credit files (`sent` once in one, `on_credits_exported`); `credits ack` accepting it makes the payment `paid` (and the budget's money paid),
   refusing it makes it `refused` (`on_credits_acknowledged`, connected at start-up).
 - check: `export_checks` puts every pending check into one batch (`sent`); `acknowledge_checks`
   reads accounts payable's answer: `issued` is `paid` with the check number, `rejected` is `refused`.
@@ -158,6 +158,16 @@ def _mark(session: Session, payment: RebatePayment, status: str, *, reference: s
         budgets.pay(session, payment.application_id, payment.amount_cents)
     audit.record(session, f"rebate_payment.{status}", obj=payment, reason=reason,
                  details={"from": before, "reference": payment.reference, "amount_cents": payment.amount_cents})
+
+
+def on_credits_exported(session: Session, batch) -> None:
+    """A rebate's bill credit went out in a credit file: `sent` until the billing system answers."""
+    rows = session.scalars(select(RebatePayment).join(
+        CreditBatchItem, CreditBatchItem.entry_id == RebatePayment.ledger_entry_id).where(
+        CreditBatchItem.batch_id == batch.id, RebatePayment.status.in_(("pending", "refused")))).all()
+    for payment in rows:
+        _mark(session, payment, "sent", reason=f"credit batch {batch.id}")
+    session.flush()
 
 
 def on_credits_acknowledged(session: Session, batch) -> None:
@@ -411,6 +421,7 @@ def render_tax_report(rows: list[dict]) -> bytes:
 
 
 def init_payments(app) -> None:
-    from core.events import credits_acknowledged
+    from core.events import credits_acknowledged, credits_exported
 
+    credits_exported.connect(on_credits_exported, weak=False)
     credits_acknowledged.connect(on_credits_acknowledged, weak=False)

@@ -78,6 +78,8 @@ def test_credits_ack_makes_the_bill_credit_paid_or_refused(app, db_session, prog
     exported = runner.invoke(args=["credits", "export", "--out", str(tmp_path)])
     assert exported.exit_code == 0, exported.output
     batch = json.loads(exported.stdout)["batch"]
+    db_session.expire_all()
+    assert {db_session.get(RebatePayment, p.id).status for p in (good, bad)} == {"sent"}
     answer = tmp_path / "cis.csv"
     answer.write_text(f"entry_id,status,reason\n{good.ledger_entry_id},accepted,\n"
                       f"{bad.ledger_entry_id},rejected,account closed\n")
