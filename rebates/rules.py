@@ -586,7 +586,6 @@ def quote(program: Program, request: Request, products: Mapping[str, ProductList
 def fiscal_year_span(year: int, starts: tuple[int, int]) -> tuple[date, date]:
     """First and last day of fiscal year `year` (named by the year it ends): FY2027 from 07-01 is
     2026-07-01..2027-06-30; with a January start FY2027 is the calendar year 2027."""
-    from datetime import timedelta
 
     month, dom = starts
     first = date(year if (month, dom) == (1, 1) else year - 1, month, dom)
