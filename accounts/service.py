@@ -376,6 +376,9 @@ def export_credits(session: Session, layout: list[list[str]]) -> CreditBatch | N
     audit.record(session, "credits.exported", obj=batch,
                  details={"entries": batch.entry_count, "total_cents": batch.total_cents})
     session.flush()
+    from core.events import credits_exported
+
+    credits_exported.send(session, batch=batch)   # e.g. a rebate's bill credit is now sent
     return batch
 
 
@@ -473,6 +476,10 @@ def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
     return out.getvalue()
 
 
+# Other areas' files for people (rebate check batches) are made reproducible the same way.
+fixed_zip = _fixed_zip
+
+
 def get_batch(session: Session, batch_id: int) -> CreditBatch:
     batch = session.get(CreditBatch, batch_id)
     if batch is None:
@@ -527,6 +534,9 @@ def acknowledge(session: Session, batch: CreditBatch, rows) -> AckResult:
     audit.record(session, "credits.acknowledged", obj=batch,
                  details={"accepted": result.accepted, "rejected": result.rejected, "unchanged": result.unchanged})
     session.flush()
+    from core.events import credits_acknowledged
+
+    credits_acknowledged.send(session, batch=batch)   # e.g. a rebate paid by bill credit becomes paid or refused
     return result
 
 

@@ -182,6 +182,10 @@ def load_config(instance_path: str | os.PathLike, environ: dict | None = None) -
         "PROXY_COUNT": proxy_count,
         "ADJUSTMENT_APPROVAL_LIMIT_CENTS": approval_limit,
         "CREDIT_EXPORT_COLUMNS": env.get("CREDIT_EXPORT_COLUMNS") or None,
+        # Check payment files for accounts payable: columns like CREDIT_EXPORT_COLUMNS (rebates.rules).
+        "REBATE_PAYMENT_COLUMNS": env.get("REBATE_PAYMENT_COLUMNS") or None,
+        # Rebates to one customer in a calendar year from which a W-9 is needed before payment.
+        "REBATE_1099_THRESHOLD": env.get("REBATE_1099_THRESHOLD") or "2000.00",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

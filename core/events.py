@@ -13,3 +13,9 @@ document_parsed = _signals.signal("document-parsed")
 
 # sent with (session, run) after an accounts import has been applied, before its commit
 accounts_imported = _signals.signal("accounts-imported")
+
+# sent with (session, batch) after the CIS's result file for a credit batch has been applied, before its commit
+credits_acknowledged = _signals.signal("credits-acknowledged")
+
+# sent with (session, batch) after a credit batch for the CIS has been made, before its commit
+credits_exported = _signals.signal("credits-exported")

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from accounts.service import linked_accounts
-from core.access import allow, changes_nothing, public
+from core.access import STAFF, allow, changes_nothing, public
 from core.api import documented, load_json
 from core.database import db
 from core.errors import AssistError, Invalid
@@ -14,7 +14,7 @@ from core.extensions import limiter
 from marshmallow import INCLUDE, Schema, fields
 from rebates import definitions, explain, service
 from rebates.definitions import DefinitionError
-from rebates.schemas import QuoteRequest, QuoteResponse
+from rebates.schemas import BudgetList, QuoteRequest, QuoteResponse
 
 bp = Blueprint("rebates_api", __name__, url_prefix="/api/v1")
 
@@ -85,3 +85,13 @@ def add_version(code: str):
     return jsonify(VersionOut().dump({"rule_version": row.rule_version_id, "label": row.label,
                                       "effective_from": row.effective_from.isoformat(),
                                       "effective_to": row.effective_to.isoformat() if row.effective_to else None})), 201
+
+
+@documented("/rebates/budgets", "get", summary="Each rebate program's budget per fiscal year: held, committed, paid, "
+            "available, and how many wait", tags=["rebates"], response=BudgetList)
+@bp.get("/rebates/budgets")
+@allow(*STAFF)
+def budgets_list():
+    from rebates import budgets
+
+    return jsonify(BudgetList().dump({"budgets": budgets.overview(db.session)}))

@@ -137,3 +137,135 @@ def import_products(path: str, code: str, source: str, effective_text: str | Non
         raise click.ClickException(f"{len(exc.errors)} problem(s); nothing from the file was imported") from None
     session.commit()
     click.echo(json.dumps(result.as_dict()))
+
+
+@rebates_cli.command("budget")
+@click.option("--program", "code", required=True, help="The program's code.")
+@click.option("--fiscal-year", "fiscal_year", required=True, type=int, help="Named by the year it ends, e.g. 2027.")
+@click.option("--amount", required=True, help="The fiscal year's whole budget in dollars (sets or raises it).")
+@click.option("--reason", default="", help="Why (kept with the change).")
+def budget(code: str, fiscal_year: int, amount: str, reason: str) -> None:
+    """Set a program's budget for a fiscal year, or raise it; a lower figure is refused."""
+    from core.money import MoneyError, parse_dollars
+    from rebates import budgets
+
+    acting_as(Actor(label="cli: rebates budget"))
+    try:
+        cents = parse_dollars(amount, allow_negative=False)
+    except MoneyError:
+        _fail(f"--amount: {amount!r} is not an amount in dollars like 250000.00")
+    session = db.session()
+    try:
+        program = service.get_program(session, code)
+        row, change = budgets.set_budget(session, program, fiscal_year, cents, reason)
+    except AssistError as exc:
+        session.rollback()
+        _fail(exc.message)
+    session.commit()
+    numbers = budgets.figures(session, row)
+    click.echo(json.dumps({"program": program.code, "fiscal_year": fiscal_year, "amount_cents": row.amount_cents,
+                           "available_cents": numbers.available_cents, "changed": change is not None,
+                           "offered": [o.application_id for o in (change.offers if change else [])]}))
+
+
+payments_cli = AppGroup("payments", help="Rebate check payments: batch files for accounts payable and their answers.")
+rebates_cli.add_command(payments_cli)
+
+
+def _payment_layout() -> list[list[str]]:
+    from flask import current_app
+
+    from rebates import rules
+
+    try:
+        return rules.parse_payment_layout(current_app.config.get("REBATE_PAYMENT_COLUMNS"))
+    except ValueError as exc:
+        raise click.ClickException(f"REBATE_PAYMENT_COLUMNS: {exc}") from None
+
+
+@payments_cli.command("export")
+@click.option("--batch", "batch_id", type=int, help="Write an earlier batch again (identical bytes).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the files (default instance/exports).")
+def payments_export(batch_id: int | None, out_dir: str | None) -> None:
+    """Write every approved check payment not yet sent as one batch: a CSV, and an XLSX for people."""
+    import hashlib
+
+    from flask import current_app
+
+    from rebates import payments
+
+    acting_as(Actor(label="cli: rebates payments export"))
+    session = db.session()
+    if batch_id is None:
+        layout = _payment_layout()
+        batch = payments.export_checks(session, layout)
+        session.commit()
+        if batch is None:
+            click.echo(json.dumps({"batch": None, "payments": 0, "amount_cents": 0, "files": []}))
+            return
+    else:
+        try:
+            batch = payments.get_batch(session, batch_id)
+        except AssistError as exc:
+            _fail(f"--batch: {exc.message}")
+    folder = Path(out_dir or Path(current_app.instance_path) / "exports")
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_bytes = payments.render_csv(session, batch)
+    if hashlib.sha256(csv_bytes).hexdigest() != batch.csv_sha256:
+        raise click.ClickException(f"batch {batch.id} no longer renders to the file first sent; refusing to write it")
+    csv_path, xlsx_path = folder / f"rebate-checks-{batch.id:06d}.csv", folder / f"rebate-checks-{batch.id:06d}.xlsx"
+    csv_path.write_bytes(csv_bytes)
+    xlsx_path.write_bytes(payments.render_xlsx(session, batch))
+    click.echo(json.dumps({"batch": batch.id, "payments": batch.payment_count, "amount_cents": batch.total_cents,
+                           "files": [str(csv_path), str(xlsx_path)]}))
+
+
+@payments_cli.command("ack")
+@click.argument("batch_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def payments_ack(batch_id: int, path: str) -> None:
+    """Read accounts payable's answer for a batch (payment_id,status,check_number,reason), all or nothing."""
+    from accounts import imports
+    from accounts import rules as account_rules
+    from rebates import payments
+
+    acting_as(Actor(label="cli: rebates payments ack"))
+    session = db.session()
+    try:
+        batch = payments.get_batch(session, batch_id)
+    except AssistError as exc:
+        _fail(f"BATCH: {exc.message}")
+    try:
+        with imports.read_rows(Path(path)) as (header, rows):
+            missing = account_rules.missing_columns(header, ("payment_id", "status"))
+            if missing:
+                raise payments.AckFailed([f"line 1, {name}: column is missing from the header" for name in missing])
+            result = payments.acknowledge_checks(session, batch, rows)
+    except (payments.AckFailed, ImportFailed) as exc:
+        session.rollback()
+        for error in exc.errors:
+            click.echo(f"{path}: {error}", err=True)
+        raise click.ClickException("nothing from the file was applied") from None
+    session.commit()
+    click.echo(json.dumps({"batch": batch.id, "issued": result.issued, "rejected": result.rejected,
+                           "unchanged": result.unchanged}))
+
+
+@rebates_cli.command("tax-report")
+@click.option("--year", required=True, type=int, help="The calendar year.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the file (default instance/exports).")
+def tax_report(year: int, out_dir: str | None) -> None:
+    """Write the payees whose reportable rebates paid in the year reach REBATE_1099_THRESHOLD."""
+    from flask import current_app
+
+    from rebates import payments
+
+    acting_as(Actor(label="cli: rebates tax-report"))
+    session = db.session()
+    rows = payments.tax_report(session, year)
+    session.commit()
+    folder = Path(out_dir or Path(current_app.instance_path) / "exports")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"rebate-1099-{year}.csv"
+    path.write_bytes(payments.render_tax_report(rows))
+    click.echo(json.dumps({"year": year, "payees": len(rows), "file": str(path)}))

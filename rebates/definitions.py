@@ -306,7 +306,7 @@ class _Check:
 
     def program(self, value: Any, where: str) -> dict | None:
         data = self.obj(value, where, ("code", "name", "versions"),
-                        ("description", "example", "fiscal_year_starts"))
+                        ("description", "example", "fiscal_year_starts", "tax_reportable"))
         if data is None:
             return None
         out = {"code": self.code(data.get("code"), f"{where}.code"),
@@ -314,7 +314,8 @@ class _Check:
                "description": (self.localized(data["description"], f"{where}.description")
                                if "description" in data else {"en": "", "es": ""}),
                "example": self.flag(data.get("example", False), f"{where}.example"),
-               "fiscal_year_starts": data.get("fiscal_year_starts", "07-01")}
+               "fiscal_year_starts": data.get("fiscal_year_starts", "07-01"),
+               "tax_reportable": self.flag(data.get("tax_reportable", True), f"{where}.tax_reportable")}
         match = MONTH_DAY.match(out["fiscal_year_starts"]) if isinstance(out["fiscal_year_starts"], str) else None
         try:
             if not match:

@@ -579,3 +579,88 @@ def quote(program: Program, request: Request, products: Mapping[str, ProductList
                 reserved_left = ZERO
     return Quote(request.program, request.applied_on, total, tuple(results))
 
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+def fiscal_year_span(year: int, starts: tuple[int, int]) -> tuple[date, date]:
+    """First and last day of fiscal year `year` (named by the year it ends): FY2027 from 07-01 is
+    2026-07-01..2027-06-30; with a January start FY2027 is the calendar year 2027."""
+
+    month, dom = starts
+    first = date(year if (month, dom) == (1, 1) else year - 1, month, dom)
+    nxt = date(first.year + 1, month, dom)
+    return first, nxt - timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetFigures:
+    """A budget's figures from the sums of its ledger rows, by kind (all positive cents).
+
+    A hold adds to `held`; a release takes from it; a commit moves money from held to committed;
+    a payment moves it from committed to paid. So available = amount - (holds - releases).
+    """
+
+    amount_cents: int
+    held_cents: int
+    committed_cents: int
+    paid_cents: int
+
+    @classmethod
+    def of(cls, amount_cents: int, sums: Mapping[str, int]) -> "BudgetFigures":
+        hold, release = sums.get("hold", 0), sums.get("release", 0)
+        commit, payment = sums.get("commit", 0), sums.get("payment", 0)
+        return cls(amount_cents, hold - release - commit, commit - payment, payment)
+
+    @property
+    def available_cents(self) -> int:
+        return self.amount_cents - self.held_cents - self.committed_cents - self.paid_cents
+
+
+def offers(available_cents: int, waiting: Iterable[tuple[int, int]]) -> list[int]:
+    """Which waiting applications (id, cents), in line order, the money takes: in order while they
+    fit, stopping at the first that does not (no one behind it jumps the line)."""
+    taken = []
+    for application_id, cents in waiting:
+        if cents > available_cents:
+            break
+        available_cents -= cents
+        taken.append(application_id)
+    return taken
+
+
+def needs_w9(year_total_cents: int, threshold_cents: int, reportable: bool, w9_on_file: bool) -> bool:
+    """A reportable payment waits for a W-9 once the customer's calendar-year rebates reach the threshold."""
+    return reportable and not w9_on_file and year_total_cents >= threshold_cents
+
+
+# --- check payment files -----------------------------------------------------------------------
+
+PAYMENT_FIELDS = ("payment_id", "payee", "address", "city", "state", "zip", "amount", "amount_cents",
+                  "application", "program", "account_number", "batch_id")
+NUMERIC_PAYMENT_FIELDS = frozenset({"payment_id", "amount", "amount_cents", "application", "batch_id"})
+IDENTIFIER_PAYMENT_FIELDS = frozenset({"state", "zip", "program", "account_number"})
+DEFAULT_PAYMENT_LAYOUT = (("PAYMENT_ID", "payment_id"), ("PAYEE", "payee"), ("ADDRESS", "address"),
+                          ("CITY", "city"), ("STATE", "state"), ("ZIP", "zip"), ("AMOUNT", "amount"),
+                          ("APPLICATION", "application"), ("PROGRAM", "program"))
+
+
+def parse_payment_layout(spec: str | None) -> list[list[str]]:
+    """'PAYEE=payee,AMT=amount' (or just field names) -> [[header, field], ...], as for credit files."""
+    if not spec:
+        return [list(c) for c in DEFAULT_PAYMENT_LAYOUT]
+    layout = []
+    for part in spec.split(","):
+        header, _, name = part.strip().partition("=")
+        name = (name or header).strip()
+        if name not in PAYMENT_FIELDS:
+            raise ValueError(f"unknown payment file field {name!r}; use one of {', '.join(PAYMENT_FIELDS)}")
+        layout.append([header.strip(), name])
+    return layout
+
+
+def tin_digits(text: str) -> str | None:
+    """A taxpayer ID (SSN or EIN) as its nine digits, or None when it is not nine digits."""
+    digits = "".join(ch for ch in (text or "") if ch.isdigit())
+    stripped = (text or "").replace("-", "").replace(" ", "")
+    return digits if len(digits) == 9 and stripped == digits else None

@@ -99,3 +99,18 @@ def first_problem(messages, prefix: str = "") -> str:
     return f"{prefix}: {messages}" if prefix else str(messages)
 
 
+
+
+class BudgetOut(Schema):
+    program = fields.String()
+    fiscal_year = fields.Integer(metadata={"description": "Named by the year it ends"})
+    amount_cents = fields.Integer()
+    held_cents = fields.Integer()
+    committed_cents = fields.Integer()
+    paid_cents = fields.Integer()
+    available_cents = fields.Integer(metadata={"description": "amount - held - committed - paid"})
+    waitlisted = fields.Integer(metadata={"description": "How many applications wait for money"})
+
+
+class BudgetList(Schema):
+    budgets = fields.List(fields.Nested(BudgetOut))

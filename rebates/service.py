@@ -91,7 +91,7 @@ def load_definitions(session: Session, parsed: dict) -> LoadReport:
     for spec in parsed["programs"]:
         program = programs.get(spec["code"])
         attributes = {"names": spec["name"], "descriptions": spec["description"], "example": spec["example"],
-                      "fiscal_year_starts": spec["fiscal_year_starts"]}
+                      "fiscal_year_starts": spec["fiscal_year_starts"], "tax_reportable": spec["tax_reportable"]}
         if program is None:
             program = RebateProgram(code=spec["code"], enabled=not spec["example"], created_at=now, updated_at=now,
                                     **attributes)

@@ -274,9 +274,104 @@ def product_list(code: str):
                            models=service.list_models(db.session, latest))
 
 
+# --- Managers: budgets per program and fiscal year ----------------------------------------------
+
+def _budgets_page(form: dict, errors: dict, status: int = 200):
+    from rebates import budgets
+
+    return render_template("rebates/budgets.html", rows=budgets.overview(db.session), form=form, errors=errors,
+                           programs=service.list_programs(db.session), language=language(),
+                           can_change=current_user.role in MANAGERS), status
+
+
+@bp.get("/staff/rebates/budgets")
+@allow(*STAFF)
+def budgets_page():
+    return _budgets_page({}, {})
+
+
+@bp.post("/staff/rebates/budgets")
+@allow(*MANAGERS)
+def set_budget():
+    from rebates import budgets
+
+    form = {k: request.form.get(k, "").strip() for k in ("program", "fiscal_year", "amount", "reason")}
+    errors: dict[str, list[str]] = {}
+    try:
+        year = int(form["fiscal_year"])
+    except ValueError:
+        errors["fiscal_year"] = [_("Give a fiscal year like 2027.")]
+    try:
+        cents = parse_dollars(form["amount"], allow_negative=False)
+    except MoneyError:
+        errors["amount"] = [_("Give an amount in dollars, like 250000.00.")]
+    try:
+        program = service.get_program(db.session, form["program"])
+    except AssistError:
+        errors["program"] = [_("Choose a program.")]
+    if not errors:
+        try:
+            _row, change = budgets.set_budget(db.session, program, year, cents, form["reason"])
+        except AssistError as exc:
+            db.session.rollback()
+            errors = exc.fields or {"amount": [exc.message]}
+        else:
+            db.session.commit()
+            if change is None:
+                flash(_("The budget is already %(amount)s; nothing changed.", amount=format_dollars(cents)), "info")
+            else:
+                flash(_("The FY%(year)s budget of %(program)s is now %(amount)s.", year=year, program=program.code,
+                        amount=format_dollars(cents)), "success")
+            return redirect(url_for("rebates.budgets_page"))
+    return _budgets_page(form, errors, 422)
+
+
+# --- CSRs: a W-9 on file ----------------------------------------------------------------------
+
+W9_FIELDS = ("email", "legal_name", "tin", "reason")
+
+
+@bp.route("/staff/rebates/w9", methods=["GET", "POST"])
+@allow(*STAFF)
+def record_w9():
+    """The taxpayer ID is encrypted on saving and never shown again: only its last four digits."""
+    from sqlalchemy import func, select
+
+    from auth.models import User
+    from rebates import payments
+
+    form = {k: request.form.get(k, "").strip() for k in W9_FIELDS} if request.method == "POST" else {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        customer = db.session.scalar(select(User).where(func.lower(User.email) == form["email"].lower(),
+                                                        User.role == "customer"))
+        if customer is None:
+            errors["email"] = [_("No customer has this email.")]
+        else:
+            try:
+                released = payments.record_w9(db.session, customer.id, tin=form["tin"], legal_name=form["legal_name"],
+                                              reason=form["reason"])
+            except AssistError as exc:
+                db.session.rollback()
+                errors = exc.fields or {"tin": [exc.message]}
+            else:
+                db.session.commit()
+                flash(_("W-9 on file for %(email)s (taxpayer ID ending %(last4)s). Payments released: %(count)s.",
+                        email=customer.email, last4=payments.w9_on_file(db.session, customer.id).tin_last4,
+                        count=len(released)), "success")
+                return redirect(url_for("rebates.record_w9"))
+        form["tin"] = ""   # never sent back to the browser
+    return render_template("rebates/w9.html", form=form, errors=errors), 422 if errors else 200
+
+
 def init_rebates(app) -> None:
     from core.nav import register_nav
+    from rebates.payments import init_payments
+
+    init_payments(app)
 
     register_nav(app, "rebates.estimate", _l("Estimate my rebate"), ("anonymous", "customer"), order=6)
     register_nav(app, "rebates.programs", _l("Rebate programs"), STAFF, order=52, group="programs")
     register_nav(app, "rebates.product_lists", _l("Product lists"), STAFF, order=53, group="programs")
+    register_nav(app, "rebates.budgets_page", _l("Rebate budgets"), STAFF, order=54, group="programs")
+    register_nav(app, "rebates.record_w9", _l("Record a W-9"), STAFF, order=55, group="programs")
