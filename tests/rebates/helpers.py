@@ -47,15 +47,14 @@ def make_program(session, code="TEST-WATER", fiscal_year_starts="07-01", reporta
 def make_application(session, *, account=None, applicant=None, submitted_at=None):
     """A bare applications row: the budget and payments refer to an application only by its id."""
     from core import clock
-    from eligibility.applications.models import Application
+    from applications.models import Application
     from tests.factories import make_account, make_user
 
     applicant = applicant or make_user(session, "customer")
     account = account or make_account(session)
     now = clock.now()
     application = Application(account_id=account.id, applicant_id=applicant.id, started_by_id=applicant.id,
-                              status="submitted", household={"members": []}, categorical=[],
-                              language=applicant.language, submitted_at=submitted_at or now,
+                              kind="rebate", status="submitted", language=applicant.language, submitted_at=submitted_at or now,
                               submitted_on=(submitted_at or now).date(), created_at=now, updated_at=now)
     session.add(application)
     session.flush()

@@ -188,7 +188,7 @@ def test_amounts_are_checked_by_the_database(db_session, program):
     savepoint.rollback()
 
 
-def test_migration_0020_goes_down_and_up_again(fresh_owner_database_url):
+def test_migration_0022_goes_down_and_up_again(fresh_owner_database_url):
     from alembic import command
     from sqlalchemy import inspect
 
@@ -199,7 +199,7 @@ def test_migration_0020_goes_down_and_up_again(fresh_owner_database_url):
 
     app = create_app(test_config(fresh_owner_database_url))
     cfg = alembic_config(app)
-    command.downgrade(cfg, "0019")
+    command.downgrade(cfg, "0021")
     with db.engine(app).connect() as conn:
         assert "rebate_budgets" not in inspect(conn).get_table_names()
     command.upgrade(cfg, "head")

@@ -4,8 +4,8 @@ payments (bill credits and check batches) and W-9s on file
 The budget changes and the budget ledger are append-only, like the credit ledger (the database
 refuses UPDATE and DELETE).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02 05:03:53.951928
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 import core.database
 
-revision = '0020'
-down_revision = '0019'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
