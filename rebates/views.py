@@ -370,7 +370,8 @@ def init_rebates(app) -> None:
 
     init_payments(app)
 
-    register_nav(app, "rebates.estimate", _l("Estimate my rebate"), ("anonymous", "customer"), order=6)
+    # Customers reach it from their home page: their header has no room for another link (issue 13).
+    register_nav(app, "rebates.estimate", _l("Estimate my rebate"), ("anonymous",), order=6)
     register_nav(app, "rebates.programs", _l("Rebate programs"), STAFF, order=52, group="programs")
     register_nav(app, "rebates.product_lists", _l("Product lists"), STAFF, order=53, group="programs")
     register_nav(app, "rebates.budgets_page", _l("Rebate budgets"), STAFF, order=54, group="programs")

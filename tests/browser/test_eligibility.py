@@ -53,7 +53,7 @@ def test_program_pages_are_accessible_to_a_manager(live_server, new_page, make_s
     email, password = make_staff("manager")
     page = new_page()
     sign_in(page, live_server, email, password)
-    page.get_by_role("link", name="Programs").click()
+    page.get_by_role("link", name="Programs", exact=True).click()
     expect(page.locator("h1")).to_have_text("Programs")
     assert_accessible(page)
     page.get_by_role("link", name="CARE", exact=True).click()

@@ -41,6 +41,14 @@ def test_anyone_picks_a_device_then_sees_the_fields_it_needs(client, example):
     assert "Galones por descarga del inodoro que reemplazó" in spanish
 
 
+def test_a_customer_finds_the_estimate_on_their_home_page(client, db_session, example):
+    customer = make_user(db_session, "customer")
+    login(client, customer.email)
+    home = text_of(client.get("/"))
+    assert 'href="/rebates/estimate">Estimate my rebate</a>' in home
+    assert home.count('href="/rebates/estimate"') == 1  # not in the header, which has no room left
+
+
 def test_anyone_gets_the_amount_and_why_without_javascript(client, example):
     response = post_form(client, "/rebates/estimate", FORM, token_from=f"/rebates/estimate?device={DEVICE}")
     page = text_of(response)
