@@ -133,7 +133,7 @@ def place_order():
     return jsonify(SupplyOrderOut().dump(order_out(order, account.number, _language()))), 201
 
 
-@documented("/supply-orders/<int:order_id>", "get", summary="One supply order (customers: their own only)",
+@documented("/supply-orders/{order_id}", "get", summary="One supply order (customers: their own only)",
             tags=["supplies"], response=SupplyOrderOut, errors=(404,))
 @bp.get("/supply-orders/<int:order_id>")
 @allow(*ROLES)
