@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
@@ -120,12 +120,12 @@ def place_order():
         if data.get("applicant_email"):
             customer = db.session.query(User).filter(User.email == data["applicant_email"].strip().lower()).first()
             if customer is None or customer.role != "customer":
-                raise Invalid(fields={"applicant_email": ["No customer signs in with this email."]})
+                raise Invalid(fields={"applicant_email": [_("No customer signs in with this email.")]})
             language = customer.language
     else:
         for key in ("applicant_email", "channel"):
             if key in data:
-                raise Invalid(fields={key: ["Only staff may give this."]})
+                raise Invalid(fields={key: [_("Only staff may give this.")]})
         customer, language = current_user, current_user.language or language
     order = supplies.place_order(db.session, account, data["items"], channel=channel, customer=customer,
                                  language=language)

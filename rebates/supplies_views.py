@@ -174,3 +174,56 @@ def shipped(batch_id: int):
         db.session.commit()
         flash(_("Batch %(number)s marked shipped; the customers were told.", number=found.id), "success")
     return redirect(url_for("supplies.batch", batch_id=batch_id))
+
+
+@bp.route("/staff/supplies/orders/new", methods=["GET", "POST"])
+@allow(*STAFF)
+def staff_order():
+    """A CSR orders for a customer on the phone, or hands supplies over at the counter."""
+    from auth.models import User
+
+    number = (request.values.get("account") or "").strip()
+    errors: dict[str, list[str]] = {}
+    values: dict[str, str] = {"email": (request.form.get("email") or "").strip(),
+                              "channel": request.form.get("channel") or "phone"}
+    account = None
+    if number:
+        try:
+            account = account_for(db.session, current_user, number)
+        except AssistError as exc:
+            errors["account"] = [exc.message]
+    offers = supplies.offers(db.session, account) if account else []
+    status = 200
+    if request.method == "POST" and account is not None:
+        wanted, errors, quantities = _quantities(offers)
+        values.update(quantities)
+        customer = None
+        if values["channel"] not in ("phone", "counter"):
+            errors["channel"] = [_("Choose phone or counter.")]
+        if values["email"]:
+            customer = db.session.query(User).filter(User.email == values["email"].lower()).first()
+            if customer is None or customer.role != "customer":
+                errors["email"] = [_("No customer signs in with this email.")]
+        if not wanted and not errors:
+            errors["items"] = [_("Choose at least one item.")]
+        if not errors:
+            try:
+                placed = supplies.place_order(db.session, account, wanted, channel=values["channel"],
+                                              customer=customer,
+                                              language=customer.language if customer else _language())
+            except AssistError as exc:
+                db.session.rollback()
+                errors = _field_errors(exc, wanted) or {"items": [exc.message]}
+                status = exc.status
+            else:
+                db.session.commit()
+                flash(_("Order %(number)s placed.", number=placed.number) if placed.channel == "phone"
+                      else _("Order %(number)s handed over at the counter.", number=placed.number), "success")
+                return redirect(url_for("supplies.staff_order", account=account.number))
+        status = status if status != 200 else 422
+        offers = supplies.offers(db.session, account)
+    elif errors:
+        status = 404
+    return render_template("rebates/supplies/staff_order.html", account=account, number=number, offers=offers,
+                           errors=errors, values=values, language=_language(),
+                           orders=supplies.orders_of(db.session, [account]) if account else []), status

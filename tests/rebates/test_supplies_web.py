@@ -153,3 +153,29 @@ def test_staff_receive_stock_pack_a_batch_and_print_labels(client, db_session, h
     assert customer_client_page.status_code == 200
     login(client, customer.email)
     assert client.get("/staff/supplies").status_code in (403, 404)
+
+
+def test_a_csr_orders_by_phone_and_hands_over_at_the_counter(client, db_session, home):
+    customer, account = home
+    staff = make_user(db_session, "csr")
+    login(client, staff.email)
+    page = f"/staff/supplies/orders/new?account={account.number}"
+    assert 'for="qty-TABS"' in text_of(client.get(page))
+    assert client.get("/staff/supplies/orders/new?account=NOPE").status_code == 404
+    unknown = post_form(client, "/staff/supplies/orders/new", {"account": account.number, "qty-TABS": "1",
+                                                               "channel": "phone", "email": "nobody@example.com"},
+                        token_from=page)
+    assert unknown.status_code == 422 and 'id="email-error-1"' in text_of(unknown)
+    phone = post_form(client, "/staff/supplies/orders/new", {"account": account.number, "qty-TABS": "1",
+                                                             "channel": "phone", "email": customer.email},
+                      token_from=page)
+    assert phone.status_code == 302
+    counter = post_form(client, "/staff/supplies/orders/new", {"account": account.number, "qty-KIT": "1",
+                                                               "channel": "counter"}, token_from=page)
+    assert counter.status_code == 302
+    orders = {o.channel: o for o in db_session.scalars(select(SupplyOrder).where(SupplyOrder.account_id == account.id))}
+    assert orders["phone"].status == "open" and orders["phone"].customer_id == customer.id
+    assert orders["counter"].status == "handed_over"
+    over = post_form(client, "/staff/supplies/orders/new", {"account": account.number, "qty-KIT": "1",
+                                                            "channel": "counter"}, token_from=page)
+    assert over.status_code == 422 and 'id="qty-KIT-error-1"' in text_of(over)
