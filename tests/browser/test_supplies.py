@@ -48,3 +48,31 @@ def test_a_spanish_customer_orders_supplies_at_390_px(live_server, new_page, cus
     expect(page.locator("table")).to_contain_text("en preparación")
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_staff_order_at_the_counter_pack_and_print_a_batch(live_server, new_page, make_staff, customer, live_app):
+    email, password = make_staff("csr")
+    page = new_page()
+    sign_in(page, live_server, email, password)
+    page.goto(live_server + "/staff/supplies")
+    expect(page.locator("h1")).to_have_text("Free supplies")
+    assert_accessible(page)
+    from core.database import db
+    from tests import factories
+
+    with live_app.app_context():
+        number = factories.make_account(db.session(), zip_code="94105").number
+        db.session.commit()
+    page.goto(live_server + f"/staff/supplies/orders/new?account={number}")
+    assert_accessible(page)
+    page.locator("#qty-BROWSER-TABS").fill("1")
+    page.get_by_role("button", name="Place the order").click()
+    expect(page.get_by_text("placed.")).to_be_visible()
+    assert_accessible(page)
+    page.goto(live_server + "/staff/supplies")
+    page.get_by_role("button", name="Pack the waiting orders into a batch").click()
+    expect(page.get_by_role("heading", name="Address labels")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Mark this batch shipped").click()
+    expect(page.get_by_text("marked shipped")).to_be_visible()
+    assert_accessible(page)
