@@ -64,10 +64,20 @@ def count(code: str, quantity: int, reason: str) -> None:
 
 @supplies_cli.command("ship")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the packing list and labels (HTML) here.")
-def ship(out: str | None) -> None:
+@click.option("--batch", "batch_id", type=int, help="Write an earlier batch again instead of packing a new one.")
+def ship(out: str | None, batch_id: int | None) -> None:
     """Pack every open order not yet packed into one batch; with nothing new, no batch is made."""
     acting_as(Actor(label="cli: supplies ship"))
     session = db.session()
+    if batch_id is not None:
+        try:
+            batch = supplies.get_batch(session, batch_id)
+        except AssistError as exc:
+            raise click.ClickException(exc.message) from None
+        if out:
+            Path(out).write_text(supplies.render_batch(session, batch), encoding="utf-8")
+        click.echo(json.dumps({"batch": batch.id, "orders": batch.orders, "out": out}))
+        return
     batch = supplies.start_batch(session)
     if batch is None:
         session.rollback()

@@ -193,6 +193,9 @@ def test_a_batch_takes_each_open_order_once_in_zip_order_and_a_rerun_makes_none(
     page = out.read_text()
     assert page.index("94501") < page.index("94710") and "94000" not in page
     assert json.loads(runner.invoke(args=["supplies", "ship"]).output) == {"batch": None, "orders": 0}
+    again_out = tmp_path / "again.html"
+    runner.invoke(args=["supplies", "ship", "--batch", str(made["batch"]), "--out", str(again_out)])
+    assert again_out.read_text() == page                       # the same batch written again
     assert db_session.scalar(select(func.count()).select_from(SupplyBatch)) == 1
     _order(db_session, late, ("KIT", 1))
     again = json.loads(runner.invoke(args=["supplies", "ship"]).output)
