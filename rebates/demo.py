@@ -20,3 +20,11 @@ def load(session: Session, echo, options: dict) -> None:
                                       date(2025, 1, 1))
     added = ", ".join(report.programs_added) or "already there"
     echo(f"  example rebate program: EXAMPLE-WATER ({added}); product list {EXAMPLE_LIST} v{result.version}")
+    load_supplies(session, echo)
+
+
+def load_supplies(session: Session, echo) -> None:
+    from rebates import supplies
+
+    report = supplies.load_supplies(session, supplies.example_items())
+    echo(f"  example free supplies: {len(report.added)} added, {report.unchanged} already there")
