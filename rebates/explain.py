@@ -115,6 +115,9 @@ def sentence(code: str, values: Mapping, language: str = "en", measure_name: str
             "attribute": name, "max": number(values["max"], language),
             "value": number(values["value"], language)}
     if code == "not_listed":
+        if not values.get("model"):
+            return gettext("This rebate needs the model number, to check it on the %(list)s list of qualified "
+                           "products.") % values
         return gettext("Model %(model)s is not on the %(list)s list of qualified products.") % values
     if code == "listed":
         return ""

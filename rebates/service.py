@@ -233,8 +233,10 @@ class QuoteRefused(Invalid):
 def find_quotable(session: Session, code: str) -> RebateProgram:
     program = session.scalar(select(RebateProgram).where(RebateProgram.code == (code or "").strip().upper())
                              .options(selectinload(RebateProgram.versions)))
-    if program is None or not program.enabled:
+    if program is None:
         raise QuoteRefused("program", f"no rebate program {code}")
+    if not program.enabled:
+        raise QuoteRefused("program", f"rebate program {program.code} is switched off (no quotes or applications)")
     return program
 
 

@@ -72,7 +72,7 @@ def test_a_bad_request_exits_2_with_one_line_naming_the_field(app, example, body
 
 def test_a_switched_off_program_is_not_quoted(app, db_session, example):
     service.set_enabled(db_session, example, False, "test")
-    assert _cli(app, request()).stderr.startswith("program: no rebate program EXAMPLE-WATER")
+    assert _cli(app, request()).stderr.startswith("program: rebate program EXAMPLE-WATER is switched off")
 
 
 def test_the_api_answers_anyone_and_stores_nothing(client, example, db_session):

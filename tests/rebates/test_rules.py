@@ -374,6 +374,13 @@ def test_a_stopped_item_is_explained_by_its_reasons_not_by_what_it_would_have_pa
     assert "así que el reembolso es" not in spanish
 
 
+def test_a_missing_model_number_is_asked_for_not_quoted_blank():
+    prog = program(measure(qualified_products="WATERSENSE"))
+    result = rules.quote(prog, request(item()), products()).items[0]
+    english = explain.render(result.trace, "en", "Toilet")
+    assert "needs the model number" in english and "Model  is" not in english
+
+
 def test_every_sentence_has_wording():
     """Each trace code renders in both languages (a missing one raises)."""
     cases = [promotion(), toilet_limit(years=10), gpf_toilet()]
