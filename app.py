@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent
 # Every module that defines tables, so Alembic and the tests see the whole schema.
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models",
                  "eligibility.models", "eligibility.applications.models", "eligibility.recertification.models",
-                 "rebates.models", "reports.models")
+                 "rebates.models", "rebates.inspection_models", "reports.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.applications.demo", "rebates.demo")
 
