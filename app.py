@@ -78,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.recertification.views import bp as recertification_bp, init_recertification
     from eligibility.views import bp as eligibility_bp, init_eligibility
     from rebates.api import bp as rebates_api_bp
+    from rebates.inspection_api import bp as inspections_api_bp
     from rebates.views import bp as rebates_bp, init_rebates
     from review.api import bp as review_api_bp
     from review.views import bp as review_bp, init_review
@@ -97,7 +98,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
     for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, eligibility_bp, applications_bp, review_bp, recertification_bp, rebates_bp, api, auth_api_bp,
-                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, rebates_api_bp, reports_bp, reports_api_bp):
+                      accounts_api_bp, eligibility_api_bp, applications_api_bp, review_api_bp, rebates_api_bp, reports_bp, reports_api_bp,
+                      inspections_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli
@@ -109,11 +111,13 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.cli import eligibility_cli, programs_cli
     from eligibility.recertification.cli import enrollments_cli, letters_cli, recert_cli
     from rebates.cli import rebates_cli
+    from rebates.inspection_cli import inspections_cli
     from reports.cli import reports_cli
 
     register_cli(app)
     for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
-                  applications_cli, recert_cli, enrollments_cli, letters_cli, rebates_cli, reports_cli, demo):
+                  applications_cli, recert_cli, enrollments_cli, letters_cli, rebates_cli, reports_cli, demo,
+                  inspections_cli):
         app.cli.add_command(group)
     return app
 

@@ -333,3 +333,8 @@ def day_list(session: Session, day: date, zip_code: str | None = None, inspector
     if inspector_id is not None:
         query = query.where(Inspection.inspector_id == inspector_id)
     return list(session.execute(query.order_by(InspectionSlot.zip_code, InspectionSlot.starts, Inspection.id)))
+
+
+def for_application(session: Session, application_id: int) -> list[Inspection]:
+    return list(session.scalars(select(Inspection).where(Inspection.application_id == application_id)
+                                .order_by(Inspection.id)))
