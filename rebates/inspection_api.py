@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
@@ -86,12 +87,14 @@ def list_inspections():
         try:
             day = date.fromisoformat(request.args["day"])
         except ValueError:
-            raise Invalid("Give the day like 2026-12-03.", fields={"day": ["Give the day like 2026-12-03."]}) from None
+            message = _("Give the day like 2026-12-03.")
+            raise Invalid(message, fields={"day": [message]}) from None
         rows = [i for i, _slot in inspections.day_list(db.session, day, request.args.get("zip") or None)]
     else:
         application_id = request.args.get("application_id", type=int)
         if application_id is None:
-            raise Invalid("Give application_id or day.", fields={"application_id": ["Give application_id or day."]})
+            message = _("Give application_id or day.")
+            raise Invalid(message, fields={"application_id": [message]})
         rows = inspections.for_application(db.session, application_id)
     return jsonify(InspectionList().dump({"inspections": rows}))
 

@@ -1,0 +1,51 @@
+"""An inspector records a pass from a phone-sized screen; the day list and the form are axe clean."""
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_inspector_records_a_pass_at_390_px(live_app, live_server, new_page, make_staff):
+    from core import clock
+    from core.audit import Actor, acting_as
+    from core.database import db
+    from rebates import inspections
+    from tests.rebates.test_inspections import make_application
+
+    with live_app.app_context():
+        acting_as(Actor(label="test"))
+        day = clock.today() + timedelta(days=2)
+        slot = inspections.add_slot(db.session, day, time(9), time(11), 2, "94501")
+        application = make_application(db.session)
+        inspection = inspections.request_inspection(db.session, application.id, "claim", "post", "always")
+        inspections.schedule(db.session, inspection, slot_id=slot.id)
+        inspection_id, application_id = inspection.id, application.id
+        db.session.commit()
+
+    email, password = make_staff("csr")
+    page = new_page()
+    sign_in(page, live_server, email, password)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/staff/inspections?day={day.isoformat()}&zip=94501")
+    expect(page.locator("h1")).to_have_text(f"Inspections on {day.isoformat()}")
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("link", name=f"Record the result of inspection {inspection_id}").click()
+    page.get_by_role("button", name="Save the result").click()
+    expect(page.locator("#result-error")).to_be_visible()
+    assert_accessible(page)  # the error is tied to the question
+    page.locator("label[for=result-pass]").click()  # USWDS draws the radio on its label
+    page.get_by_label("Measured area (square feet)").fill("1250")
+    page.get_by_role("button", name="Save the result").click()
+    expect(page.get_by_text("The result is saved.")).to_be_visible()
+    expect(page.get_by_text("completed · pass")).to_be_visible()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    with live_app.app_context():
+        assert inspections.approval_blocked(db.session, application_id) is None
