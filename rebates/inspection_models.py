@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, Time
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, Time,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base, BigIntPK
@@ -80,3 +81,17 @@ class Inspection(Base):
         CheckConstraint(f"reschedules >= 0 AND reschedules <= {MAX_RESCHEDULES}", name="reschedules"),
         CheckConstraint("measured_area IS NULL OR measured_area >= 0", name="measured_area"),
     )
+
+
+class InspectionPhoto(Base):
+    """A photo taken on site: the file is a `documents` upload (encrypted, every view audited)."""
+
+    __tablename__ = "inspection_photos"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), nullable=False)
+    added_at: Mapped[datetime] = mapped_column(nullable=False)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+
+    __table_args__ = (UniqueConstraint("inspection_id", "document_id"),)

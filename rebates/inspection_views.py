@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from core import clock
 from core.access import STAFF, allow
@@ -30,7 +31,7 @@ def day_list():
 
 def _result_page(inspection, form, errors, status=200):
     return render_template("rebates/inspection_result.html", inspection=inspection, form=form, errors=errors,
-                           results=RESULTS), status
+                           results=RESULTS, photos=inspections.photos_of(db.session, inspection)), status
 
 
 @bp.get("/staff/inspections/<int:inspection_id>")
@@ -49,6 +50,12 @@ def record_result(inspection_id: int):
     except ValueError:
         version = None
     try:
+        for upload in request.files.getlist("photos"):
+            if upload and upload.filename:
+                try:
+                    inspections.add_photo(db.session, inspection, current_user, upload.read(), upload.filename)
+                except AssistError as exc:
+                    raise AssistError(exc.message, fields={"photos": exc.fields.get("file") or [exc.message]}) from None
         inspections.complete(db.session, inspection, result=form.get("result") or None,
                              findings=form.get("findings", ""), measured_area=form.get("measured_area") or None,
                              expected_version=version)

@@ -23,7 +23,9 @@ from auth.models import User
 from core import audit, clock, outbox
 from core.errors import Conflict, Invalid, NotFound
 from rebates import inspection_rules
-from rebates.inspection_models import (KINDS, MAX_RESCHEDULES, RESULTS, STAGES, Inspection, InspectionSlot)
+from documents import service as documents
+from rebates.inspection_models import (KINDS, MAX_RESCHEDULES, RESULTS, STAGES, Inspection, InspectionPhoto,
+                                       InspectionSlot)
 
 OPEN = ("requested", "scheduled")
 FIX_DAYS = 30
@@ -338,3 +340,23 @@ def day_list(session: Session, day: date, zip_code: str | None = None, inspector
 def for_application(session: Session, application_id: int) -> list[Inspection]:
     return list(session.scalars(select(Inspection).where(Inspection.application_id == application_id)
                                 .order_by(Inspection.id)))
+
+
+def add_photo(session: Session, inspection: Inspection, by: User, data: bytes, filename: str | None) -> InspectionPhoto:
+    """A photo taken on site, stored through `documents` as the customer's (encrypted, views audited)."""
+    owner = session.get(User, _applicant(session, inspection))
+    document = documents.upload(session, owner=owner, uploaded_by=by, data=data, filename=filename).document
+    photo = session.scalar(select(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection.id,
+                                                         InspectionPhoto.document_id == document.id))
+    if photo is None:
+        photo = InspectionPhoto(inspection_id=inspection.id, document_id=document.id, added_at=clock.now(),
+                                added_by_id=by.id)
+        session.add(photo)
+        session.flush()
+        audit.record(session, "inspection.photo_added", obj=inspection, details={"document_id": document.id})
+    return photo
+
+
+def photos_of(session: Session, inspection: Inspection) -> list[InspectionPhoto]:
+    return list(session.scalars(select(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection.id)
+                                .order_by(InspectionPhoto.id)))

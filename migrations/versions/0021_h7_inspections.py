@@ -74,8 +74,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_inspections_application_id'), ['application_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inspections_slot_id'), ['slot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inspections_inspector_id'), ['inspector_id'], unique=False)
+    op.create_table('inspection_photos',
+    sa.Column('id', ID, nullable=False),
+    sa.Column('inspection_id', ID, nullable=False),
+    sa.Column('document_id', ID, nullable=False),
+    sa.Column('added_at', core.database.UTCDateTime(), nullable=False),
+    sa.Column('added_by_id', ID, nullable=False),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspections.id'], name=op.f('fk_inspection_photos_inspection_id_inspections')),
+    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_inspection_photos_document_id_documents')),
+    sa.ForeignKeyConstraint(['added_by_id'], ['users.id'], name=op.f('fk_inspection_photos_added_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_photos')),
+    sa.UniqueConstraint('inspection_id', 'document_id', name=op.f('uq_inspection_photos_inspection_id_document_id'))
+    )
+    with op.batch_alter_table('inspection_photos', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inspection_photos_inspection_id'), ['inspection_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('inspection_photos')
     op.drop_table('inspections')
     op.drop_table('inspection_slots')

@@ -42,6 +42,9 @@ def test_an_inspector_records_a_pass_at_390_px(live_app, live_server, new_page, 
     assert_accessible(page)  # the error is tied to the question
     page.locator("label[for=result-pass]").click()  # USWDS draws the radio on its label
     page.get_by_label("Measured area (square feet)").fill("1250")
+    photo = page.locator("#photos")
+    assert photo.get_attribute("accept") == "image/*" and photo.get_attribute("capture") == "environment"
+    photo.set_input_files(files=[{"name": "yard.png", "mimeType": "image/png", "buffer": _png()}])
     page.get_by_role("button", name="Save the result").click()
     expect(page.get_by_text("The result is saved.")).to_be_visible()
     expect(page.get_by_text("completed · pass")).to_be_visible()
@@ -49,3 +52,16 @@ def test_an_inspector_records_a_pass_at_390_px(live_app, live_server, new_page, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     with live_app.app_context():
         assert inspections.approval_blocked(db.session, application_id) is None
+        from rebates.inspection_models import Inspection
+
+        assert len(inspections.photos_of(db.session, db.session.get(Inspection, inspection_id))) == 1
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (60, 140, 60)).save(out, "PNG")
+    return out.getvalue()

@@ -220,3 +220,22 @@ def test_two_customers_taking_the_last_place_at_once_never_overbook(fresh_databa
         db.session.remove()
     db.engine(app).dispose()
     assert outcomes.count("booked") == 1 and booked == 1 and scheduled == 1, outcomes
+
+
+def test_a_photo_taken_on_site_is_an_encrypted_document_of_the_customer(db_session, today):
+    import io
+
+    from PIL import Image
+
+    from documents.models import Document
+
+    application = make_application(db_session)
+    inspection = _booked(db_session, _slot(db_session), application)
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), (10, 120, 10)).save(out, "PNG")
+    photo = inspections.add_photo(db_session, inspection, make_user(db_session, "csr"), out.getvalue(), "yard.png")
+    document = db_session.get(Document, photo.document_id)
+    assert document.owner_id == application.applicant_id and document.kind == "png"
+    assert inspections.photos_of(db_session, inspection) == [photo]
+    with pytest.raises(Invalid):
+        inspections.add_photo(db_session, inspection, make_user(db_session, "csr"), b"not a photo", "x.png")
