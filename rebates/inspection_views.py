@@ -68,3 +68,34 @@ def record_result(inspection_id: int):
     db.session.commit()
     flash(_("The result is saved."), "success")
     return redirect(url_for("inspections.day_list", day=day.isoformat()))
+
+
+def _booking_page(inspection, errors, status=200):
+    return render_template("rebates/inspection_booking.html", inspection=inspection, errors=errors,
+                           slots=inspections.open_slots(db.session), moves_left=inspections.moves_left(inspection),
+                           tz=clock.clock().tz), status
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@allow("customer")
+def booking(inspection_id: int):
+    return _booking_page(inspections.get(db.session, inspection_id, customer_id=current_user.id), {})
+
+
+@bp.post("/inspections/<int:inspection_id>")
+@allow("customer")
+def book(inspection_id: int):
+    inspection = inspections.get(db.session, inspection_id, customer_id=current_user.id)
+    choice = request.form.get("slot_id", "")
+    try:
+        if choice == "call":
+            inspections.schedule(db.session, inspection, call=True)
+        else:
+            inspections.schedule(db.session, inspection, slot_id=int(choice) if choice.isdigit() else None)
+    except AssistError as exc:
+        db.session.rollback()
+        inspection = inspections.get(db.session, inspection_id, customer_id=current_user.id)
+        return _booking_page(inspection, exc.fields or {"slot_id": [exc.message]}, exc.status)
+    db.session.commit()
+    flash(_("We will call you to find a time.") if choice == "call" else _("Your inspection is booked. We sent you a confirmation."), "success")
+    return redirect(url_for("inspections.booking", inspection_id=inspection_id))

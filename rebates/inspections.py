@@ -360,3 +360,8 @@ def add_photo(session: Session, inspection: Inspection, by: User, data: bytes, f
 def photos_of(session: Session, inspection: Inspection) -> list[InspectionPhoto]:
     return list(session.scalars(select(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection.id)
                                 .order_by(InspectionPhoto.id)))
+
+
+def moves_left(inspection: Inspection) -> int:
+    """How many more times a booked inspection may be moved (a first booking is not a move)."""
+    return inspection_rules.reschedules_left(inspection.reschedules, MAX_RESCHEDULES)

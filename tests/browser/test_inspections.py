@@ -65,3 +65,36 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (60, 140, 60)).save(out, "PNG")
     return out.getvalue()
+
+
+def test_the_booking_page_is_accessible_in_spanish_at_390_px(live_app, live_server, new_page):
+    from core import clock
+    from core.audit import Actor, acting_as
+    from core.database import db
+    from rebates import inspections
+    from tests.conftest import PASSWORD
+    from tests.factories import make_user
+    from tests.rebates.test_inspections import make_application
+
+    with live_app.app_context():
+        acting_as(Actor(label="test"))
+        customer = make_user(db.session, "customer")
+        customer.language = "es"
+        inspections.add_slot(db.session, clock.today() + timedelta(days=3), time(13), time(15), 1, "94501")
+        inspection_id = inspections.request_inspection(db.session, make_application(db.session, customer).id,
+                                                       "reservation", "pre", "always").id
+        email = customer.email
+        db.session.commit()
+    page = new_page(locale="es-ES")
+    sign_in(page, live_server, email, PASSWORD, language="es")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/inspections/{inspection_id}")
+    expect(page.locator("h1")).to_have_text("Su inspección")
+    page.get_by_role("button", name="Reservar este horario").click()
+    expect(page.locator("#slot_id-error")).to_be_visible()
+    assert_accessible(page)
+    page.locator("label[for^=slot-]").first.click()
+    page.get_by_role("button", name="Reservar este horario").click()
+    expect(page.get_by_text("Su inspección está programada. Le enviamos una confirmación.")).to_be_visible()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
