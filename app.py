@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models", "notices.models",
                  "applications.models", "eligibility.models", "eligibility.assistance.models",
                  "eligibility.enrollments.models", "eligibility.recertification.models", "rebates.models",
-                 "rebates.supply_models", "reports.models")
+                 "rebates.supply_models", "rebates.inspection_models", "reports.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.assistance.demo", "rebates.demo")
 
@@ -91,6 +91,8 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.views import bp as eligibility_bp, init_eligibility
     from notices.views import bp as notices_bp, init_notices
     from rebates.api import bp as rebates_api_bp
+    from rebates.inspection_api import bp as inspections_api_bp
+    from rebates.inspection_views import bp as inspections_bp
     from rebates.views import bp as rebates_bp, init_rebates
     from rebates.supplies_api import bp as supplies_api_bp
     from rebates.supplies_views import bp as supplies_bp
@@ -116,7 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, notices_bp, eligibility_bp, applications_bp, review_bp,
                       recertification_bp, rebates_bp, api, auth_api_bp, accounts_api_bp, eligibility_api_bp,
                       applications_api_bp, review_api_bp, rebates_api_bp, reports_bp, reports_api_bp,
-                      supplies_bp, supplies_api_bp):
+                      supplies_bp, supplies_api_bp, inspections_api_bp, inspections_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli
@@ -129,13 +131,14 @@ def create_app(config: dict | None = None) -> Flask:
     from eligibility.recertification.cli import enrollments_cli, recert_cli
     from notices.cli import letters_cli
     from rebates.cli import rebates_cli
+    from rebates.inspection_cli import inspections_cli
     from rebates.supplies_cli import supplies_cli
     from reports.cli import reports_cli
 
     register_cli(app)
     for group in (users_cli, accounts_cli, bills_cli, credits_cli, programs_cli, eligibility_cli, documents_cli,
                   applications_cli, recert_cli, enrollments_cli, letters_cli, rebates_cli, reports_cli, demo,
-                  supplies_cli):
+                  supplies_cli, inspections_cli):
         app.cli.add_command(group)
     return app
 

@@ -17,11 +17,14 @@ from typing import Any, Mapping
 
 from core.money import percent_text
 from rebates import rules
+from rebates.inspection_rules import TRIGGER_RULES, TRIGGER_WORDS
 
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLE_FILE = "example_water.json"
 CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,39}$")
 DOLLARS = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+RESERVATION_KEYS = ("requires_reservation", "reservation_days", "extensions", "photos",
+                    "pre_inspection", "post_inspection", "quality_share")
 MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 
 
@@ -224,7 +227,7 @@ class _Check:
         data = self.obj(value, where, ("code", "name", "amount"),
                         ("unit", "dated_by", "enhanced", "cost_basis", "cap_at_cost", "percent_of_cost_cap",
                          "max_amount", "quantity", "conditions", "limits", "apply_within_days", "apply_by",
-                         "qualified_products"))
+                         "qualified_products") + RESERVATION_KEYS)
         if data is None:
             return None
         out: dict = {"code": self.code(data.get("code"), f"{where}.code"),
@@ -276,7 +279,54 @@ class _Check:
         out["apply_by"] = self.day(data.get("apply_by"), f"{where}.apply_by", nullable=True)
         out["qualified_products"] = (self.code(data["qualified_products"], f"{where}.qualified_products")
                                      if data.get("qualified_products") is not None else None)
+        self.reservation(data, where, out)
         return out
+
+    def trigger(self, value: Any, where: str) -> str | dict | None:
+        """`"always"`, `"never"`, `{"quantity_at_least": 5}` or `{"amount_at_least": "2500.00"}`."""
+        if isinstance(value, str):
+            return self.choice(value, where, TRIGGER_WORDS, "rule")
+        if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in TRIGGER_RULES:
+            self.bad(where, 'give "always", "never", {"quantity_at_least": 5} or {"amount_at_least": "2500.00"}')
+            return None
+        if "quantity_at_least" in value:
+            number = self.whole(value["quantity_at_least"], f"{where}.quantity_at_least", 1)
+            return None if number is None else {"quantity_at_least": number}
+        amount = self.dollars(value["amount_at_least"], f"{where}.amount_at_least")
+        return None if amount is None else {"amount_at_least": amount}
+
+    def reservation(self, data: dict, where: str, out: dict) -> None:
+        """The keys of a measure reserved before the work (issue 18); only those given are kept,
+        so a definition loaded before them still compares equal."""
+        if "requires_reservation" in data:
+            out["requires_reservation"] = self.flag(data["requires_reservation"], f"{where}.requires_reservation")
+        if "reservation_days" in data:
+            out["reservation_days"] = self.whole(data["reservation_days"], f"{where}.reservation_days", 1)
+        if "extensions" in data:
+            ext = self.obj(data["extensions"], f"{where}.extensions", ("max", "days"), ())
+            if ext is not None:
+                out["extensions"] = {"max": self.whole(ext.get("max"), f"{where}.extensions.max", 0),
+                                     "days": self.whole(ext.get("days"), f"{where}.extensions.days", 1)}
+        if "photos" in data:
+            photos = self.obj(data["photos"], f"{where}.photos", (), ("before", "after"))
+            if photos is not None:
+                out["photos"] = {key: self.whole(photos.get(key, 0), f"{where}.photos.{key}", 0)
+                                 for key in ("before", "after")}
+        for key in ("pre_inspection", "post_inspection"):
+            if key in data:
+                out[key] = self.trigger(data[key], f"{where}.{key}")
+        if "quality_share" in data:
+            share = self.decimal(data["quality_share"], f"{where}.quality_share")
+            if share is not None and Decimal(share) > 100:
+                self.bad(f"{where}.quality_share", f"{json.dumps(data['quality_share'])} is over 100 percent")
+                share = None
+            out["quality_share"] = share
+        if out.get("requires_reservation") and "reservation_days" not in data:
+            self.bad(f"{where}.reservation_days", "missing (a measure reserved before the work needs it)")
+        if not out.get("requires_reservation"):
+            for key in ("reservation_days", "extensions"):
+                if key in data:
+                    self.bad(f"{where}.{key}", "only for a measure with requires_reservation true")
 
     def version(self, value: Any, where: str) -> dict | None:
         data = self.obj(value, where, ("label", "effective_from", "source", "measures"),

@@ -1,0 +1,101 @@
+"""The inspector's pages: the day list (by date and ZIP, printable, fit for a phone) and the result form."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import clock
+from core.access import STAFF, allow
+from core.database import db
+from core.errors import AssistError
+from rebates import inspections
+from rebates.inspection_models import RESULTS
+
+bp = Blueprint("inspections", __name__)
+
+
+@bp.get("/staff/inspections")
+@allow(*STAFF)
+def day_list():
+    try:
+        day = date.fromisoformat(request.args.get("day") or clock.today().isoformat())
+    except ValueError:
+        day = clock.today()
+    zip_code = (request.args.get("zip") or "").strip()[:10] or None
+    rows = inspections.day_list(db.session, day, zip_code)
+    return render_template("rebates/inspection_day.html", rows=rows, day=day, zip_code=zip_code or "")
+
+
+def _result_page(inspection, form, errors, status=200):
+    return render_template("rebates/inspection_result.html", inspection=inspection, form=form, errors=errors,
+                           results=RESULTS, photos=inspections.photos_of(db.session, inspection)), status
+
+
+@bp.get("/staff/inspections/<int:inspection_id>")
+@allow(*STAFF)
+def result_form(inspection_id: int):
+    return _result_page(inspections.get(db.session, inspection_id), {}, {})
+
+
+@bp.post("/staff/inspections/<int:inspection_id>")
+@allow(*STAFF)
+def record_result(inspection_id: int):
+    inspection = inspections.get(db.session, inspection_id)
+    form = request.form
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        for upload in request.files.getlist("photos"):
+            if upload and upload.filename:
+                try:
+                    inspections.add_photo(db.session, inspection, current_user, upload.read(), upload.filename)
+                except AssistError as exc:
+                    raise AssistError(exc.message, fields={"photos": exc.fields.get("file") or [exc.message]}) from None
+        inspections.complete(db.session, inspection, result=form.get("result") or None,
+                             findings=form.get("findings", ""), measured_area=form.get("measured_area") or None,
+                             expected_version=version)
+    except AssistError as exc:
+        db.session.rollback()
+        inspection = inspections.get(db.session, inspection_id)
+        errors = exc.fields or {"result": [exc.message]}
+        return _result_page(inspection, form, errors, exc.status)
+    day = inspection.window_starts.astimezone(clock.clock().tz).date() if inspection.window_starts else clock.today()
+    db.session.commit()
+    flash(_("The result is saved."), "success")
+    return redirect(url_for("inspections.day_list", day=day.isoformat()))
+
+
+def _booking_page(inspection, errors, status=200):
+    return render_template("rebates/inspection_booking.html", inspection=inspection, errors=errors,
+                           slots=inspections.open_slots(db.session), moves_left=inspections.moves_left(inspection),
+                           tz=clock.clock().tz), status
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@allow("customer")
+def booking(inspection_id: int):
+    return _booking_page(inspections.get(db.session, inspection_id, customer_id=current_user.id), {})
+
+
+@bp.post("/inspections/<int:inspection_id>")
+@allow("customer")
+def book(inspection_id: int):
+    inspection = inspections.get(db.session, inspection_id, customer_id=current_user.id)
+    choice = request.form.get("slot_id", "")
+    try:
+        if choice == "call":
+            inspections.schedule(db.session, inspection, call=True)
+        else:
+            inspections.schedule(db.session, inspection, slot_id=int(choice) if choice.isdigit() else None)
+    except AssistError as exc:
+        db.session.rollback()
+        inspection = inspections.get(db.session, inspection_id, customer_id=current_user.id)
+        return _booking_page(inspection, exc.fields or {"slot_id": [exc.message]}, exc.status)
+    db.session.commit()
+    flash(_("We will call you to find a time.") if choice == "call" else _("Your inspection is booked. We sent you a confirmation."), "success")
+    return redirect(url_for("inspections.booking", inspection_id=inspection_id))
