@@ -23,7 +23,7 @@ def _language() -> str:
 def _nav(state) -> None:
     from core.nav import register_nav
 
-    register_nav(state.app, "supplies.order", _l("Free water-saving supplies"), ("customer",), order=7)
+    # Linked from the customer's home page: their header has no room for another link (issue 13).
     register_nav(state.app, "supplies.stock", _l("Free supplies"), STAFF, order=54, group="programs")
 
 

@@ -47,6 +47,7 @@ def test_a_customer_finds_the_estimate_on_their_home_page(client, db_session, ex
     home = text_of(client.get("/"))
     assert 'href="/rebates/estimate">Estimate my rebate</a>' in home
     assert home.count('href="/rebates/estimate"') == 1  # not in the header, which has no room left
+    assert home.count('href="/supplies"') == 1 and "Free water-saving supplies</a>" in home
 
 
 def test_anyone_gets_the_amount_and_why_without_javascript(client, example):
