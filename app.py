@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models", "notices.models",
                  "applications.models", "eligibility.models", "eligibility.assistance.models",
                  "eligibility.enrollments.models", "eligibility.recertification.models", "rebates.models",
+                 "rebates.applications",
                  "reports.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.assistance.demo", "rebates.demo")
@@ -28,8 +29,11 @@ def init_kinds() -> None:
     from eligibility.assistance import kind as assistance_kind
     from eligibility.recertification import service as recertification
 
+    from rebates import kind as rebate_kind
+
     assistance_kind.register()
     recertification.register_purposes()
+    rebate_kind.register()
 
 
 def import_all_models():
