@@ -111,9 +111,15 @@ def panel_context(session: Session, application: Application, language: str) -> 
     account = session.get(Account, application.account_id)
     past = service.history(session, detail.program, premise=detail.premise, account=account.number,
                             customer=str(application.applicant_id), exclude_application=application.id)
-    return {"rebate": present(session, application, language, staff=True),
-            "by_item": applying.documents_by_item(session, application), "history": past,
-            "measure_names": {i.measure: i.measure for i in detail.items}}
+    by_item = applying.documents_by_item(session, application)
+    program = detail.program
+    return {"rebate": present(session, application, language, staff=True), "history": past,
+            "unlinked": by_item.get(None, []), "program_name": program.name(language),
+            "program_names": {program.code: program.name(language)},
+            "measure_names": service.measure_names(program, language),
+            "payment_labels": {"bill_credit": _("Credit on the bill"), "check": _("Check by mail")},
+            "role_labels": {"owner": _("Owner"), "tenant": _("Tenant")},
+            "requirement_labels": {"receipt": _("Receipt"), "photo": _("Photo"), "other": _("Other document")}}
 
 
 def _program_filter(session: Session, code: str):
