@@ -100,6 +100,11 @@ def letter_context(session: Session, application: Application, detail: RebateApp
         context["benefit"] = (_("a rebate of %(amount)s as a credit on your bill", amount=amount)
                               if detail.payment_method == "bill_credit"
                               else _("a rebate of %(amount)s by check", amount=amount))
+        if (detail.approved_cents or 0) < detail.quote_cents:
+            context["benefit"] += " " + _("(less than the %(quote)s quoted; the reason is below)",
+                                          quote=format_dollars(detail.quote_cents))
+        context["explanation"] = "\n".join((item.explanation or {}).get(language) or (item.explanation or {}).get("en", "")
+                                           for item in detail.items)
     return context
 
 

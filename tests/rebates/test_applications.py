@@ -311,3 +311,46 @@ def test_withdrawing_a_draft_and_a_submitted_application(world):
     response = client.post(f"/api/v1/applications/{body['id']}/withdraw", headers=world.customer_headers, json={})
     assert response.status_code == 200 and response.json["decision"]["status"] == "withdrawn"
     assert world.decide(body["id"], decision="approve").status_code == 409
+
+
+def _notices(db_session, application_id):
+    from notices.models import Notice
+
+    return list(db_session.scalars(select(Notice).where(Notice.application_id == application_id).order_by(Notice.id)))
+
+
+def test_the_letters_are_in_the_customers_language(world, db_session):
+    world.customer.language = "es"
+    db_session.flush()
+    body = submitted(world)
+    less = world.decide(body["id"], decision="approve", amount="90.00", reason="solo un inodoro",
+                        message="Solo se instaló un inodoro.")
+    assert less.status_code == 200, less.json
+    receipt, approval = _notices(db_session, body["id"])
+    assert (receipt.kind, receipt.language, approval.kind, approval.language) == ("receipt", "es", "approval", "es")
+    assert "un reembolso de $90.00 como crédito en su factura" in approval.body
+    assert "menos que los $189.00 calculados" in approval.body
+    assert "Inodoro de alta eficiencia" in approval.body  # the explanation of the item
+    assert "Solo se instaló un inodoro." in approval.body
+
+
+def test_the_denial_and_information_letters_name_the_rebate_reason(world, db_session):
+    body = submitted(world)
+    assert world.decide(body["id"], decision="request_info", checklist=["The receipt, readable"]).status_code == 200
+    assert upload(world, body["id"], data=_pdf("readable")).status_code == 201
+    assert world.decide(body["id"], decision="deny", reason="duplicate_receipt").status_code == 200
+    kinds = [(n.kind, n.body) for n in _notices(db_session, body["id"])]
+    assert [k for k, _ in kinds] == ["receipt", "info_request", "denial"]
+    assert "The receipt, readable" in kinds[1][1]
+    assert "The receipt was already used for another rebate" in kinds[2][1] and "appeal" in kinds[2][1]
+
+
+def test_the_credit_is_posted_once_per_application(world, db_session):
+    from applications.models import Application
+    from rebates import applying
+
+    body = submitted(world)
+    assert world.decide(body["id"], decision="approve").status_code == 200
+    application = db_session.get(Application, body["id"])
+    applying.grant(db_session, application, application.rebate)  # again, as an overturned appeal would
+    assert [e.amount_cents for e in _ledger(db_session, world.account)] == [18900]
