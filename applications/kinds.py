@@ -67,6 +67,8 @@ class Kind:
     update: Callable | None = None
     attach: Callable | None = None
     present: Callable | None = None
+    # The customer's page of an application of this kind: (application, errors, form, status) -> response.
+    customer_page: Callable | None = None
     # Checks a decision's kind-specific fields (a rebate's `amount`) before the lifecycle decides:
     # (session, application, data).
     before_decision: Callable[..., None] = _nothing

@@ -280,6 +280,7 @@ def check_submit(application: Application) -> None:
 def evaluate(session: Session, application: Application) -> None:
     """At submission: the quote as of the submission day, then the flags (they never block)."""
     if application.status == "submitted" and application.rebate.status == "pending":
+        lock_home(session, application)
         requote(session, application, application.submitted_on or clock.today())
     application.flags = [f for f in application.flags if f.code not in FLAG_CODES] + [
         Flag(code=code, program_code=measure, message=message, details=details, raised_at=clock.now())
@@ -287,6 +288,21 @@ def evaluate(session: Session, application: Application) -> None:
     session.flush()
     if application.status == "submitted":
         on_submitted(session, application)
+
+
+def lock_home(session: Session, application: Application) -> None:
+    """Two submissions for the same home are quoted one after the other, so the second counts the
+    first's units: a transaction lock on the premise (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    serialises writers), taken before the history is read and held until the commit."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    import hashlib
+
+    from sqlalchemy import text
+
+    key = int.from_bytes(hashlib.sha256(f"rebate-premise:{application.rebate.premise}".encode()).digest()[:8],
+                         "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def flags(session: Session, application: Application) -> list[tuple[str, str | None, str, dict]]:

@@ -127,6 +127,23 @@ def panel_context(session: Session, application: Application, language: str) -> 
             "requirement_labels": {"receipt": _("Receipt"), "photo": _("Photo"), "other": _("Other document")}}
 
 
+def customer_page(application: Application, *, errors: dict, form: dict, status: int = 200):
+    """The customer's page of a rebate application: where it stands, each item's quote and files, letters."""
+    from flask import render_template
+
+    from applications.labels import STATUS_LABELS
+    from core.database import db
+    from core.language import language as page_language
+
+    lang = page_language()
+    context = panel_context(db.session, application, lang)
+    return render_template("rebates/application.html", application=application,
+                           view=present(db.session, application, lang, staff=False), statuses=STATUS_LABELS,
+                           errors=errors, form=form, language=lang,
+                           **{k: context[k] for k in ("program_name", "measure_names", "payment_labels",
+                                                      "requirement_labels")}), status
+
+
 def _program_filter(session: Session, code: str):
     program_id = select(RebateProgram.id).where(RebateProgram.code == code.strip().upper()).scalar_subquery()
     return and_(Application.kind == CODE, exists().where(and_(RebateApplication.application_id == Application.id,
@@ -143,5 +160,5 @@ def register() -> kinds.Kind:
         list_load=lambda: (selectinload(Application.rebate).joinedload(RebateApplication.program),),
         panel="review/_rebate_panel.html", panel_context=panel_context,
         queue_filters={"program": _program_filter},
-        create=create, update=update, attach=applying.attach, present=present,
+        customer_page=customer_page, create=create, update=update, attach=applying.attach, present=present,
         before_decision=applying.before_decision, withdrawn=applying.withdrawn))

@@ -46,3 +46,24 @@ def test_a_csr_approves_for_less_with_a_reason_on_the_page_and_never_more(world,
                                                                 LedgerEntry.account_id == world.account.id)))
     assert [e.amount_cents for e in entries] == [9000]
     assert world.staff_view(body["id"])["approved_cents"] == 9000
+
+
+def test_the_customer_sees_their_rebate_application_and_another_customer_gets_404(world, client, db_session):  # noqa: F811
+    from tests.factories import make_user
+
+    body = submitted(world)
+    login(client, world.customer.email)
+    page = client.get(f"/applications/{body['id']}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for words in ("Quote", "$189.00", "so the rebate is $189.00", "receipt.pdf",
+                  "We received your application"):
+        assert words in text, words
+    assert "Limit reached" not in text and "Receipt missing" not in text  # no flags for the customer
+    listing = client.get("/applications")
+    assert listing.status_code == 200 and body["number"] in listing.get_data(as_text=True)
+    other = make_user(db_session, "customer")
+    db_session.flush()
+    stranger = world.app.test_client()
+    login(stranger, other.email)
+    assert stranger.get(f"/applications/{body['id']}").status_code == 404
