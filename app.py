@@ -96,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     from notices.views import bp as notices_bp, init_notices
     from rebates.api import bp as rebates_api_bp
     from rebates.views import bp as rebates_bp, init_rebates
+    from rebates.apply import bp as rebate_apply_bp
     from review.api import bp as review_api_bp
     from review.views import bp as review_bp, init_review
     from reports.api import bp as reports_api_bp
@@ -117,7 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
     for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, notices_bp, eligibility_bp, applications_bp, review_bp,
                       recertification_bp, rebates_bp, api, auth_api_bp, accounts_api_bp, eligibility_api_bp,
-                      applications_api_bp, review_api_bp, rebates_api_bp, reports_bp, reports_api_bp):
+                      applications_api_bp, review_api_bp, rebates_api_bp, rebate_apply_bp, reports_bp, reports_api_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import accounts_cli, bills_cli, credits_cli
