@@ -31,7 +31,8 @@ from rebates.schemas import MAX_ITEMS, QuoteItem, first_problem
 
 CODE = "rebate"
 ZERO_REASON_FLAGS = ("limit_reached", "late_application", "not_qualified_product", "condition_not_met")
-FLAG_CODES = ("duplicate_receipt", *ZERO_REASON_FLAGS, "tenant_without_consent", "receipt_missing", "already_applied")
+FLAG_CODES = ("duplicate_receipt", *ZERO_REASON_FLAGS, "tenant_without_consent", "receipt_missing", "already_applied",
+              "same_address_other_account")
 
 
 # --- the request ------------------------------------------------------------------------------
@@ -364,6 +365,18 @@ def flags(session: Session, application: Application) -> list[tuple[str, str | N
                 out.append(("already_applied", measure,
                             _("Another open rebate application for this home asks for %(measure)s.", measure=measure),
                             {"applications": ids}))
+    # The same home under another account (a new owner, a second account): shown with links.
+    elsewhere = session.execute(
+        select(Application.id, Account.number).join(RebateApplication, RebateApplication.application_id == Application.id)
+        .join(Account, Account.id == Application.account_id)
+        .where(RebateApplication.premise == detail.premise, Application.account_id != application.account_id,
+               Application.status != "draft").order_by(Application.id)).all()
+    if elsewhere:
+        out.append(("same_address_other_account", None,
+                    _("Rebate applications for the same service address under another account: %(accounts)s.",
+                      accounts=", ".join(sorted({number for _id, number in elsewhere}))),
+                    {"applications": [app_id for app_id, _n in elsewhere],
+                     "accounts": sorted({number for _id, number in elsewhere})}))
     return out
 
 

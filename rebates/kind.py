@@ -40,9 +40,21 @@ def update(session: Session, application: Application, body) -> Application:
     return applying.update(session, application, applying.load(applying.RebateUpdateIn(), body))
 
 
-def payment_status(application: Application) -> str:
-    """pending until decided and paid; h5's payments and `credits ack` refine it (sent, paid, refused, needs_w9)."""
-    return "pending"
+def payment_status(session: Session, application: Application) -> str:
+    """A bill credit: pending until it is in a credit file, then sent, and paid or refused as `credits ack`
+    says (a refused one a CSR sends again: sent). A check stays pending here (h5's payments say more)."""
+    from accounts.models import CreditBatchItem
+
+    entry_id = application.rebate.ledger_entry_id
+    if entry_id is None:
+        return "pending"
+    item = session.scalar(select(CreditBatchItem).where(CreditBatchItem.entry_id == entry_id)
+                          .order_by(CreditBatchItem.id.desc()).limit(1))
+    if item is None:
+        return "pending"
+    if item.cis_state == "rejected" and item.resolution == "resend":
+        return "sent"
+    return {"pending": "sent", "accepted": "paid", "rejected": "refused"}[item.cis_state]
 
 
 def present(session: Session, application: Application, language: str = "en", staff: bool = True) -> dict:
@@ -70,7 +82,7 @@ def present(session: Session, application: Application, language: str = "en", st
                    "documents": [doc(a) for a in by_item.get(i.id, [])]} for i in detail.items],
         "quote_cents": detail.quote_cents, "approved_cents": detail.approved_cents,
         "hold_cents": None, "waitlist_position": None,  # h5's budgets fill these
-        "payment": {"method": detail.payment_method, "status": payment_status(application),
+        "payment": {"method": detail.payment_method, "status": payment_status(session, application),
                     "reference": str(detail.ledger_entry_id) if detail.ledger_entry_id else None,
                     "mailing_address": detail.mailing_address},
         "applicant": {"role": detail.applicant_role, "owner_name": detail.owner_name,

@@ -37,7 +37,8 @@ FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("
                "duplicate_receipt": _l("Receipt used elsewhere"), "limit_reached": _l("Limit reached"),
                "late_application": _l("Applied late"), "not_qualified_product": _l("Product not on the list"),
                "condition_not_met": _l("Condition not met"), "tenant_without_consent": _l("Tenant without consent"),
-               "receipt_missing": _l("Receipt missing"), "already_applied": _l("Already applied")}
+               "receipt_missing": _l("Receipt missing"), "already_applied": _l("Already applied"),
+               "same_address_other_account": _l("Same address, another account")}
 
 DECISION_STATUS_LABELS = {"pending": _l("waiting for a decision"), "approved": _l("approved"),
                           "denied": _l("not approved"), "withdrawn": _l("withdrawn")}

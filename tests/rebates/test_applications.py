@@ -354,3 +354,39 @@ def test_the_credit_is_posted_once_per_application(world, db_session):
     application = db_session.get(Application, body["id"])
     applying.grant(db_session, application, application.rebate)  # again, as an overturned appeal would
     assert [e.amount_cents for e in _ledger(db_session, world.account)] == [18900]
+
+
+def test_a_bill_credit_is_sent_then_paid_or_refused_as_the_billing_system_says(world, db_session):
+    from accounts import rules as ledger_rules, service as ledger
+
+    body = submitted(world)
+    approved = world.decide(body["id"], decision="approve").json
+    assert approved["payment"]["status"] == "pending"
+    batch = ledger.export_credits(db_session, [list(column) for column in ledger_rules.DEFAULT_LAYOUT])
+    assert world.get(body["id"]).json["payment"]["status"] == "sent"
+    entry_id = approved["payment"]["reference"]
+    ledger.acknowledge(db_session, batch, [(2, {"entry_id": entry_id, "status": "rejected", "reason": "closed"})])
+    assert world.get(body["id"]).json["payment"]["status"] == "refused"
+    ledger.acknowledge(db_session, batch, [(2, {"entry_id": entry_id, "status": "accepted"})])
+    assert world.get(body["id"]).json["payment"]["status"] == "paid"
+
+
+def test_the_same_address_under_another_account_is_flagged_with_links(world, db_session, client):
+    from tests.conftest import login
+
+    first = submitted(world)
+    other = make_user(db_session, "customer")
+    account = make_account(db_session)  # the same service address, another account
+    link(db_session, other, account)
+    db_session.flush()
+    headers = api_headers(world.app, other)
+    created = world.app.test_client().post("/api/v1/applications", headers=headers, json={
+        "kind": "rebate", "account_number": account.number, "program": "EXAMPLE-WATER",
+        "items": [dict(TOILET, invoice_number="NEW-OWNER-1")]})
+    assert world.submit(created.json["id"], headers=headers).status_code == 200
+    flags = {f["code"]: f for f in world.staff_view(created.json["id"])["flags"]}
+    assert flags["same_address_other_account"]["details"]["accounts"] == [world.account.number]
+    assert flags["same_address_other_account"]["details"]["applications"] == [first["id"]]
+    login(client, world.csr.email)
+    page = client.get(f"/staff/applications/{created.json['id']}").get_data(as_text=True)
+    assert f"/staff/applications/{first['id']}" in page and "Same address, another account" in page
