@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from core.access import STAFF, allow
 from core.database import db
@@ -49,7 +49,8 @@ QUEUE_ROW = (defer(Application.info_checklist),
                                                           ApplicationProgram.program_id)
              .joinedload(ApplicationProgram.program).load_only(Program.code),
              selectinload(Application.flags).load_only(Flag.application_id, Flag.code),
-             selectinload(Application.rebate).load_only(RebateApplication.application_id, RebateApplication.program_id)
+             # a rebate's program code in the same statement (one-to-one outer joins, by primary key)
+             joinedload(Application.rebate).load_only(RebateApplication.application_id, RebateApplication.program_id)
              .joinedload(RebateApplication.program).load_only(RebateProgram.code))
 
 

@@ -24,6 +24,8 @@ def test_the_queue_and_the_rebate_panel_show_the_items_files_flags_and_history(w
                   "Rebates already counted for this home", "Amount to approve, in dollars"):
         assert words in text, words
     assert "/staff/documents/" in text
+    account_page = client.get(f"/staff/accounts/{world.account.number}").get_data(as_text=True)
+    assert second["number"] in account_page and "Example water-saving rebates" in account_page
 
 
 def test_a_csr_approves_for_less_with_a_reason_on_the_page_and_never_more(world, client, db_session):  # noqa: F811
@@ -62,6 +64,7 @@ def test_the_customer_sees_their_rebate_application_and_another_customer_gets_40
     assert "Limit reached" not in text and "Receipt missing" not in text  # no flags for the customer
     listing = client.get("/applications")
     assert listing.status_code == 200 and body["number"] in listing.get_data(as_text=True)
+    assert "Example water-saving rebates" in listing.get_data(as_text=True)
     other = make_user(db_session, "customer")
     db_session.flush()
     stranger = world.app.test_client()
