@@ -390,3 +390,22 @@ def test_the_same_address_under_another_account_is_flagged_with_links(world, db_
     login(client, world.csr.email)
     page = client.get(f"/staff/applications/{created.json['id']}").get_data(as_text=True)
     assert f"/staff/applications/{first['id']}" in page and "Same address, another account" in page
+
+
+def test_an_overturned_appeal_approves_the_quote_and_credits_it_once(world, db_session):
+    body = submitted(world)
+    assert world.decide(body["id"], decision="deny", reason="not_installed").status_code == 200
+    client = world.app.test_client()
+    assert client.post(f"/api/v1/applications/{body['id']}/appeal", headers=world.customer_headers,
+                       json={"reason": "It is installed."}).status_code == 200
+    assert client.post(f"/api/v1/applications/{body['id']}/appeal-decision", headers=world.csr_headers,
+                       json={"outcome": "overturned", "note": "Photo shows it."}).status_code == 403
+    overturned = client.post(f"/api/v1/applications/{body['id']}/appeal-decision", headers=world.manager_headers,
+                             json={"outcome": "overturned", "note": "The photo shows it installed."})
+    assert overturned.status_code == 200, overturned.json
+    assert (overturned.json["status"], overturned.json["approved_cents"]) == ("approved", 18900)
+    assert [e.amount_cents for e in _ledger(db_session, world.account)] == [18900]
+    again = client.post(f"/api/v1/applications/{body['id']}/appeal-decision", headers=world.manager_headers,
+                        json={"outcome": "overturned", "note": "again"})
+    assert again.status_code == 409
+    assert [n["kind"] for n in overturned.json["notices"]] == ["receipt", "denial", "appeal_outcome"]
