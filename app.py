@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent
 MODEL_MODULES = ("core.audit", "core.outbox", "auth.models", "accounts.models", "documents.models", "notices.models",
                  "applications.models", "eligibility.models", "eligibility.assistance.models",
                  "eligibility.enrollments.models", "eligibility.recertification.models", "rebates.models",
-                 "rebates.supply_models", "rebates.inspection_models", "reports.models")
+                 "rebates.supply_models", "rebates.inspection_models", "rebates.applications", "reports.models")
 # Demo loaders in the order they depend on each other; each gets (session, echo).
 DEMO_LOADERS = ("auth.demo", "accounts.demo", "eligibility.demo", "eligibility.assistance.demo", "rebates.demo")
 
@@ -28,8 +28,11 @@ def init_kinds() -> None:
     from eligibility.assistance import kind as assistance_kind
     from eligibility.recertification import service as recertification
 
+    from rebates import kind as rebate_kind
+
     assistance_kind.register()
     recertification.register_purposes()
+    rebate_kind.register()
 
 
 def import_all_models():
@@ -94,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     from rebates.inspection_api import bp as inspections_api_bp
     from rebates.inspection_views import bp as inspections_bp
     from rebates.views import bp as rebates_bp, init_rebates
+    from rebates.apply import bp as rebate_apply_bp
     from rebates.supplies_api import bp as supplies_api_bp
     from rebates.supplies_views import bp as supplies_bp
     from review.api import bp as review_api_bp
@@ -117,7 +121,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_inputs(app)  # after the access check: who may ask is decided before what they sent
     for blueprint in (core_bp, auth_bp, accounts_bp, documents_bp, notices_bp, eligibility_bp, applications_bp, review_bp,
                       recertification_bp, rebates_bp, api, auth_api_bp, accounts_api_bp, eligibility_api_bp,
-                      applications_api_bp, review_api_bp, rebates_api_bp, reports_bp, reports_api_bp,
+                      applications_api_bp, review_api_bp, rebates_api_bp, rebate_apply_bp, reports_bp, reports_api_bp,
                       supplies_bp, supplies_api_bp, inspections_api_bp, inspections_bp):
         app.register_blueprint(blueprint)
 

@@ -59,6 +59,21 @@ class Kind:
     # Extra queue filters by name: each takes (session, value) and returns an SQL condition on
     # `Application` that includes `Application.kind == code`.
     queue_filters: dict[str, Callable] = field(default_factory=dict)
+    # Kinds with their own API shape (rebates): starting and changing a draft from the raw JSON
+    # body, (session, user, body) and (session, application, body); a file with its form fields,
+    # (session, user, application, file, form) -> (link, duplicate); the reply's dict,
+    # (session, application, language, staff) -> dict. None: the assistance API's own.
+    create: Callable | None = None
+    update: Callable | None = None
+    attach: Callable | None = None
+    present: Callable | None = None
+    # The customer's page of an application of this kind: (application, errors, form, status) -> response.
+    customer_page: Callable | None = None
+    # Checks a decision's kind-specific fields (a rebate's `amount`) before the lifecycle decides:
+    # (session, application, data).
+    before_decision: Callable[..., None] = _nothing
+    # After the customer withdrew it (release what it held): (session, application).
+    withdrawn: Callable[..., None] = _nothing
 
 
 _KINDS: dict[str, Kind] = {}

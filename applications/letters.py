@@ -57,6 +57,8 @@ def approval(language, *, application, account, line, context, **_context):
     subject = _("You are approved for %(program)s", program=name)
     body = _("Good news: you are approved for %(program)s. You will receive %(benefit)s.",
              program=name, benefit=context.get("benefit", "")) + " " + enrollment_text
+    if context.get("explanation"):  # how the amount was worked out (a rebate's items)
+        body = body.strip() + "\n\n" + context["explanation"]
     if line.message:
         body = body.strip() + "\n\n" + line.message
     return _letter(application, account, subject, body)

@@ -396,6 +396,7 @@ def withdraw(session: Session, user, application: Application, reason: str | Non
         if ap.status == "pending":
             ap.status = "withdrawn"
     move(session, application, "withdrawn", "withdrawn", note=(reason or "").strip() or None)
+    kinds.of(application).withdrawn(session, application)
     if application.status != "draft":
         send_notice(session, application, "withdrawal")
 

@@ -255,11 +255,42 @@ def history(session: Session, program: RebateProgram, *, premise: str | None, ac
             customer: str | None, exclude_application: int | None = None) -> list[rules.Past]:
     """Units and amounts already rebated on the premise, account or customer, for the limits.
 
-    No rebate applications exist yet, so this is empty. Issue 16 fills it here: the approved
-    (paid or not) and submitted-undecided rebate applications of the premise, account and customer,
-    never the one being quoted (`exclude_application`), each item as a `rules.Past`.
+    The counted items of the premise's, account's and customer's other rebate applications in the
+    program (never the one being quoted, `exclude_application`) that are approved (paid or not) or
+    submitted and not yet decided, each item as a `rules.Past`: two open applications cannot both
+    take the last unit a home may have.
     """
-    return []
+    from sqlalchemy import and_, or_
+
+    from applications.models import Application
+    from rebates.applications import UNDECIDED, RebateApplication, RebateItem
+
+    who = []
+    if premise:
+        who.append(RebateApplication.premise == premise)
+    if account:
+        who.append(Account.number == account)
+    if customer and str(customer).isdigit():
+        who.append(Application.applicant_id == int(customer))
+    if not who:
+        return []
+    query = (select(RebateItem, RebateApplication.premise, Account.number, Application.applicant_id)
+             .join(RebateApplication, RebateApplication.application_id == RebateItem.application_id)
+             .join(Application, Application.id == RebateApplication.application_id)
+             .join(Account, Account.id == Application.account_id)
+             .where(RebateApplication.program_id == program.id, RebateItem.counted_quantity > 0, or_(*who),
+                    or_(RebateApplication.status == "approved",
+                        and_(RebateApplication.status == "pending", Application.status.in_(UNDECIDED))))
+             .order_by(RebateItem.id))
+    if exclude_application is not None:
+        query = query.where(Application.id != exclude_application)
+    built = build_program(program) if program.versions else None
+    out = []
+    for item, item_premise, number, applicant_id in session.execute(query):
+        dated_by = built.measure_dated_by(item.measure) if built else "purchased_on"
+        out.append(rules.past_item(item.measure, item.counted_quantity, item.amount_cents, item.purchased_on,
+                                   item.installed_on, dated_by, item_premise, number, str(applicant_id)))
+    return out
 
 
 @dataclass

@@ -9,13 +9,20 @@ from core.api import documented, load_json
 from core.database import db
 from core.errors import Invalid
 from core.inputs import MAX_DAYS, whole_number
-from applications import service as lifecycle
+from applications import kinds, service as lifecycle
+from core.schemas import Dollars
 from eligibility.assistance import service
 from eligibility.assistance.present import application_dicts, reply
 from eligibility.assistance.schemas import AppealDecisionIn, DecisionIn, QueueOut
 from core.language import language
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
+
+
+class DecisionWithAmountIn(DecisionIn):
+    amount = Dollars(load_default=None, allow_none=True, metadata={
+        "description": "a rebate's approval: the amount in dollars, at most the quote (less needs a reason); "
+                       "left out, the whole quote"})
 
 
 def _body() -> dict:
@@ -67,12 +74,14 @@ def queue():
 
 
 @documented("/applications/{id}/decision", "post", summary="Approve, deny or request information (staff)",
-            tags=["review"], request=DecisionIn, errors=(404, 409, 422))
+            tags=["review"], request=DecisionWithAmountIn, errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/decision")
 @allow(*STAFF)
 def decision(application_id: int):
-    data = load_json(DecisionIn())
+    data = load_json(DecisionWithAmountIn())
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    lifecycle.check_version(application, data.get("version"))
+    kinds.of(application).before_decision(db.session, application, data)  # a rebate's amount, never over the quote
     lifecycle.decide(db.session, current_user, application, decision=data["decision"], program_code=data.get("program"),
                    reason=data.get("reason"), note=data.get("note"), version=data.get("version"),
                    checklist=data.get("checklist"), due_on=data.get("due_on"), message=data.get("message"))

@@ -23,7 +23,11 @@ def staff_members(session: Session, limit: int = 500) -> list:
 def page_context(session: Session, application: Application, language: str) -> dict:
     """What the application page shows: the common frame, and the panel of the application's kind."""
     kind = kinds.of(application)
-    return {"view": application_dicts(session, [application], language)[0],
+    view = application_dicts(session, [application], language)[0]
+    # The decision and appeal forms read the lines as determinations; a kind without them lists its lines.
+    view.setdefault("determinations", [{"program": line.code, "status": line.status, "eligible": None}
+                                       for line in lifecycle.lines(application)])
+    return {"view": view,
             "account": lifecycle.account_of(session, application),
             "reasons": lifecycle.denial_reasons(session, kind=application.kind),
             "staff_members": staff_members(session), "kind": kind, "panel": kind.panel,

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from core.access import STAFF, allow
 from core.database import db
@@ -21,6 +21,8 @@ from eligibility import service as programs_service
 from eligibility.assistance import service as assistance
 from eligibility.assistance.models import ApplicationProgram
 from eligibility.models import Program
+from rebates.applications import RebateApplication
+from rebates.models import RebateProgram
 from review import service
 
 bp = Blueprint("review", __name__)
@@ -30,7 +32,13 @@ FLAG_LABELS = {"income_mismatch": _l("Income differs"), "missing_document": _l("
                "name_mismatch": _l("Name does not match"), "document_reused": _l("Document used elsewhere"),
                "document_unread": _l("Document not read"), "already_enrolled": _l("Already enrolled"),
                "open_application": _l("Another open application"),
-               "per_computer_differs": _l("IRS corrected the return")}
+               "per_computer_differs": _l("IRS corrected the return"),
+               # rebates
+               "duplicate_receipt": _l("Receipt used elsewhere"), "limit_reached": _l("Limit reached"),
+               "late_application": _l("Applied late"), "not_qualified_product": _l("Product not on the list"),
+               "condition_not_met": _l("Condition not met"), "tenant_without_consent": _l("Tenant without consent"),
+               "receipt_missing": _l("Receipt missing"), "already_applied": _l("Already applied"),
+               "same_address_other_account": _l("Same address, another account")}
 
 DECISION_STATUS_LABELS = {"pending": _l("waiting for a decision"), "approved": _l("approved"),
                           "denied": _l("not approved"), "withdrawn": _l("withdrawn")}
@@ -40,7 +48,10 @@ QUEUE_ROW = (defer(Application.info_checklist),
              selectinload(Application.programs).load_only(ApplicationProgram.application_id,
                                                           ApplicationProgram.program_id)
              .joinedload(ApplicationProgram.program).load_only(Program.code),
-             selectinload(Application.flags).load_only(Flag.application_id, Flag.code))
+             selectinload(Application.flags).load_only(Flag.application_id, Flag.code),
+             # a rebate's program code in the same statement (one-to-one outer joins, by primary key)
+             joinedload(Application.rebate).load_only(RebateApplication.application_id, RebateApplication.program_id)
+             .joinedload(RebateApplication.program).load_only(RebateProgram.code))
 
 
 @bp.get("/staff/queue")
@@ -128,6 +139,7 @@ def decide(application_id: int):
             "The rules found the household eligible for this program. Tick the box to confirm the denial, "
             "then save again.")]}, form, status=422)
     try:
+        _rebate_amount(application, form, decision)
         lifecycle.decide(db.session, current_user, application, decision=decision,
                        program_code=form.get("program") or None, reason=form.get("reason") or None,
                        note=form.get("note"), version=version, checklist=checklist, message=form.get("message"))
@@ -137,6 +149,21 @@ def decide(application_id: int):
         return _detail(fresh, exc.fields or {"_form": [exc.message]}, form, status=exc.status)
     flash(_("The decision is saved and the customer is told."), "success")
     return redirect(url_for("review.application", application_id=application_id))
+
+
+def _rebate_amount(application, form, decision: str) -> None:
+    """A rebate's approval: the amount typed (blank: the whole quote), never over the quote."""
+    from applications import kinds
+    from core.money import MoneyError, parse_dollars
+
+    text = (form.get("amount") or "").strip()
+    try:
+        amount = parse_dollars(text, allow_negative=False) if text and decision == "approve" else None
+    except MoneyError:
+        raise Invalid(_("Give the amount in dollars, like 90.00."),
+                      fields={"amount": [_("Give the amount in dollars, like 90.00.")]}) from None
+    kinds.of(application).before_decision(db.session, application, {"decision": decision, "amount": amount,
+                                                                     "reason": form.get("message") or form.get("note")})
 
 
 def _found_eligible(application, program_code: str | None) -> bool:

@@ -11,13 +11,31 @@ from core.database import db
 from core.errors import Forbidden, Invalid
 from core.extensions import limiter
 from documents.web import UPLOAD_LIMIT, upload_key
-from applications import service as lifecycle
+from applications import kinds, service as lifecycle
 from eligibility.assistance import service
 from eligibility.assistance.present import reply
 from eligibility.assistance.schemas import (ApplicationIn, ApplicationOut, ApplicationUpdate, AppealIn,
                                               CustomerApplicationOut, SubmitIn, WithdrawIn)
 
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1")
+
+
+def _other_kind(body):
+    """The kind a new application's body names when it is not assistance (`{"kind": "rebate", ...}`)."""
+    code = body.get("kind") if isinstance(body, dict) else None
+    if code in (None, "assistance"):
+        return None
+    kind = kinds.get(code if isinstance(code, str) else "")
+    if kind.create is None:
+        raise Invalid("Unknown kind of application.", fields={"kind": ["Unknown kind of application."]})
+    return kind
+
+
+def _is_assistance(application_id: int) -> bool:
+    from applications.models import Application
+
+    application = lifecycle.get_for(db.session, current_user, application_id)
+    return kinds.of(application).update is None or application.kind == "assistance"
 APPLICATION = (ApplicationOut, CustomerApplicationOut)  # what `reply` answers, by who asks
 
 
@@ -37,6 +55,9 @@ def _applicant(data: dict):
 @bp.post("/applications")
 @allow("customer", *STAFF)
 def create():
+    kind = _other_kind(request.get_json(silent=True))
+    if kind is not None:  # another kind's draft (a rebate), from its own shape of the body
+        return reply(kind.create(db.session, current_user, request.get_json(silent=True)), 201)
     data = load_json(ApplicationIn())
     application = service.start(db.session, user=current_user, applicant=_applicant(data),
                                 account_number=data["account_number"], program_codes=data["programs"],
@@ -57,6 +78,11 @@ def show(application_id: int):
 @bp.patch("/applications/<int:application_id>")
 @signed_in
 def change(application_id: int):
+    if not _is_assistance(application_id):
+        body = request.get_json(silent=True)
+        version = body.get("version") if isinstance(body, dict) and isinstance(body.get("version"), int) else None
+        application = lifecycle.get_for_change(db.session, current_user, application_id, version)
+        return reply(kinds.of(application).update(db.session, application, body))
     data = load_json(ApplicationUpdate())
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
     service.update(db.session, application, household={"members": data["household"]["members"]}
@@ -75,11 +101,14 @@ def upload(application_id: int):
     file = request.files.get("file")
     if file is None:
         raise Invalid("Send the file as multipart form data in the field `file`.", fields={"file": ["Missing."]})
-    requirement = request.form.get("requirement", "income")
-    if requirement not in ("income", "categorical", "other"):
-        raise Invalid("requirement is income, categorical or other.", fields={"requirement": ["Unknown."]})
-    link, duplicate = lifecycle.attach(db.session, current_user, application, data=file.read(), filename=file.filename,
-                                     requirement=requirement)
+    if kinds.of(application).attach is not None:  # a rebate: receipt, photo or other, for an item
+        link, duplicate = kinds.of(application).attach(db.session, current_user, application, file, request.form)
+    else:
+        requirement = request.form.get("requirement", "income")
+        if requirement not in ("income", "categorical", "other"):
+            raise Invalid("requirement is income, categorical or other.", fields={"requirement": ["Unknown."]})
+        link, duplicate = lifecycle.attach(db.session, current_user, application, data=file.read(),
+                                           filename=file.filename, requirement=requirement)
     db.session.commit()  # an in-process parse runs now; with a worker it is queued
     document = link.document
     db.session.refresh(document)

@@ -41,6 +41,12 @@ def application_dicts(session: Session, applications, language: str = "en") -> l
 
 def application_dict(session: Session, application, language: str = "en", account: Account | None = None,
                      names: dict[str, str] | None = None) -> dict:
+    from applications import kinds
+
+    if application.kind != "assistance" and kinds.of(application).present is not None:
+        # another kind's shape, with dates as dates for the schemas that list it (the queue)
+        return {**kinds.of(application).present(session, application, language, True),
+                "submitted_on": application.submitted_on, "info_due_on": application.info_due_on}
     account = account or lifecycle.account_of(session, application)
     names = names if names is not None else service.program_names(session, language)
     determinations = []
@@ -112,6 +118,10 @@ def reply(application, status: int = 200):
     from core.language import language
     from eligibility.assistance.schemas import ApplicationOut, CustomerApplicationOut
 
+    from applications import kinds
+
+    if application.kind != "assistance" and kinds.of(application).present is not None:  # a rebate: its own shape
+        return jsonify(kinds.of(application).present(db.session, application, language(), current_user.is_staff)), status
     if current_user.is_staff:
         return jsonify(ApplicationOut().dump(application_dict(db.session, application, language()))), status
     return jsonify(CustomerApplicationOut().dump(customer_application_dict(db.session, application, language()))), status

@@ -30,6 +30,8 @@ class ApplicationHouseholdIn(BaseSchema):
 
 
 class ApplicationIn(BaseSchema):
+    kind = fields.String(validate=validate.OneOf(("assistance", "rebate")), metadata={
+        "description": "assistance (this shape, the default) or rebate (program, items, payment, applicant)"})
     account_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
     programs = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=10))
     household = fields.Nested(ApplicationHouseholdIn, required=True)

@@ -447,6 +447,10 @@ def review(application_id: int):
 def _status_page(application, *, errors=None, status: int = 200, form=None):
     """The application's page: where it stands, what we asked for, letters, and an appeal for each
     denied program (approved for one and denied for another: the denial can still be appealed)."""
+    from applications import kinds
+
+    if kinds.of(application).customer_page is not None:  # another kind's own page (a rebate)
+        return kinds.of(application).customer_page(application, errors=errors or {}, form=form or {}, status=status)
     view = customer_application_dict(db.session, application, language())  # loads programs, documents, letters
     appeals = lifecycle.appeals_of(db.session, application)
     appealable = [ap for ap in application.programs
