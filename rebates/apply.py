@@ -163,13 +163,14 @@ def upload(application_id: int):
     application = lifecycle.get_for_change(session, current_user, application_id)
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _page(application, errors={"file": [_("Choose a file to upload.")]}, form={}, status=422)
+        return _page(application, errors={"file": [_("Choose a file to upload.")]},
+                     form={"item": request.form.get("item", "0")}, status=422)
     try:
         applying.attach(session, current_user, application, file, request.form)
     except AssistError as exc:
         session.rollback()
-        return _page(_draft(application_id), errors=exc.fields or {"file": [exc.message]}, form={},
-                     status=exc.status)
+        return _page(_draft(application_id), errors=exc.fields or {"file": [exc.message]},
+                     form={"item": request.form.get("item", "0")}, status=exc.status)
     session.commit()
     return redirect(url_for("rebate_apply.draft", application_id=application_id))
 

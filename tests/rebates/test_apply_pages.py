@@ -82,3 +82,24 @@ def test_another_customer_cannot_see_or_change_the_draft(world, client, db_sessi
     login(stranger, other.email)
     assert stranger.get(path).status_code == 404
     assert post_form(stranger, f"{path}/items", ITEM, token_from="/rebates/apply").status_code == 404
+
+
+def test_a_failed_upload_is_told_at_its_item_in_the_pages_language(world, client, db_session):  # noqa: F811
+    """Walked in the browser: the file box spoke English on a Spanish page, and an error always
+    showed at the first item."""
+    login(client, world.customer.email)
+    created = post_form(client, "/rebates/apply", dict(ITEM, account=world.account.number),
+                        token_from="/rebates/apply")
+    path = f"/rebates/applications/{_draft_id(created)}"
+    post_form(client, f"{path}/items", dict(ITEM, invoice_number="INV-79"), token_from=path)
+    post_form(client, "/language", {"language": "es", "next": "/"})
+    page = client.get(path).get_data(as_text=True)
+    assert 'data-text-choose="Elegir un archivo"' in page and 'id="file-0"' in page and 'id="file-1"' in page
+    token = csrf_token(client, path)
+    refused = client.post(f"{path}/documents", data={"csrf_token": token, "item": "1", "requirement": "receipt"},
+                          content_type="multipart/form-data")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    ids = re.findall(r'id="(file-[^"]*)"', page)
+    assert "file-1-error-1" in ids and "file-0-error-1" not in ids, ids
+    assert 'aria-describedby="file-1-error-1"' in page
