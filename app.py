@@ -95,7 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
     from notices.views import bp as notices_bp, init_notices
     from rebates.api import bp as rebates_api_bp
     from rebates.inspection_api import bp as inspections_api_bp
-    from rebates.inspection_views import bp as inspections_bp
+    from rebates.inspection_views import bp as inspections_bp, init_inspections
     from rebates.views import bp as rebates_bp, init_rebates
     from rebates.apply import bp as rebate_apply_bp
     from rebates.supplies_api import bp as supplies_api_bp
@@ -115,6 +115,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_review(app)
     init_recertification(app)
     init_rebates(app)
+    init_inspections(app)
     init_reports(app)
     from core.inputs import init_inputs
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from accounts import service
 from accounts.schemas import (AccountList, AccountOut, AdjustmentOut, AdjustmentRequestIn, CreditList, CreditOut,
                               LinkRequest, ReversalIn, credit_rows)
-from core.access import STAFF, allow, signed_in
+from core.access import STAFF, allow
 from core.api import documented, load_json
 from core.database import db
 from core.extensions import limiter
@@ -44,7 +44,7 @@ def mine():
 @documented("/accounts/{number}", "get", summary="One account (its linked customers and staff only)",
             tags=["accounts"], response=AccountOut, errors=(404,))
 @bp.get("/accounts/<number>")
-@signed_in
+@allow("customer", *STAFF)
 def show(number: str):
     return jsonify(AccountOut().dump(service.account_for(db.session, current_user, number)))
 
@@ -52,7 +52,7 @@ def show(number: str):
 @documented("/accounts/{number}/credits", "get", summary="The account's credit ledger with running totals",
             tags=["accounts"], response=CreditList, errors=(404,))
 @bp.get("/accounts/<number>/credits")
-@signed_in
+@allow("customer", *STAFF)
 def credits(number: str):
     account = service.account_for(db.session, current_user, number)
     lines = service.ledger(db.session, account)

@@ -14,6 +14,7 @@ DEMO_USERS = (
     ("csr@example.com", "csr", "Casey Representative"),
     ("manager@example.com", "manager", "Morgan Manager"),
     ("admin@example.com", "admin", "Alex Admin"),
+    ("inspector@example.com", "inspector", "Ines Inspector"),
 )
 
 

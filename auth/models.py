@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.access import ROLES, STAFF
+from core.access import EMPLOYEES, ROLES, STAFF
 from core.database import Base, BigIntPK
 
 SESSION_KINDS = ("browser", "api", "personal")
@@ -59,6 +59,11 @@ class User(UserMixin, Base):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF
+
+    @property
+    def is_employee(self) -> bool:
+        """Staff or an inspector: signs in with two factors in production."""
+        return self.role in EMPLOYEES
 
     @property
     def totp_enabled(self) -> bool:

@@ -8,7 +8,8 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256  # long passphrases are welcome; the cap only stops abuse of the hasher
 
 IDLE_TIMEOUT = {"customer": timedelta(minutes=60), "csr": timedelta(minutes=30),
-                "manager": timedelta(minutes=30), "admin": timedelta(minutes=30)}
+                "manager": timedelta(minutes=30), "admin": timedelta(minutes=30),
+                "inspector": timedelta(minutes=30)}
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 PERSONAL_TOKEN_DAYS = 90
 PERSONAL_TOKEN_MAX_DAYS = 365

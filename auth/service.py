@@ -21,7 +21,7 @@ from auth import rules
 from auth.models import PendingSignIn, RecoveryCode, SignInFailure, User, UserSession
 from core import audit, clock, crypto, outbox
 from core.addresses import AddressError, clean_email
-from core.access import ROLES, STAFF
+from core.access import EMPLOYEES, ROLES
 from core.audit import Actor
 from core.errors import Conflict, Invalid, NotFound
 from core.web import external_url
@@ -438,12 +438,12 @@ def clear_failures(session: Session, email: str, address: str | None) -> None:
 
 
 def second_factor_needed(user: User) -> bool:
-    return user.role in STAFF and (user.totp_enabled or current_app.config.get("PRODUCTION", False))
+    return user.role in EMPLOYEES and (user.totp_enabled or current_app.config.get("PRODUCTION", False))
 
 
 def must_enrol(user: User) -> bool:
     """Where two-factor is required (staff in production) and not set up yet: enrolment comes first."""
-    return user.role in STAFF and bool(current_app.config.get("PRODUCTION")) and not user.totp_enabled
+    return user.role in EMPLOYEES and bool(current_app.config.get("PRODUCTION")) and not user.totp_enabled
 
 
 def _password_tag(user: User) -> str:

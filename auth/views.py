@@ -14,7 +14,7 @@ from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 from auth import service
 from auth.models import User, UserSession
 from core import audit
-from core.access import ANONYMOUS, ROLES, STAFF, allow, allowed_roles, public, signed_in, staff
+from core.access import ANONYMOUS, EMPLOYEES, ROLES, STAFF, allow, allowed_roles, public, signed_in, staff
 from core.database import db
 from core.errors import AssistError
 from core.extensions import csrf, limiter
@@ -386,7 +386,7 @@ def change_password():
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
-@staff
+@allow(*EMPLOYEES)
 def two_factor():
     user = current_user
     errors: dict[str, list[str]] = {}

@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
-ROLES = ("customer", "csr", "manager", "admin")
+ROLES = ("customer", "csr", "manager", "admin", "inspector")
+# The office: CSRs, managers and admins act for customers and see every application.
 STAFF = ("csr", "manager", "admin")
+# An inspector works for the utility in the field: their own inspections and the documents of the
+# applications they inspect, nothing of the office's (issue 18).
+INSPECTOR = "inspector"
+# Everyone who works for the utility: two-factor sign-in, as staff.
+EMPLOYEES = (*STAFF, INSPECTOR)
 ANONYMOUS = "anonymous"
 
 F = TypeVar("F", bound=Callable)

@@ -33,6 +33,10 @@ class Notice(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
     print_run_id: Mapped[int | None] = mapped_column(ForeignKey("print_runs.id"), index=True)
+    # The addressee's postal address when they gave one (a paper customer), stored when the letter is
+    # written (this package cannot look up the applicant); None: the account's service address.
+    mail_to: Mapped[str | None] = mapped_column(Text)
+    mail_zip: Mapped[str | None] = mapped_column(String(10))  # its ZIP, for the print run's mailing order
 
     __table_args__ = (
         # The letters waiting for the next print run, found without reading every letter.

@@ -4,7 +4,8 @@ A reminder that is never mailed is a household dropped for not replying, which r
 forbid; so every `post` letter must reach exactly one print run. Taking them is one UPDATE of
 the waiting letters: of two runs started at once, the second finds the rows already taken
 (PostgreSQL re-checks the condition after the first commits; SQLite lets one writer at a time).
-A run is printed in ZIP order of the letters' accounts, as presorted mail is posted, and can be
+A run is printed in ZIP order of where the letters go (a paper customer's postal address, else the
+account's service address), as presorted mail is posted, and can be
 printed again; a letter about no enrollment (an application's, a rebate's) is printed like any other.
 """
 from __future__ import annotations
@@ -67,10 +68,11 @@ def recent_runs(session: Session, limit: int = 25) -> list[PrintRun]:
 
 
 def letters_of(session: Session, run: PrintRun, *, offset: int = 0, limit: int | None = None) -> list[tuple]:
-    """(letter, account) pairs of a run in mailing order: by ZIP code, then account, then letter."""
+    """(letter, account) pairs of a run in mailing order: by the ZIP code the letter is mailed to (the
+    postal address's when the customer gave one, else the account's), then account, then letter."""
     query = (select(Notice, Account).join(Account, Account.id == Notice.account_id)
              .where(Notice.print_run_id == run.id)
-             .order_by(Account.zip, Account.number, Notice.id).offset(offset))
+             .order_by(func.coalesce(Notice.mail_zip, Account.zip), Account.number, Notice.id).offset(offset))
     if limit is not None:
         query = query.limit(limit)
     return [tuple(row) for row in session.execute(query)]

@@ -3,6 +3,7 @@
 the next print run (`delivery` post)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,8 @@ class Recipient:
     user_id: int
     email: str | None
     language: str
+    # Where a printed letter goes when the customer gave a postal address; None: the service address.
+    postal_address: str | None = None
 
     @property
     def by_post(self) -> bool:
@@ -29,10 +32,26 @@ class Recipient:
 
 
 def recipient_of(user) -> Recipient | None:
-    """A login as a recipient; a customer whose letters go by post keeps their language, not an address."""
+    """A login as a recipient; a customer whose letters go by post keeps their language and postal address."""
     if user is None:
         return None
-    return Recipient(user.id, None if user.letters_by_post else user.email, user.language or "en")
+    return Recipient(user.id, None if user.letters_by_post else user.email, user.language or "en",
+                     user.postal_address or None)
+
+
+_ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
+
+
+def mailing_zip(address: str | None) -> str | None:
+    """The ZIP code of a postal address (its last five-digit group, ZIP+4 cut to five), so a print run
+    sorts the letter by where it is mailed; None when the address has none (the account's ZIP then)."""
+    found = _ZIP.findall(address or "")
+    return found[-1] if found else None
+
+
+def _addressee(recipient: Recipient | None) -> dict:
+    address = recipient.postal_address if recipient is not None else None
+    return {"mail_to": address or None, "mail_zip": mailing_zip(address) if address else None}
 
 
 def send(session: Session, kind: str, *, account_id: int, recipient: Recipient | None, language: str,
@@ -46,7 +65,7 @@ def send(session: Session, kind: str, *, account_id: int, recipient: Recipient |
     notice = Notice(account_id=account_id, application_id=application_id, enrollment_id=enrollment_id, kind=kind,
                     language=language, subject=subject, body=body, created_at=clock.now(),
                     outbox_message_id=message.id if message else None,
-                    delivery="post" if message is None else "email")
+                    delivery="post" if message is None else "email", **_addressee(recipient))
     session.add(notice)
     session.flush()
     return notice
@@ -101,7 +120,7 @@ class Letters:
             {"account_id": r["account_id"], "application_id": r["application_id"], "enrollment_id": r["enrollment_id"],
              "kind": r["kind"], "language": r["language"], "subject": r["subject"], "body": r["body"],
              "created_at": now, "outbox_message_id": message_of.get(id(r)),
-             "delivery": "email" if id(r) in message_of else "post"}
+             "delivery": "email" if id(r) in message_of else "post", **_addressee(r["recipient"])}
             for r in self.rows])
         written = len(self.rows)
         self.rows = []

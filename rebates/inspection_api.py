@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
-from core.access import allow, signed_in
+from core.access import INSPECTOR, STAFF, allow
 from core.api import documented, load_json
 from core.database import db
 from core.errors import Invalid
@@ -14,7 +14,7 @@ from rebates import inspections
 from rebates.inspection_models import KINDS, RESULTS, STAGES
 
 bp = Blueprint("inspections_api", __name__, url_prefix="/api/v1")
-STAFF_ROLES = ("csr", "manager", "admin")
+STAFF_ROLES = STAFF
 
 
 class InspectionOut(Schema):
@@ -68,18 +68,28 @@ def _staff() -> bool:
     return current_user.role in STAFF_ROLES
 
 
+def _inspector() -> bool:
+    return current_user.role == INSPECTOR
+
+
 def _one(inspection_id: int):
+    """The inspection as the caller may see it: a customer their own, an inspector those given to them."""
+    if _inspector():
+        return inspections.get(db.session, inspection_id, inspector_id=current_user.id)
     return inspections.get(db.session, inspection_id, customer_id=None if _staff() else current_user.id)
 
 
-@documented("/inspections", "get", summary="Inspections: a customer's own, or (staff) by application or day",
+@documented("/inspections", "get", summary="Inspections: a customer's own, (staff) by application or day, (an inspector) theirs of a day",
             tags=["inspections"], response=InspectionList, errors=(422,),
             query={"application_id": {"type": "integer"}, "day": {"type": "string", "format": "date"},
                    "zip": {"type": "string"}})
 @bp.get("/inspections")
-@signed_in
+@allow("customer", INSPECTOR, *STAFF_ROLES)
 def list_inspections():
-    if not _staff():
+    if _inspector() and not request.args.get("day"):
+        message = _("Give the day like 2026-12-03.")
+        raise Invalid(message, fields={"day": [message]})
+    if not _staff() and not _inspector():
         rows = inspections.for_customer(db.session, current_user.id)
     elif request.args.get("day"):
         from datetime import date
@@ -89,7 +99,8 @@ def list_inspections():
         except ValueError:
             message = _("Give the day like 2026-12-03.")
             raise Invalid(message, fields={"day": [message]}) from None
-        rows = [i for i, _slot in inspections.day_list(db.session, day, request.args.get("zip") or None)]
+        rows = [i for i, _slot in inspections.day_list(db.session, day, request.args.get("zip") or None,
+                                                       inspector_id=current_user.id if _inspector() else None)]
     else:
         application_id = request.args.get("application_id", type=int)
         if application_id is None:
@@ -129,7 +140,7 @@ def schedule(inspection_id: int):
             summary="Record the inspector's result (pass, fail, remediation_required) or a no-show",
             tags=["inspections"], request=CompleteIn, response=InspectionOut, errors=(404, 409, 422))
 @bp.post("/inspections/<int:inspection_id>/complete")
-@allow(*STAFF_ROLES)
+@allow(INSPECTOR, *STAFF_ROLES)
 def complete(inspection_id: int):
     inspection = _one(inspection_id)
     data = load_json(CompleteIn())

@@ -3,47 +3,98 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from core import clock
-from core.access import STAFF, allow
+from core.access import INSPECTOR, STAFF, allow
 from core.database import db
 from core.errors import AssistError
 from rebates import inspections
 from rebates.inspection_models import RESULTS
 
 bp = Blueprint("inspections", __name__)
+# The office sees every inspection; an inspector only those given to them.
+INSPECTING = (*STAFF, INSPECTOR)
+
+
+def _mine() -> int | None:
+    """The inspector whose inspections these pages are limited to (None for the office)."""
+    return current_user.id if current_user.role == INSPECTOR else None
+
+
+def _inspection(inspection_id: int):
+    return inspections.get(db.session, inspection_id, inspector_id=_mine())
 
 
 @bp.get("/staff/inspections")
-@allow(*STAFF)
+@allow(*INSPECTING)
 def day_list():
     try:
         day = date.fromisoformat(request.args.get("day") or clock.today().isoformat())
     except ValueError:
         day = clock.today()
     zip_code = (request.args.get("zip") or "").strip()[:10] or None
-    rows = inspections.day_list(db.session, day, zip_code)
+    rows = inspections.day_list(db.session, day, zip_code, inspector_id=_mine())
     return render_template("rebates/inspection_day.html", rows=rows, day=day, zip_code=zip_code or "")
 
 
 def _result_page(inspection, form, errors, status=200):
+    office = current_user.role in STAFF
     return render_template("rebates/inspection_result.html", inspection=inspection, form=form, errors=errors,
-                           results=RESULTS, photos=inspections.photos_of(db.session, inspection)), status
+                           results=RESULTS, photos=inspections.photos_of(db.session, inspection),
+                           documents=inspections.application_documents(db.session, inspection),
+                           inspectors=inspections.inspectors(db.session) if office else None), status
 
 
 @bp.get("/staff/inspections/<int:inspection_id>")
-@allow(*STAFF)
+@allow(*INSPECTING)
 def result_form(inspection_id: int):
-    return _result_page(inspections.get(db.session, inspection_id), {}, {})
+    return _result_page(_inspection(inspection_id), {}, {})
+
+
+@bp.post("/staff/inspections/<int:inspection_id>/inspector")
+@allow(*STAFF)
+def assign(inspection_id: int):
+    """The office gives the inspection to an inspector: it shows on their day list."""
+    inspection = inspections.get(db.session, inspection_id)
+    choice = request.form.get("inspector_id", "")
+    try:
+        inspections.assign(db.session, inspection, int(choice) if choice.isdigit() else 0,
+                           expected_version=int(request.form["version"]) if request.form.get("version", "").isdigit()
+                           else None)
+    except AssistError as exc:
+        db.session.rollback()
+        return _result_page(inspections.get(db.session, inspection_id), {}, exc.fields or {"inspector_id": [exc.message]},
+                            exc.status)
+    db.session.commit()
+    flash(_("The inspection is given to the inspector."), "success")
+    return redirect(url_for("inspections.result_form", inspection_id=inspection_id))
+
+
+@bp.get("/staff/inspections/<int:inspection_id>/documents/<int:document_id>")
+@allow(*INSPECTING)
+def document(inspection_id: int, document_id: int):
+    """A document of the inspected application, opened on site (an audited read, like staff's)."""
+    from documents import service as documents
+
+    inspection = _inspection(inspection_id)
+    found = inspections.application_document(db.session, inspection, document_id)
+    data = documents.read(db.session, current_user, found, reason=f"inspection {inspection.id}")
+    db.session.commit()
+    inline = found.kind in ("jpeg", "png")
+    response = Response(data, mimetype=documents.MIME[found.kind])
+    response.headers["Content-Disposition"] = "%s; filename=document-%d.%s" % (
+        "inline" if inline else "attachment", found.id, {"jpeg": "jpg"}.get(found.kind, found.kind))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/staff/inspections/<int:inspection_id>")
-@allow(*STAFF)
+@allow(*INSPECTING)
 def record_result(inspection_id: int):
-    inspection = inspections.get(db.session, inspection_id)
+    inspection = _inspection(inspection_id)
     form = request.form
     try:
         version = int(form.get("version", ""))
@@ -61,7 +112,7 @@ def record_result(inspection_id: int):
                              expected_version=version)
     except AssistError as exc:
         db.session.rollback()
-        inspection = inspections.get(db.session, inspection_id)
+        inspection = _inspection(inspection_id)
         errors = exc.fields or {"result": [exc.message]}
         return _result_page(inspection, form, errors, exc.status)
     day = inspection.window_starts.astimezone(clock.clock().tz).date() if inspection.window_starts else clock.today()
@@ -99,3 +150,13 @@ def book(inspection_id: int):
     db.session.commit()
     flash(_("We will call you to find a time.") if choice == "call" else _("Your inspection is booked. We sent you a confirmation."), "success")
     return redirect(url_for("inspections.booking", inspection_id=inspection_id))
+
+
+def init_inspections(app) -> None:
+    from core.nav import register_landing, register_nav
+
+    register_nav(app, "inspections.day_list", _l("Inspections"), STAFF, order=18, group="work")
+    # Their only page: in the header, not a side group of one entry.
+    register_nav(app, "inspections.day_list", _l("My inspections"), (INSPECTOR,), order=10)
+    # An inspector lands on their day list.
+    register_landing(app, INSPECTOR, "inspections.day_list")

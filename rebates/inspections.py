@@ -19,7 +19,9 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from applications.models import ApplicationDocument
 from auth.models import User
+from core.access import INSPECTOR
 from core import audit, clock, outbox
 from core.errors import Conflict, Invalid, NotFound
 from rebates import inspection_rules
@@ -67,12 +69,41 @@ def request_inspection(session: Session, application_id: int, stage: str, kind: 
     return inspection
 
 
-def get(session: Session, inspection_id: int, customer_id: int | None = None) -> Inspection:
-    """One inspection; a customer sees only those of their own applications (else 404)."""
+def get(session: Session, inspection_id: int, customer_id: int | None = None,
+        inspector_id: int | None = None) -> Inspection:
+    """One inspection; a customer sees only those of their own applications, an inspector only those
+    given to them (else 404)."""
     inspection = session.get(Inspection, inspection_id)
-    if inspection is None or (customer_id is not None and _applicant(session, inspection) != customer_id):
+    if inspection is None or (customer_id is not None and _applicant(session, inspection) != customer_id) \
+            or (inspector_id is not None and inspection.inspector_id != inspector_id):
         raise NotFound(_("No such inspection."))
     return inspection
+
+
+def inspectors(session: Session) -> list[User]:
+    """The active users with the inspector role, to give an inspection to."""
+    return list(session.scalars(select(User).where(User.role == INSPECTOR, User.active.is_(True))
+                                .order_by(User.full_name, User.email)))
+
+
+def application_documents(session: Session, inspection: Inspection) -> list:
+    """The documents of the inspected application: those attached to it and the photos of its inspections."""
+    from documents.models import Document
+
+    attached = select(ApplicationDocument.document_id).where(
+        ApplicationDocument.application_id == inspection.application_id)
+    photos = (select(InspectionPhoto.document_id).join(Inspection, Inspection.id == InspectionPhoto.inspection_id)
+              .where(Inspection.application_id == inspection.application_id))
+    return list(session.scalars(select(Document).where(sa.or_(Document.id.in_(attached), Document.id.in_(photos)))
+                                .order_by(Document.id)))
+
+
+def application_document(session: Session, inspection: Inspection, document_id: int):
+    """One of the inspected application's documents (else 404): all an inspector may open."""
+    for document in application_documents(session, inspection):
+        if document.id == document_id:
+            return document
+    raise NotFound(_("No such document."))
 
 
 def _applicant(session: Session, inspection: Inspection) -> int | None:
@@ -174,6 +205,10 @@ def schedule(session: Session, inspection: Inspection, *, slot_id: int | None = 
 
 def assign(session: Session, inspection: Inspection, inspector_id: int, expected_version: int | None = None) -> None:
     _check(expected_version, inspection)
+    inspector = session.get(User, inspector_id)
+    if inspector is None or inspector.role != INSPECTOR or not inspector.active:
+        message = _("Choose one of the inspectors.")
+        raise Invalid(message, fields={"inspector_id": [message]})
     inspection.inspector_id = inspector_id
     inspection.updated_at = clock.now()
     session.flush()

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from auth import service as auth_service
-from core.access import STAFF, allow, signed_in
+from core.access import STAFF, allow
 from core.api import documented, load_json
 from core.database import db
 from core.errors import Forbidden, Invalid
@@ -68,7 +68,7 @@ def create():
 @documented("/applications/{id}", "get", summary="One application", tags=["applications"], response=APPLICATION,
             errors=(404,))
 @bp.get("/applications/<int:application_id>")
-@signed_in
+@allow("customer", *STAFF)
 def show(application_id: int):
     return reply(lifecycle.get_for(db.session, current_user, application_id))
 
@@ -76,7 +76,7 @@ def show(application_id: int):
 @documented("/applications/{id}", "patch", summary="Change a draft (household, enrollments, programs)",
             tags=["applications"], request=ApplicationUpdate, response=APPLICATION, errors=(404, 409, 422))
 @bp.patch("/applications/<int:application_id>")
-@signed_in
+@allow("customer", *STAFF)
 def change(application_id: int):
     if not _is_assistance(application_id):
         body = request.get_json(silent=True)
@@ -95,7 +95,7 @@ def change(application_id: int):
             "`requirement`: income, categorical or other)", tags=["applications"], errors=(404, 409, 413, 422))
 @bp.post("/applications/<int:application_id>/documents")
 @limiter.limit(UPLOAD_LIMIT, key_func=upload_key)
-@signed_in
+@allow("customer", *STAFF)
 def upload(application_id: int):
     application = lifecycle.get_for_change(db.session, current_user, application_id)
     file = request.files.get("file")
@@ -123,7 +123,7 @@ def upload(application_id: int):
 @documented("/applications/{id}/submit", "post", summary="Sign and submit", tags=["applications"],
             request=SubmitIn, response=APPLICATION, errors=(404, 409, 422))
 @bp.post("/applications/<int:application_id>/submit")
-@signed_in
+@allow("customer", *STAFF)
 def submit(application_id: int):
     data = load_json(SubmitIn())
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
@@ -134,7 +134,7 @@ def submit(application_id: int):
 @documented("/applications/{id}/withdraw", "post", summary="Withdraw on the customer's request",
             tags=["applications"], request=WithdrawIn, response=APPLICATION, errors=(404, 409))
 @bp.post("/applications/<int:application_id>/withdraw")
-@signed_in
+@allow("customer", *STAFF)
 def withdraw(application_id: int):
     data = load_json(WithdrawIn())
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
@@ -164,7 +164,7 @@ def enrollment_dict(enrollment) -> dict:
 @documented("/accounts/{number}/enrollments", "get", summary="The account's enrollments with their history "
             "(its linked customers and staff only)", tags=["accounts"], errors=(404,))
 @bp.get("/accounts/<number>/enrollments")
-@signed_in
+@allow("customer", *STAFF)
 def account_enrollments(number: str):
     from accounts import service as accounts_service
     from eligibility.enrollments import service as enrollments

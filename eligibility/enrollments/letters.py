@@ -57,13 +57,14 @@ def recipients(session: Session, enrollment_ids: Iterable[int]) -> dict[int, Rec
                     .order_by(Enrollment.id, AccountLink.linked_at.desc())):
                 out.setdefault(eid, Recipient(uid, email, language or "en"))
         missing = [eid for eid in chunk if eid not in out]
-        if missing:  # nobody to email: the letter goes by post, in the language of the customer it is for
-            for eid, uid, language in session.execute(
-                    select(Enrollment.id, User.id, User.language)
+        if missing:  # nobody to email: the letter goes by post, in the language of the customer it is for,
+            # to their postal address when they gave one
+            for eid, uid, language, postal_address in session.execute(
+                    select(Enrollment.id, User.id, User.language, User.postal_address)
                     .join(Application, Application.id == Enrollment.application_id)
                     .join(User, User.id == Application.applicant_id)
                     .where(among(session, Enrollment.id, missing))):
-                out.setdefault(eid, Recipient(uid, None, language or "en"))
+                out.setdefault(eid, Recipient(uid, None, language or "en", postal_address or None))
     return out
 
 

@@ -11,7 +11,7 @@ from tests.browser.conftest import assert_accessible, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_an_inspector_records_a_pass_at_390_px(live_app, live_server, new_page, make_staff):
+def test_an_inspector_records_a_pass_at_390_px(live_app, live_server, new_page):
     from core import clock
     from core.audit import Actor, acting_as
     from core.database import db
@@ -25,12 +25,18 @@ def test_an_inspector_records_a_pass_at_390_px(live_app, live_server, new_page, 
         application = make_application(db.session)
         inspection = inspections.request_inspection(db.session, application.id, "claim", "post", "always")
         inspections.schedule(db.session, inspection, slot_id=slot.id)
-        inspection_id, application_id = inspection.id, application.id
+        from auth import service
+        from tests.conftest import PASSWORD, random_email
+
+        inspector = service.create_user(db.session, email=random_email("inspector"), password=PASSWORD,
+                                        role="inspector", confirmed=True)
+        inspections.assign(db.session, inspection, inspector.id)
+        inspection_id, application_id, email, password = inspection.id, application.id, inspector.email, PASSWORD
         db.session.commit()
 
-    email, password = make_staff("csr")
     page = new_page()
     sign_in(page, live_server, email, password)
+    expect(page.locator("h1")).to_have_text(f"Inspections on {clock.today().isoformat()}")  # their landing page
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server}/staff/inspections?day={day.isoformat()}&zip=94501")
     expect(page.locator("h1")).to_have_text(f"Inspections on {day.isoformat()}")

@@ -153,7 +153,7 @@ def test_another_customer_does_not_see_the_inspection(db_session, today):
 def test_the_reminder_goes_the_day_before_in_the_customers_language_once(db_session, today):
     spanish = make_user(db_session, "customer")
     spanish.language = "es"
-    inspector = make_user(db_session, "csr")
+    inspector = make_user(db_session, "inspector")
     inspector.full_name = "Ana Ruiz"
     inspection = _booked(db_session, _slot(db_session, date(2026, 12, 2)), make_application(db_session, spanish))
     inspections.assign(db_session, inspection, inspector.id)
