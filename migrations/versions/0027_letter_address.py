@@ -1,8 +1,8 @@
 """A letter's addressee: `notices.mail_to` (the postal address a paper customer gave, NULL meaning the
 account's service address) and `notices.mail_zip` (its ZIP, the print run's mailing order)
 
-Revision ID: 0026_h10_letter_address
-Revises: 0025_h10_inspector
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-02 05:55:00
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0026_h10_letter_address'
-down_revision = '0025_h10_inspector'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 

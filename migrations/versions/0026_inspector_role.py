@@ -3,8 +3,8 @@
 SQLite changes a CHECK by rebuilding the table; many tables point at users, so the foreign-key
 checks are off during the rebuild (as in 0021) and verified after.
 
-Revision ID: 0025_h10_inspector
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-02 05:50:00
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0025_h10_inspector'
-down_revision = '0024'
+revision = '0026'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
