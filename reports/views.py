@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from accounts.rules import safe_cell
+from core.tabular import safe_cell
 from core import clock
 from core.access import allow
 from core.database import db
