@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from core import tabular
 from core.money import MoneyError, parse_dollars
+from core.tabular import clean_text  # noqa: F401 - the credit files' callers read it here
 
 SERVICES = ("electric", "water", "wastewater", "refuse")
 ACCOUNT_COLUMNS = ("account_number", "customer_name", "service_address", "city", "zip", "services", "status",
@@ -204,29 +206,18 @@ def parse_layout(spec: str | None) -> list[list[str]]:
     return layout
 
 
-# Line breaks, tabs and other control characters (C0, DEL, C1, the Unicode line and paragraph
-# separators) would split a row or a cell for whoever reads the file; each run becomes one space.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # Fields the CIS matches on: written as they are (no apostrophe), since no spreadsheet reads them.
 IDENTIFIER_FIELDS = frozenset({"account_number", "kind", "reason_code", "period_start", "period_end", "created_on"})
 # How a batch's cells are written; kept on the batch so an earlier batch renders to its first bytes.
 CELL_RULES = 2
 
 
-def clean_text(value) -> str:
-    """Text with every control character replaced by a space."""
-    text = "" if value is None else str(value)
-    return _CONTROL.sub(" ", text)
-
-
 def safe_cell(value, rules: int = CELL_RULES) -> str:
-    """Free text for a CSV cell: control characters become spaces, and text a spreadsheet would run
-    as a formula is written as text (a leading apostrophe). Rules 1 are those of batches written
-    before control characters were replaced."""
-    text = "" if value is None else str(value)
+    """Free text for a CSV cell (`core.tabular.safe_cell`). Rules 1 are those of batches written
+    before control characters were replaced: a leading tab or carriage return got the apostrophe too."""
     if rules >= 2:
-        text = clean_text(text)
-        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+        return tabular.safe_cell(value)
+    text = "" if value is None else str(value)
     if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text

@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts import rules
 from accounts.models import (Account, AccountLink, AdjustmentRequest, CreditBatch, CreditBatchItem,
                              LedgerEntry)
-from core import audit, clock
+from core import audit, clock, tabular
 from core.audit import current_actor
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.database import lock_for_change
@@ -419,12 +417,8 @@ def render_xlsx(session: Session, batch: CreditBatch) -> bytes:
     """The same batch as a workbook for people; identical bytes every time it is made."""
     from decimal import Decimal
 
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = f"Batch {batch.id}"
-    sheet.append([rules.clean_text(header) if batch.cell_rules >= 2 else header for header, _f in batch.layout])
+    header = [rules.clean_text(header) if batch.cell_rules >= 2 else header for header, _f in batch.layout]
+    rows = []
     for row in _batch_rows(session, batch):
         values = []
         for _h, f in batch.layout:
@@ -434,50 +428,8 @@ def render_xlsx(session: Session, batch: CreditBatch) -> bytes:
             elif isinstance(value, str) and batch.cell_rules >= 2:
                 value = rules.clean_text(value)
             values.append(value)
-        sheet.append(values)
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, str):
-                if cell.value[:1] in ("=", "+", "-", "@"):
-                    cell.quotePrefix = True
-                cell.data_type = "s"  # never a formula
-            elif cell.column_letter and isinstance(cell.value, Decimal):
-                cell.number_format = "0.00"
-    stamp = batch.created_at.replace(tzinfo=None, microsecond=0)
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
-    workbook.properties.creator = "Assist"
-    raw = io.BytesIO()
-    workbook.save(raw)
-    return _fixed_zip(raw.getvalue(), stamp)
-
-
-def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
-    """Rewrite a zip with fixed member times so the same content gives the same bytes.
-
-    openpyxl stamps docProps/core.xml's `modified` with the time of saving; it becomes the batch's time.
-    """
-    import re
-
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(max(stamp.year, 1980), stamp.month, stamp.day,
-                                                              stamp.hour, stamp.minute, stamp.second))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                 lambda m: m.group(1) + when + m.group(2), content)
-            target.writestr(fixed, content)
-    return out.getvalue()
-
-
-# Other areas' files for people (rebate check batches) are made reproducible the same way.
-fixed_zip = _fixed_zip
+        rows.append(values)
+    return tabular.write_xlsx(f"Batch {batch.id}", header, rows, batch.created_at)
 
 
 def get_batch(session: Session, batch_id: int) -> CreditBatch:

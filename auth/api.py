@@ -28,27 +28,27 @@ def login():
     try:
         user = service.authenticate(db.session, data["email"], data["password"], address=address)
     except service.AccountLocked as exc:
-        db.session.commit()
+        db.session.commit()  # a refusal that is remembered: the attempt is audited (core.unit_of_work)
         raise _locked(exc.retry_after)
     except service.LoginFailed:
-        db.session.commit()
+        db.session.commit()  # remembered, as above: the failed attempt counts towards the lockout
         g.sign_in_failed = True
         return error_response(401, "unauthorized", _("The email or password is not right."))
     except service.EmailNotConfirmed:
-        db.session.commit()
+        db.session.commit()  # remembered, as above
         return error_response(401, "unauthorized", _("The email or password is not right."))
     if service.second_factor_needed(user):
         if not user.totp_enabled:
-            db.session.commit()
+            db.session.commit()  # remembered, as above
             return error_response(403, "two_factor_setup_required",
                                   _("Set up two-factor sign-in on the website before using the API."))
         if not data.get("totp"):
-            db.session.commit()
+            db.session.commit()  # remembered, as above
             return error_response(401, "two_factor_required", _("Send the 6-digit code from your app as \"totp\"."),
                                   {"totp": [_("A code is required.")]})
         if not service.verify_second_factor(db.session, user, data["totp"]):
             service.second_factor_failed(db.session, user, address)
-            db.session.commit()
+            db.session.commit()  # the wrong code counts
             g.sign_in_failed = True
             return error_response(401, "unauthorized", _("The two-factor code is not right."))
         service.second_factor_passed(db.session, user, address)

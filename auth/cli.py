@@ -12,6 +12,7 @@ from core.access import ROLES
 from core.audit import Actor
 from core.database import db
 from core.errors import AssistError
+from core.unit_of_work import unit_of_work
 
 users_cli = AppGroup("users", help="Manage people who sign in.")
 
@@ -32,11 +33,10 @@ def create(email: str, role: str, full_name: str | None) -> None:
     audit.acting_as(Actor(label="cli: users create"))
     password = _read_password()
     try:
-        user = service.create_user(db.session, email=email, password=password, role=role, confirmed=True,
-                                   full_name=full_name)
-        db.session.commit()
+        with unit_of_work():
+            user = service.create_user(db.session, email=email, password=password, role=role, confirmed=True,
+                                       full_name=full_name)
     except AssistError as exc:
-        db.session.rollback()
         details = "; ".join(m for msgs in exc.fields.values() for m in msgs)
         raise click.ClickException(f"{exc.message} {details}".strip()) from exc
     click.echo(f"created {user.role} {user.email}")
@@ -52,9 +52,9 @@ def deactivate(email: str, reason: str) -> None:
     from auth.models import User
 
     audit.acting_as(Actor(label="cli: users deactivate"))
-    user = db.session.scalar(select(User).where(User.email == service.normalize_email(email)))
-    if user is None:
-        raise click.ClickException(f"no user {email}")
-    service.set_active(db.session, user, False, reason)
-    db.session.commit()
+    with unit_of_work():
+        user = db.session.scalar(select(User).where(User.email == service.normalize_email(email)))
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        service.set_active(db.session, user, False, reason)
     click.echo(f"deactivated {user.email}")

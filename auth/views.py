@@ -11,13 +11,14 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 
-from auth import service
+from auth import rules, service
 from auth.models import User, UserSession
 from core import audit
 from core.access import ANONYMOUS, EMPLOYEES, ROLES, STAFF, allow, allowed_roles, public, signed_in, staff
 from core.database import db
 from core.errors import AssistError
 from core.extensions import csrf, limiter
+from core.inputs import whole_number
 from core.nav import landing_url, register_nav
 from core.views import safe_next
 
@@ -422,12 +423,15 @@ def two_factor():
 @staff
 def create_token():
     name = (request.form.get("name") or "").strip()[:100]
+    errors: dict[str, list[str]] = {}
     try:
-        days = int(request.form.get("days") or 90)
-    except ValueError:
-        days = 90
+        days = whole_number("days", request.form.get("days"), minimum=1, maximum=rules.PERSONAL_TOKEN_MAX_DAYS,
+                            default=90)
+    except AssistError as exc:
+        errors.update(exc.fields)
     if not name:
-        errors = {"name": [_("Give the token a name, so you know later what uses it.")]}
+        errors["name"] = [_("Give the token a name, so you know later what uses it.")]
+    if errors:
         return render_template("auth/account.html", tokens=[], errors=errors, new_token=None), 422
     _row, secret = service.open_session(db.session, current_user, kind="personal", name=name, days=days,
                                         ip=request.remote_addr)

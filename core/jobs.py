@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core.database import db
+from core.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +148,9 @@ def _dispatch(app: Flask, queue: str, timeout: int, path: str, args: tuple, kwar
 def _run_in_app(app: Flask, path: str, args: tuple | list, kwargs: dict) -> Any:
     func = _resolve(path)
     with app.app_context():
-        session = db.session()
         try:
-            result = func(*args, **kwargs)
-            session.commit()
-            return result
-        except BaseException:
-            session.rollback()
-            raise
+            with unit_of_work():  # one commit when the job returns, nothing kept if it raises
+                return func(*args, **kwargs)
         finally:
             db.session.remove()
 

@@ -50,12 +50,12 @@ def parse(files: tuple[str, ...]) -> None:
 def rotate_key() -> None:
     """Re-encrypt every stored file under the first key in DOCUMENT_KEY ("new,old"); safe to re-run."""
     from core.audit import Actor, acting_as
-    from core.database import db
+    from core.unit_of_work import unit_of_work
     from documents import service
 
     acting_as(Actor(label="cli: documents rotate-key"))
-    report = service.rotate_keys(db.session())
-    db.session.commit()
+    with unit_of_work() as session:
+        report = service.rotate_keys(session)
     click.echo(json.dumps({"rewritten": report.rewritten, "already_current": report.current,
                            "missing": report.missing}))
 
@@ -64,10 +64,10 @@ def rotate_key() -> None:
 def reconcile() -> None:
     """Re-queue documents left unread (a lost worker, Redis down at upload); the workers do it every minute."""
     from core.audit import Actor, acting_as
-    from core.database import db
+    from core.unit_of_work import unit_of_work
     from documents import service
 
     acting_as(Actor(label="cli: documents reconcile"))
-    count = service.reconcile(db.session())
-    db.session.commit()
+    with unit_of_work() as session:
+        count = service.reconcile(session)
     click.echo(json.dumps({"requeued": count}))

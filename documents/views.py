@@ -13,40 +13,10 @@ from core.errors import AssistError
 from core.extensions import limiter
 from documents import service
 from documents.models import Document
+from documents.web import (DOCUMENT_TYPE_LABELS, FIELD_LABELS, FILING_STATUS_LABELS, STATUS_LABELS, UPLOAD_LIMIT,
+                           upload_key as _upload_key)
 
 bp = Blueprint("documents", __name__)
-
-UPLOAD_LIMIT = "20 per hour"
-STATUS_LABELS = {"stored": _l("received, not read yet"), "parsing": _l("being read"), "parsed": _l("read"),
-                 "needs_review": _l("waiting for a person to read it"), "rejected": _l("refused")}
-# What staff read for the parser's codes (the API and `documents parse` keep the codes).
-DOCUMENT_TYPE_LABELS = {"tax_return_transcript": _l("Tax Return Transcript"),
-                        "account_transcript": _l("Account Transcript"), "record_of_account": _l("Record of Account"),
-                        "wage_and_income_transcript": _l("Wage and Income Transcript"),
-                        "verification_of_nonfiling": _l("Verification of Non-filing letter"),
-                        "unknown": _l("not recognized")}
-FILING_STATUS_LABELS = {"single": _l("Single"), "married_filing_jointly": _l("Married filing jointly"),
-                        "married_filing_separately": _l("Married filing separately"),
-                        "head_of_household": _l("Head of household"),
-                        "qualifying_surviving_spouse": _l("Qualifying surviving spouse")}
-FIELD_LABELS = {
-    "adjusted_gross_income": _l("Adjusted gross income"), "total_income": _l("Total income"),
-    "taxable_income": _l("Taxable income"), "wages": _l("Wages"),
-    "unemployment_compensation": _l("Unemployment compensation"),
-    "social_security_benefits": _l("Social Security benefits"), "pensions": _l("Pensions and annuities"),
-    "business_income": _l("Business income"), "interest": _l("Interest"), "dividends": _l("Dividends"),
-    "other_income": _l("Other income"),
-}
-
-DOCUMENT_TYPE_LABELS = {
-    "tax_return_transcript": _l("Tax Return Transcript"), "account_transcript": _l("Account Transcript"),
-    "record_of_account": _l("Record of Account"), "wage_and_income_transcript": _l("Wage & Income Transcript"),
-    "verification_of_nonfiling": _l("Verification of Non-filing letter"), "unknown": _l("not recognized"),
-}
-
-
-def _upload_key() -> str:
-    return f"upload:{current_user.id}"
 
 
 def _file_response(document: Document, data: bytes) -> Response:
@@ -76,9 +46,7 @@ def upload():
         try:
             result = service.upload(db.session, owner=current_user, uploaded_by=current_user, data=file.read(),
                                     filename=file.filename)
-            db.session.commit()
         except AssistError as exc:
-            db.session.rollback()
             errors = exc.fields or {"file": [exc.message]}
         else:
             flash(_("We already have this file; it was not stored again.") if result.duplicate
@@ -105,7 +73,6 @@ def _too_large(exc):
 def my_file(document_id: int):
     document = service.get_for(db.session, current_user, document_id)
     data = service.read(db.session, current_user, document)
-    db.session.commit()
     return _file_response(document, data)
 
 
@@ -115,7 +82,6 @@ def staff_document(document_id: int):
     """The extracted text and figures: seeing them is an audited view, like the file itself."""
     document = service.get_for(db.session, current_user, document_id)
     service.viewed_text(db.session, current_user, [document], reason=_reason() or None)
-    db.session.commit()
     return render_template("documents/staff_document.html", document=document, statuses=STATUS_LABELS,
                            field_labels=FIELD_LABELS, result=document.parse_result or {}, errors={},
                            type_labels=DOCUMENT_TYPE_LABELS, filing_labels=FILING_STATUS_LABELS)
@@ -136,7 +102,6 @@ def staff_file(document_id: int):
         return render_template("documents/file_reason.html", document=document, errors=errors), (
             422 if errors else 200)
     data = service.read(db.session, current_user, document, reason=reason)
-    db.session.commit()
     return _file_response(document, data)
 
 
@@ -166,7 +131,6 @@ def staff_page_image(document_id: int, page: int):
         abort(404)
     _page, line = _evidence_line(document, request.args.get("figure"))
     data = service.read(db.session, current_user, document, reason=f"page {page}")
-    db.session.commit()
     answer = service.parser_pool().render(data, page, line)
     if "png" not in answer:
         abort(404)
@@ -200,7 +164,6 @@ def staff_image(document_id: int):
     if document.kind not in INLINE_IMAGES:
         abort(404)
     data = service.read(db.session, current_user, document, reason=_reason() or "viewed on the page")
-    db.session.commit()
     response = Response(data, mimetype=service.MIME[document.kind])
     response.headers["Content-Disposition"] = "inline; filename=document-%d.%s" % (
         document.id, {"jpeg": "jpg"}.get(document.kind, document.kind))

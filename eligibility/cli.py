@@ -82,8 +82,8 @@ def disable(code: str, reason: str) -> None:
 def apply_programs_setting() -> None:
     """After `db upgrade`: the programs ASSIST_PROGRAMS leaves out are switched off."""
     acting_as(Actor(label="cli: db upgrade (ASSIST_PROGRAMS)"))
-    switched = service.apply_programs_setting(db.session())
-    db.session.commit()
+    with unit_of_work() as session:
+        switched = service.apply_programs_setting(session)
     if switched:
         click.echo(f"switched off (not in ASSIST_PROGRAMS): {', '.join(switched)}")
 

@@ -11,6 +11,7 @@ from core import clock
 from core.access import INSPECTOR, STAFF, allow
 from core.database import db
 from core.errors import AssistError
+from core.inputs import whole_number
 from rebates import inspections
 from rebates.inspection_models import RESULTS
 
@@ -97,10 +98,7 @@ def record_result(inspection_id: int):
     inspection = _inspection(inspection_id)
     form = request.form
     try:
-        version = int(form.get("version", ""))
-    except ValueError:
-        version = None
-    try:
+        version = whole_number("version", form.get("version"))  # a tampered form is refused, not unchecked
         for upload in request.files.getlist("photos"):
             if upload and upload.filename:
                 try:

@@ -28,7 +28,7 @@ from accounts import rules as account_rules
 from accounts import service as accounts
 from accounts.models import Account, CreditBatchItem
 from auth.models import User
-from core import audit, clock, crypto
+from core import audit, clock, crypto, tabular
 from core.audit import current_actor
 from core.errors import Conflict, Invalid, NotFound
 from core.money import parse_dollars
@@ -273,15 +273,15 @@ def _cell(field: str, value):
     if field in rules.NUMERIC_PAYMENT_FIELDS:
         return value
     if field in rules.IDENTIFIER_PAYMENT_FIELDS:
-        return account_rules.clean_text(value)
-    return account_rules.safe_cell(value)
+        return tabular.clean_text(value)
+    return tabular.safe_cell(value)
 
 
 def render_csv(session: Session, batch: RebatePaymentBatch) -> bytes:
     """The file for accounts payable, in the batch's own layout; formula-looking text written as text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([account_rules.safe_cell(header) for header, _f in batch.layout])
+    writer.writerow([tabular.safe_cell(header) for header, _f in batch.layout])
     for row in _batch_rows(session, batch):
         writer.writerow([_cell(f, row[f]) for _h, f in batch.layout])
     return buffer.getvalue().encode("utf-8")
@@ -291,30 +291,10 @@ def render_xlsx(session: Session, batch: RebatePaymentBatch) -> bytes:
     """The same batch as a workbook for people; identical bytes every time it is made."""
     from decimal import Decimal
 
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = f"Batch {batch.id}"
-    sheet.append([account_rules.clean_text(header) for header, _f in batch.layout])
-    for row in _batch_rows(session, batch):
-        sheet.append([Decimal(row[f]) if f == "amount" else
-                      account_rules.clean_text(row[f]) if isinstance(row[f], str) else row[f]
-                      for _h, f in batch.layout])
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, str):
-                if cell.value[:1] in ("=", "+", "-", "@"):
-                    cell.quotePrefix = True
-                cell.data_type = "s"  # never a formula
-            elif isinstance(cell.value, Decimal):
-                cell.number_format = "0.00"
-    stamp = batch.created_at.replace(tzinfo=None, microsecond=0)
-    workbook.properties.created = workbook.properties.modified = stamp
-    workbook.properties.creator = "Assist"
-    raw = io.BytesIO()
-    workbook.save(raw)
-    return accounts.fixed_zip(raw.getvalue(), stamp)
+    header = [tabular.clean_text(header) for header, _f in batch.layout]
+    rows = [[Decimal(row[f]) if f == "amount" else tabular.clean_text(row[f]) if isinstance(row[f], str) else row[f]
+             for _h, f in batch.layout] for row in _batch_rows(session, batch)]
+    return tabular.write_xlsx(f"Batch {batch.id}", header, rows, batch.created_at)
 
 
 @dataclass
@@ -415,7 +395,7 @@ def render_tax_report(rows: list[dict]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(TAX_REPORT_HEADER)
     for row in rows:
-        writer.writerow([row["customer_id"], account_rules.safe_cell(row["name"]), account_rules.safe_cell(row["email"]),
+        writer.writerow([row["customer_id"], tabular.safe_cell(row["name"]), tabular.safe_cell(row["email"]),
                          row["tin_last4"], row["w9_on_file"], row["payments"], row["total"]])
     return buffer.getvalue().encode("utf-8")
 

@@ -9,6 +9,7 @@ from accounts.service import account_for, linked_accounts
 from core.access import STAFF, allow
 from core.database import db
 from core.errors import AssistError
+from core.inputs import whole_number
 from rebates import supplies
 
 bp = Blueprint("supplies", __name__)
@@ -27,6 +28,10 @@ def _nav(state) -> None:
     register_nav(state.app, "supplies.stock", _l("Free supplies"), STAFF, order=54, group="programs")
 
 
+# The most units one delivery or count may name (the stock column is a 32-bit integer).
+MAX_STOCK_CHANGE = 1_000_000
+
+
 def _quantities(offers) -> tuple[list[dict], dict[str, list[str]], dict[str, str]]:
     wanted, errors, values = [], {}, {}
     for offer in offers:
@@ -35,7 +40,7 @@ def _quantities(offers) -> tuple[list[dict], dict[str, list[str]], dict[str, str
         values[key] = text
         if text in ("", "0"):
             continue
-        if not text.isdigit() or not 1 <= int(text) <= supplies.MAX_QUANTITY:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= supplies.MAX_QUANTITY:
             errors[key] = [_("Give a whole number, 0 or more.")]
             continue
         wanted.append({"supply": offer.item.code, "quantity": int(text)})
@@ -129,9 +134,10 @@ def change_stock(code: str):
     try:
         if action not in ("receive", "count"):
             raise AssistError(_("Choose receive or count."))
-        if not text.isdigit():
-            raise AssistError(_("Give a whole number, 0 or more."))
-        (supplies.receive if action == "receive" else supplies.count)(db.session, item, int(text), reason)
+        quantity = whole_number("quantity", text, maximum=MAX_STOCK_CHANGE)
+        if quantity is None:
+            raise AssistError(_("Give a whole number, 0 or more."), fields={"quantity": [_("Give a whole number, 0 or more.")]})
+        (supplies.receive if action == "receive" else supplies.count)(db.session, item, quantity, reason)
     except AssistError as exc:
         db.session.rollback()
         flash(f"{item.code}: {exc.message}", "error")

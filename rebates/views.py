@@ -15,6 +15,7 @@ from core.access import STAFF, allow, public
 from core.database import db
 from core.errors import AssistError
 from core.extensions import limiter
+from core.inputs import whole_number
 from core.money import MoneyError, format_dollars, format_percent, parse_dollars
 from rebates import definitions, explain, rules, service
 from rebates.definitions import DefinitionError
@@ -298,8 +299,10 @@ def set_budget():
     form = {k: request.form.get(k, "").strip() for k in ("program", "fiscal_year", "amount", "reason")}
     errors: dict[str, list[str]] = {}
     try:
-        year = int(form["fiscal_year"])
-    except ValueError:
+        year = whole_number("fiscal_year", form["fiscal_year"], minimum=2000, maximum=2100)
+        if year is None:
+            raise AssistError("")
+    except AssistError:
         errors["fiscal_year"] = [_("Give a fiscal year like 2027.")]
     try:
         cents = parse_dollars(form["amount"], allow_negative=False)

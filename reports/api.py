@@ -27,7 +27,6 @@ def participation():
     req = service.ReportRequest.parse(db.session, data["start"], data["end"], data["programs"] or None,
                                       identified=data["identified"], user=current_user)
     job = service.start_participation(db.session, current_user, req)
-    db.session.commit()
     response = jsonify(JobCreated().dump({"job": job.token,
                                           "status_url": url_for("reports_api.job_status", token=job.token)}))
     response.status_code = 202
@@ -56,7 +55,6 @@ def download_response(job) -> Response:
         raise NotFound("The report is not ready, or its file has been removed.")
     p = job.parameters
     service.record_export(db.session, "participation.download", p, job=job.token)
-    db.session.commit()
     response = Response(service.read_file(job), mimetype=service.XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="participation-{p["from"]}-{p["to"]}.xlsx"'
     response.headers["Content-Length"] = str(job.size_bytes)
@@ -97,5 +95,4 @@ def summary():
                                       request.args.getlist("program") or None, user=current_user)
     body = summary_json(req)
     service.record_export(db.session, "summary", req.parameters())
-    db.session.commit()
     return jsonify(body)

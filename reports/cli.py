@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from core.audit import Actor, acting_as
 from core.database import db
+from core.unit_of_work import unit_of_work
 from core.errors import AssistError
 from reports import service
 
@@ -59,15 +60,13 @@ reports_cli.add_command(estimates_cli)
 def load_estimates(path: str) -> None:
     """Load estimates from a JSON file; a program, ZIP and year already loaded is replaced."""
     acting_as(Actor(label="cli: reports eligible-estimates load"))
-    session = db.session()
     try:
-        report = service.load_estimates(session, service.read_estimates(path))
+        with unit_of_work() as session:
+            report = service.load_estimates(session, service.read_estimates(path))
     except service.EstimatesError as exc:
-        session.rollback()
         for problem in exc.problems:
             click.echo(f"{path}: {problem}", err=True)
         raise click.ClickException(f"{len(exc.problems)} problem(s); nothing from the file was loaded") from None
-    session.commit()
     click.echo(json.dumps(report))
 
 
@@ -75,6 +74,6 @@ def load_estimates(path: str) -> None:
 def purge() -> None:
     """Remove the files of report jobs past REPORT_RETENTION_HOURS (the workers do it hourly; this is for cron)."""
     acting_as(Actor(label="cli: reports purge"))
-    removed = service.purge_expired(db.session())
-    db.session.commit()
+    with unit_of_work() as session:
+        removed = service.purge_expired(session)
     click.echo(json.dumps({"removed": removed}))

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from accounts.rules import safe_cell
+from core.tabular import safe_cell
 from core import clock
 from core.access import allow
 from core.database import db
@@ -111,7 +111,6 @@ def dashboard_csv(table: str):
         writer.writerow([v if isinstance(v, int) else safe_cell(v) for v in row])
     service.record_export(db.session, f"dashboard.{table}", {"on": today.isoformat(),
                                                             "programs": [p.code for p in programs]})
-    db.session.commit()
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="dashboard-{table}-{today.isoformat()}.csv"'
     return response
@@ -172,9 +171,7 @@ def request_participation():
                                           identified=form["identified"], user=current_user)
         service.start_participation(db.session, current_user, req)
     except AssistError as exc:
-        db.session.rollback()
         return reports_page(errors=exc.fields or {"_form": [exc.message]}, form=form, status=exc.status)
-    db.session.commit()
     flash(_("The workbook is being built. It appears below when it is ready, and you get an email."), "success")
     return redirect(url_for("reports.reports_page"))
 
@@ -210,10 +207,9 @@ def assign(code: str):
             service.assign_manager(db.session, program.id, program.code, user_id or 0)
             message = _("The manager now reports on this program.")
     except AssistError as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page answers with a redirect, which commits: keep nothing of the refusal
         flash(exc.fields.get("user_id", [exc.message])[0], "error")
         return redirect(url_for("eligibility.program", code=program.code) + "#managers")
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("eligibility.program", code=program.code) + "#managers")
 

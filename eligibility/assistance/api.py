@@ -127,6 +127,7 @@ def upload(application_id: int):
 def submit(application_id: int):
     data = load_json(SubmitIn())
     application = lifecycle.get_for_change(db.session, current_user, application_id, data.get("version"))
+    service.check_renewal_confirmed(db.session, application, data.get("confirmed_members"))
     lifecycle.submit(db.session, current_user, application, data["signature"])
     return reply(application)
 

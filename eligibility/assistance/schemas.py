@@ -49,6 +49,11 @@ class ApplicationUpdate(BaseSchema):
 
 class SubmitIn(BaseSchema):
     signature = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    confirmed_members = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=0, max=99)), validate=validate.Length(max=100),
+        metadata={"description": "a renewal: the indexes (from 0) of the household members of last time whose "
+                                 "facts the customer confirmed as still right; each one not changed must be "
+                                 "listed, as the page's tick boxes ask"})
     version = fields.Integer(strict=True, metadata={"description": "the version last seen: a newer one is a 409; "
                                                                   "leave out for no check"})
 

@@ -336,6 +336,44 @@ def choose_income_basis(session: Session, application: Application, program_code
 
 
 
+def _as_confirmed(member: dict, i: int) -> tuple:
+    """What a renewal compares of a person: a fact changed here needs no confirmation."""
+    incomes = [((x.get("kind") or "wages"), int(x["amount_cents"]), (x.get("frequency") or "monthly"))
+               for x in member.get("incomes") or [] if x.get("amount_cents")]
+    return (" ".join(str(member.get("name") or "").split()), str(member.get("age", "")),
+            member.get("relationship") or ("self" if i == 0 else "other"), member.get("ssn_last4") or "", incomes)
+
+
+def unconfirmed_people(session: Session, application: Application, members: list[dict],
+                       confirmed) -> dict[int, str]:
+    """A renewal: each person from last time is either changed or confirmed as still right.
+
+    `members` are the people now, in the rows of last time (a blank row: `{}`); `confirmed` the
+    indexes the customer confirmed. The answer: index -> what to tell the customer. The page asks it
+    at the household step, the API when the renewal is submitted; both say the same.
+    """
+    confirmed = set(confirmed or ())
+    problems = {}
+    for i, before in enumerate(previous_household(session, application)):
+        now = members[i] if i < len(members) else {}
+        if i not in confirmed and _as_confirmed(before, i) == _as_confirmed(now, i):
+            problems[i] = _("Confirm that what we have for %(name)s is still right, or change it.",
+                            name=before.get("name") or i + 1)
+    return problems
+
+
+def check_renewal_confirmed(session: Session, application: Application, confirmed,
+                            field: str = "confirmed_members") -> None:
+    """Refuse to send a renewal while a person from last time is neither changed nor confirmed."""
+    if application.kind != "assistance" or application.assistance is None:
+        return
+    problems = unconfirmed_people(session, application, list(application.assistance.household.get("members", [])),
+                                  confirmed)
+    if problems:
+        messages = list(problems.values())
+        raise Invalid(messages[0], fields={field: messages})
+
+
 def previous_household(session: Session, application: Application) -> list[dict]:
     """The members as the last application gave them: what a renewal asks the customer to confirm."""
     detail = application.assistance

@@ -196,30 +196,17 @@ def _rows_of(members: list[dict]) -> list[dict]:
 ROW_FIELDS = ("name", "age", "relationship", "ssn_last4")
 
 
-def _same_incomes(before: list[dict], now: list[dict]) -> bool:
-    typed = [x for x in now if x.get("amount")]
-    kept = [x for x in before if x.get("amount")]
-    return len(typed) == len(kept) and all(all((a.get(k) or "") == (b.get(k) or "") for k in ("amount", "frequency",
-                                                                                              "kind"))
-                                           for a, b in zip(kept, typed))
+def _unconfirmed(application, aligned: list[dict], form) -> dict[str, list[str]]:
+    """The renewal rule (`service.unconfirmed_people`), its messages by each person's tick box."""
+    confirmed = {i for i in range(len(aligned)) if form.get(f"confirm-{i}") == "yes"}
+    return {f"confirm-{i}": [message]
+            for i, message in service.unconfirmed_people(db.session, application, aligned, confirmed).items()}
 
 
-def _unconfirmed(previous: list[dict], rows: list[dict], form) -> dict[str, list[str]]:
-    """A renewal: each person from last time is either changed or confirmed as still right."""
-    errors = {}
-    for i, before in enumerate(_rows_of(previous)):
-        now = rows[i] if i < len(rows) else {}
-        before = {**before, "relationship": before.get("relationship") or ("self" if i == 0 else "other")}
-        unchanged = all((now.get(k) or "") == (before.get(k) or "") for k in ROW_FIELDS) and \
-            _same_incomes(before["incomes"], now.get("incomes") or [])
-        if unchanged and form.get(f"confirm-{i}") != "yes":
-            errors[f"confirm-{i}"] = [_("Confirm that what we have for %(name)s is still right, or change it.",
-                                        name=before.get("name") or i + 1)]
-    return errors
-
-
-def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
-    rows, members, errors = [], [], {}
+def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]], list[dict]]:
+    """The rows as typed, the members read, the errors by field, and the members row by row
+    (`{}` for a blank row) for the renewal rule."""
+    rows, members, errors, aligned = [], [], {}, []
     rows_text = form.get("rows", "3")
     count = min(MAX_ROWS, max(1, int(rows_text) if rows_text.isascii() and rows_text.isdigit() else 3))
     for i in range(count):
@@ -228,6 +215,7 @@ def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
         row["incomes"] = income_rows
         rows.append(row)
         if not any(row[k] for k in ("name", "age")) and not any(x["amount"] for x in income_rows):
+            aligned.append({})
             continue
         if not row["name"]:
             errors[f"name-{i}"] = [_("Enter the name of person %(n)s.", n=i + 1)]
@@ -242,9 +230,10 @@ def _read_members(form) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
             if row["ssn_last4"]:
                 member["ssn_last4"] = row["ssn_last4"]
             members.append(member)
+        aligned.append(members[-1] if f"age-{i}" not in errors else {**row, "incomes": incomes})
     if not members and not errors:
         errors["name-0"] = [_("Add at least yourself.")]
-    return rows, members, errors
+    return rows, members, errors, aligned
 
 
 @bp.route("/applications/<int:application_id>/household", methods=["GET", "POST"])
@@ -257,7 +246,7 @@ def household(application_id: int):
     if request.method == "GET":
         return _page("household.html", application, rows=_member_rows(application), step="household",
                      confirm=len(previous))
-    rows, members, errors = _read_members(request.form)
+    rows, members, errors, aligned = _read_members(request.form)
     action = request.form.get("action", "")
     if action == "add" or action.startswith("income-"):
         if action == "add":
@@ -265,7 +254,7 @@ def household(application_id: int):
         add_income_row(request.form, rows)
         return _page("household.html", application, rows=rows[:MAX_ROWS], step="household", confirm=len(previous),
                      form=request.form)
-    errors.update(_unconfirmed(previous, rows, request.form))
+    errors.update(_unconfirmed(application, aligned, request.form))
     if not errors:
         try:
             service.update(db.session, application, household={"members": members})

@@ -13,7 +13,7 @@ from accounts import service as ledger
 from accounts.cli import credits_cli
 from accounts.models import Account, Bill, LedgerEntry
 from core.audit import Actor, acting_as
-from core.database import db
+from core.unit_of_work import unit_of_work
 from eligibility import benefits
 from eligibility import service as programs_service
 from eligibility.assistance.models import ApplicationProgram
@@ -212,6 +212,6 @@ def post(period: str | None) -> None:
         except ValueError:
             raise click.BadParameter("give the month as YYYY-MM", param_hint="--period") from None
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    report = post_benefits(db.session(), first, last)
-    db.session.commit()
+    with unit_of_work() as session:
+        report = post_benefits(session, first, last)
     click.echo(json.dumps(report.as_dict()))

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from core import clock
 from core.audit import Actor, acting_as
 from core.database import db
+from core.unit_of_work import unit_of_work
 from eligibility.recertification import daily, service
 
 recert_cli = AppGroup("recert", help="Recertification: reminders, grace, expiry and verification.")
@@ -55,14 +56,12 @@ def run(on: str | None, as_json: bool, seed: str | None) -> None:
 def auto(path: str, agency: str | None) -> None:
     """Enroll the accounts in a partner agency's file (CSV or XLSX), with a letter and an opt-out link."""
     acting_as(Actor(label="cli: enrollments auto"))
-    session = db.session()
     try:
-        report = service.enroll_from_file(session, Path(path), agency=agency)
+        with unit_of_work() as session:
+            report = service.enroll_from_file(session, Path(path), agency=agency)
     except service.AutoFileError as exc:
-        session.rollback()
         for error in exc.errors[:50]:
             click.echo(f"{path}: {error}", err=True)
         click.echo(f"{path}: nothing was enrolled ({len(exc.errors)} problems)", err=True)
         sys.exit(1)
-    session.commit()
     click.echo(json.dumps(report.as_dict()))

@@ -272,3 +272,14 @@ def test_customers_cannot_make_personal_tokens(client, db_session):
     user = make_user(db_session)
     login(client, user.email)
     assert post_form(client, "/account/tokens", {"name": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("value", ["²", "0", "99999999999999999999", "ninety"])
+def test_a_token_lifetime_that_is_no_number_of_days_is_named(client, db_session, value):
+    """Garbage in "days" is a 422 by the field, not a 500 and not a token of some other length."""
+    from auth.models import UserSession
+
+    login(client, make_user(db_session, "manager").email)
+    response = post_form(client, "/account/tokens", {"name": "nightly", "days": value}, token_from="/account")
+    assert response.status_code == 422 and 'id="days-error-1"' in response.get_data(as_text=True)
+    assert db_session.scalar(select(UserSession).where(UserSession.name == "nightly")) is None

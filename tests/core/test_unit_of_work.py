@@ -49,3 +49,20 @@ def test_a_refused_decision_on_the_page_changes_nothing(app, client, db_session,
     db_session.refresh(application)
     assert application.status == "submitted" and application.assigned_to_id is None  # not even claimed
     assert [ap.status for ap in application.programs] == ["pending"]
+
+
+def test_a_job_that_fails_leaves_nothing_half_written(app, db_session, monkeypatch):
+    """The job runner commits once when a job returns; a job that raises after writing keeps none of it."""
+    import uuid
+
+    from core import jobs
+    from tests.core import jobs_support
+
+    monkeypatch.setitem(app.config, "JOBS_RAISE", False)  # as in production: the failure is logged
+    failed, kept = uuid.uuid4().hex, uuid.uuid4().hex
+    jobs.enqueue(jobs_support.write_then_fail, failed)
+    jobs.enqueue(jobs_support.record_marker, kept)
+    db_session.commit()  # both run in process after the commit
+    markers = db_session.scalars(select(AuditRecord.object_id).where(AuditRecord.action == "test.job_ran",
+                                                                     AuditRecord.object_id.in_([failed, kept])))
+    assert list(markers) == [kept]

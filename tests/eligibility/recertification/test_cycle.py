@@ -126,7 +126,8 @@ def renew(world, db_session, enrollment) -> dict:
     assert application.attachments == []                                 # old documents are not reused
     headers = api_headers(world.app, world.customer)  # sign in again: it is two years later
     assert world.upload(application.id, transcript(agi_cents=3_000_000), headers=headers).status_code == 201
-    submitted = world.submit(application.id, signature="Rosa Diaz", headers=headers)
+    submitted = world.app.test_client().post(f"/api/v1/applications/{application.id}/submit", headers=headers,
+                                             json={"signature": "Rosa Diaz", "confirmed_members": [0]})
     assert submitted.status_code == 200, submitted.json
     return submitted.json
 

@@ -72,3 +72,41 @@ def test_my_programs_offers_the_renewal_and_the_letters_and_keeps_them_private(w
     login(stranger, make_user(db_session, "customer").email)
     assert stranger.get(f"/programs/letters/{letter.id}").status_code == 404
     assert stranger.get(f"/programs/{world.enrollment.id}/recertify").status_code == 404
+
+
+def test_the_api_refuses_a_renewal_that_confirms_nobody_with_the_pages_message(world, app, client, db_session):
+    """One rule: sent over the API without `confirmed_members`, the renewal is a 422 naming that field
+    with the message the page gives by the person's tick box; confirmed, it is sent."""
+    import html
+
+    from tests.factories import api_headers
+
+    login(client, world.customer.email)
+    page = f"/programs/{world.enrollment.id}/recertify"
+    household = post_form(client, page, token_from=page).location
+    form = {"rows": "3", "name-0": "Rosa Diaz", "age-0": "41", "relationship-0": "self", "amount-0": "2500.00",
+            "frequency-0": "monthly", "kind-0": "wages"}
+    on_page = post_form(client, household, form, token_from=household).get_data(as_text=True)
+    message = "Confirm that what we have for Rosa Diaz is still right, or change it."
+    assert message in html.unescape(on_page)
+    application = db_session.scalar(select(Application).join(AssistanceApplication).where(
+        AssistanceApplication.purpose == "recertification"))
+    headers = api_headers(app, world.customer)
+    api = app.test_client()
+    refused = api.post(f"/api/v1/applications/{application.id}/submit", json={"signature": "Rosa Diaz"},
+                       headers=headers)
+    assert refused.status_code == 422
+    assert refused.json["error"]["fields"] == {"confirmed_members": [message]}
+    db_session.refresh(application)
+    assert application.status == "draft"
+    sent = api.post(f"/api/v1/applications/{application.id}/submit",
+                    json={"signature": "Rosa Diaz", "confirmed_members": [0]}, headers=headers)
+    assert sent.status_code == 200 and sent.json["status"] == "submitted"
+
+
+def test_the_renewal_confirmation_is_in_the_openapi_document(client):
+    spec = client.get("/api/v1/openapi.json").json
+    body = spec["paths"]["/applications/{id}/submit"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    name = body["$ref"].rsplit("/", 1)[-1]
+    schema = spec["components"]["schemas"][name]["properties"]["confirmed_members"]
+    assert schema["type"] == "array" and schema["items"]["type"] == "integer"
