@@ -90,7 +90,7 @@ def test_the_home_page_and_the_queue_run_a_few_statements(app, client, db_sessio
     with counted(app) as queue:
         page = client.get("/staff/queue")
     assert page.status_code == 200 and page.get_data(as_text=True).count('href="/staff/applications/') == 50
-    assert len(queue) <= 6, queue
+    assert len(queue) <= 5, queue  # the program filter loads no rule versions
 
 
 def test_the_program_list_for_names_only_skips_the_rule_versions(app, db_session):
