@@ -14,6 +14,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
+# When the browser drops a connection while the development server sends a static file (a page
+# navigated away mid-load), werkzeug leaves the file to the garbage collector; that is the test
+# server's noise, not the service's, and it surfaced in whichever test ran next.
+STATIC_FILE_LEFT_OPEN = ("ignore:Exception ignored in. <_io.FileIO name='[^']*/static/"
+                         ":pytest.PytestUnraisableExceptionWarning")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.filterwarnings(STATIC_FILE_LEFT_OPEN))
+
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
