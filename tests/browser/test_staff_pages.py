@@ -106,5 +106,7 @@ def test_staff_view_a_photo_on_the_page(live_app, live_server, new_page, make_st
     page.get_by_role("link", name="View the document on the page").click()
     image = page.get_by_role("img", name="The uploaded image transcript-photo.png")
     expect(image).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) == 400
+    handle = image.element_handle()
+    page.wait_for_function("(img) => img.complete", arg=handle)  # visible (its alt box) is not yet loaded
+    assert page.evaluate("(img) => img.naturalWidth", handle) == 400
     assert_accessible(page)
