@@ -17,8 +17,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.database import Base, BigIntPK
 from notices.models import Notice
 
-STATUSES = ("draft", "submitted", "in_review", "needs_info", "approved", "denied", "appealed", "withdrawn", "closed")
-OPEN_STATUSES = ("draft", "submitted", "in_review", "needs_info", "appealed")
+# `waitlisted` (a rebate submitted while its budget cannot cover it) and `reserved` (a rebate reservation
+# approved, the claim not yet sent) are rebate statuses; the lifecycle treats both as open.
+STATUSES = ("draft", "submitted", "in_review", "needs_info", "approved", "denied", "appealed", "withdrawn", "closed",
+            "waitlisted", "reserved")
+OPEN_STATUSES = ("draft", "submitted", "in_review", "needs_info", "appealed", "waitlisted", "reserved")
 WAITING_FOR_STAFF = ("submitted", "in_review", "appealed")
 WAITING_CONDITION = "applications.status IN ('submitted', 'in_review', 'appealed')"
 # What each decided line (a program on an assistance application, an item on a rebate) can be.
