@@ -74,6 +74,8 @@ class Kind:
     before_decision: Callable[..., None] = _nothing
     # After the customer withdrew it (release what it held): (session, application).
     withdrawn: Callable[..., None] = _nothing
+    # After `close-overdue` closed it for no answer (release what it held): (session, application).
+    closed: Callable[..., None] = _nothing
 
 
 _KINDS: dict[str, Kind] = {}

@@ -211,8 +211,8 @@ def submit(session: Session, user, application: Application, signature: str,
         note += "; " + _("sent without: %(missing)s (the customer was told and confirmed)",
                          missing=", ".join(words.get(code, code) for code in sent_without))
     move(session, application, "submitted", "submitted", note=note)
-    kind.evaluate(session, application)
     send_notice(session, application, "receipt")
+    kind.evaluate(session, application)  # may put a rebate in line for funds, with its own letter
     return application
 
 
@@ -431,6 +431,7 @@ def close_overdue(session: Session, today: date | None = None) -> int:
         if hand_over_what_came(session, application):
             continue
         move(session, application, "closed", "closed", note=_("No answer by %(date)s", date=application.info_due_on.isoformat()))
+        kinds.of(application).closed(session, application)
         send_notice(session, application, "closure")
         closed += 1
     session.flush()
@@ -557,7 +558,7 @@ def queue(session: Session, staff, *, kind: str | None = None, program: str | No
     fixed number of queries."""
     from sqlalchemy import and_, exists, text, tuple_
 
-    if status in WAITING_FOR_STAFF + ("needs_info",):
+    if status in WAITING_FOR_STAFF + ("needs_info", "waitlisted"):  # waitlisted: in line for rebate funds
         query = select(Application).where(Application.status == status)
     else:  # written as in the partial index ix_applications_waiting, so both engines use it
         query = select(Application).where(text(WAITING_CONDITION))

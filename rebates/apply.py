@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -163,15 +163,27 @@ def upload(application_id: int):
     application = lifecycle.get_for_change(session, current_user, application_id)
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _page(application, errors={"file": [_("Choose a file to upload.")]},
-                     form={"item": request.form.get("item", "0")}, status=422)
+        errors, form = {"file": [_("Choose a file to upload.")]}, {"item": request.form.get("item", "0")}
+        if application.status != "draft":
+            from rebates import kind
+
+            return kind.customer_page(application, errors=errors, form=form, status=422)
+        return _page(application, errors=errors, form=form, status=422)
     try:
         applying.attach(session, current_user, application, file, request.form)
     except AssistError as exc:
         session.rollback()
-        return _page(_draft(application_id), errors=exc.fields or {"file": [exc.message]},
-                     form={"item": request.form.get("item", "0")}, status=exc.status)
+        errors = exc.fields or {"file": [exc.message]}
+        form = {"item": request.form.get("item", "0"), "requirement": request.form.get("requirement", "receipt")}
+        application = lifecycle.get_for(session, current_user, application_id)
+        if application.status != "draft":  # answering an information request, on the status page
+            from rebates import kind
+
+            return kind.customer_page(application, errors=errors, form=form, status=exc.status)
+        return _page(_draft(application_id), errors=errors, form=form, status=exc.status)
     session.commit()
+    if application.status != "draft":
+        flash(_("Thank you. We have your file and will review it."), "success")
     return redirect(url_for("rebate_apply.draft", application_id=application_id))
 
 

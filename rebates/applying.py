@@ -15,7 +15,6 @@ from marshmallow import ValidationError, fields, validate
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from accounts import service as accounts
 from accounts.models import Account
 from applications import service as lifecycle
 from applications.models import Application, ApplicationDocument, Flag
@@ -413,18 +412,12 @@ def _dollars(cents: int) -> str:
 
 
 def grant(session: Session, application: Application, detail: RebateApplication):
-    """Approving: the approved amount is kept, and a bill credit posts one ledger entry (once per application)."""
-    amount = getattr(detail, "approving_cents", None) or detail.quote_cents
+    """Approving: the approved amount is kept, committed on the budget and paid once (`on_approved`)."""
+    amount = getattr(detail, "approving_cents", None) or detail.approved_cents or detail.quote_cents
     detail.approved_cents = amount
-    if detail.payment_method == "bill_credit" and amount > 0:
-        account = session.get(Account, application.account_id)
-        entry, _created = accounts.post_entry(
-            session, account=account, amount_cents=amount, kind="rebate", idempotency_key=f"rebate:{application.id}",
-            reason=f"{detail.program.code} rebate, application {application.number}", source_type="application",
-            source_id=application.id)
-        detail.ledger_entry_id = entry.id
     session.flush()
-    on_approved(session, application, amount)
+    if amount > 0:
+        on_approved(session, application, amount)
     return None
 
 
@@ -438,21 +431,71 @@ def withdrawn(session: Session, application: Application) -> None:
     on_withdrawn(session, application)
 
 
-# --- hook points for budgets and check payments ------------------------------------------------
-# h5 builds rebates/budgets.py (holds, commits, releases, the waitlist) and rebates/payments.py
-# (check payment batches). Each moment below is one call for them to fill; none does anything yet.
+# --- the budget and the payment ----------------------------------------------------------------
+# Submission holds the quote on the program's budget (or puts the application in line), approval
+# commits the approved amount and pays it one way, and denial, withdrawal and closure release it.
 
 def on_submitted(session: Session, application: Application) -> None:
-    """Submitted: hold `application.rebate.quote_cents` on the program's fiscal year (or waitlist it)."""
+    """Hold the submission's quote on its fiscal year, or wait in line for funds (status `waitlisted`)."""
+    from rebates import budgets
+
+    if budgets.holds_or_waits(session, application.id):
+        return  # a re-evaluation (a document read later), not a new submission
+    detail = application.rebate
+    placed = budgets.hold(session, application.id, detail.program, application.submitted_on or clock.today(),
+                          detail.quote_cents, application.submitted_at)
+    if placed.status == "waitlisted":
+        lifecycle.move(session, application, "waitlisted", "waitlisted",
+                       note=_("The budget cannot cover %(amount)s now: number %(place)s in line for funds",
+                              amount=_dollars(placed.cents), place=placed.position))
+        lifecycle.send_notice(session, application, "waitlisted", program=detail)
+
+
+def take_off_waitlist(offer) -> None:
+    """Funds reached a waiting application: it holds them and goes to the queue; the customer is told."""
+    from core.database import db
+
+    session = db.session
+    application = session.get(Application, offer.application_id)
+    if application is None or application.kind != CODE or application.status != "waitlisted":
+        return
+    lifecycle.move(session, application, "submitted", "taken_off_waitlist",
+                   note=_("Funds available: %(amount)s held", amount=_dollars(offer.cents)))
+    audit.record(session, "application.taken_off_waitlist", obj=application, details={"amount_cents": offer.cents})
+    lifecycle.send_notice(session, application, "waitlist_offer", program=application.rebate)
 
 
 def on_approved(session: Session, application: Application, amount_cents: int) -> None:
-    """Approved for `amount_cents`: commit it, release the rest of the hold; a check payment is queued."""
+    """Commit the approved amount (the rest of the hold goes back to the budget) and pay it the chosen way,
+    once: a second call (an overturned appeal of an approved line, a retry) finds both done."""
+    from rebates import budgets, payments
+
+    detail = application.rebate
+    budgets.approve(session, application.id, detail.program, application.submitted_on or clock.today(), amount_cents)
+    payment = payments.live_payment(session, application.id)
+    if payment is None:
+        payment = payments.create_payment(
+            session, application.id, program=detail.program, account=session.get(Account, application.account_id),
+            customer_id=application.applicant_id, method=detail.payment_method, cents=amount_cents,
+            mailing_address=detail.mailing_address)
+    detail.ledger_entry_id = payment.ledger_entry_id
+    session.flush()
 
 
 def on_denied(session: Session, application: Application) -> None:
-    """Denied: release the hold."""
+    from rebates import budgets
+
+    budgets.release(session, application.id, "denied")
 
 
 def on_withdrawn(session: Session, application: Application) -> None:
-    """Withdrawn by the customer: release the hold (or leave the waitlist)."""
+    from rebates import budgets
+
+    budgets.release(session, application.id, "withdrawn")
+
+
+def closed(session: Session, application: Application) -> None:
+    """Closed for no answer to an information request: the hold goes back to the budget."""
+    from rebates import budgets
+
+    budgets.release(session, application.id, "closed")

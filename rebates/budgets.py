@@ -151,12 +151,12 @@ def _waiting_entry(session: Session, application_id: int) -> RebateWaitlistEntry
                                                             RebateWaitlistEntry.state == "waiting"))
 
 
-def _budget_of(session: Session, application_id: int) -> RebateBudget:
+def _budget_of(session: Session, application_id: int, lock: bool = True) -> RebateBudget:
     budget_id = session.scalar(select(RebateBudgetEntry.budget_id).where(
         RebateBudgetEntry.application_id == application_id).order_by(RebateBudgetEntry.id.desc()).limit(1))
     if budget_id is None:
         raise NotFound(_("This application holds nothing on a rebate budget."))
-    return _lock(session, budget_id)
+    return _lock(session, budget_id) if lock else session.get(RebateBudget, budget_id)
 
 
 # --- the operations ----------------------------------------------------------------------------
@@ -232,6 +232,46 @@ def release(session: Session, application_id: int, why: str, on_offer: OfferCall
     return Change(held, offer(session, budget, on_offer))
 
 
+def holds_or_waits(session: Session, application_id: int) -> bool:
+    """Whether the application was ever placed on a budget (a hold, in any state) or waits in line."""
+    if _waiting_entry(session, application_id) is not None:
+        return True
+    return bool(session.scalar(select(func.count()).select_from(RebateBudgetEntry).where(
+        RebateBudgetEntry.application_id == application_id)))
+
+
+def held_cents(session: Session, application_id: int) -> int:
+    """What the application holds now (0 when it holds nothing or waits)."""
+    try:
+        budget = _budget_of(session, application_id, lock=False)
+    except NotFound:
+        return 0
+    return rules.BudgetFigures.of(0, sums(session, budget.id, application_id)).held_cents
+
+
+def approve(session: Session, application_id: int, program: RebateProgram, submitted_on: date, cents: int,
+            on_offer: OfferCallback = None) -> Change:
+    """An approval commits `cents`; once only (a second approval of the same application changes nothing).
+
+    An approval without a hold (an appeal overturned after the denial released it, a reopened
+    application) holds what it lacks first, on the submission's fiscal year, even past the budget:
+    the decision is made, and the managers' page shows the budget over."""
+    entry = _waiting_entry(session, application_id)
+    if entry is not None:
+        release(session, application_id, "approved while waiting")
+    try:
+        budget = _budget_of(session, application_id)
+    except NotFound:
+        budget = _budget_row(session, program, fiscal_year_of(program, submitted_on))
+    mine = rules.BudgetFigures.of(0, sums(session, budget.id, application_id))
+    if mine.committed_cents + mine.paid_cents > 0:
+        return Change()
+    if mine.held_cents < cents:
+        _entry(session, budget, application_id, "hold", cents - mine.held_cents, "approved without a hold")
+        session.flush()
+    return commit(session, application_id, cents, on_offer)
+
+
 def pay(session: Session, application_id: int, cents: int) -> None:
     """The money reached the customer: committed becomes paid."""
     budget = _budget_of(session, application_id)
@@ -273,6 +313,12 @@ def register_offer_handler(app, handler: Callable[[Offer], None]) -> None:
     """The rebate kind registers what an offer does (status to `submitted`, the letter), so offers
     made from any path (a release in a decision, `rebates budget`, the managers' page) reach it."""
     app.extensions.setdefault(OFFER_HANDLERS, []).append(handler)
+
+
+def amount_of(session: Session, program: RebateProgram, fiscal_year: int) -> int:
+    """The fiscal year's budget figure (0 when none was set)."""
+    return int(session.scalar(select(RebateBudget.amount_cents).where(
+        RebateBudget.program_id == program.id, RebateBudget.fiscal_year == fiscal_year)) or 0)
 
 
 def set_budget(session: Session, program: RebateProgram, fiscal_year: int, amount_cents: int, reason: str = "",

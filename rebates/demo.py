@@ -20,7 +20,24 @@ def load(session: Session, echo, options: dict) -> None:
                                       date(2025, 1, 1))
     added = ", ".join(report.programs_added) or "already there"
     echo(f"  example rebate program: EXAMPLE-WATER ({added}); product list {EXAMPLE_LIST} v{result.version}")
+    load_budgets(session, echo)
     load_supplies(session, echo)
+
+
+DEMO_BUDGET_CENTS = 25_000_000  # $250,000 a fiscal year
+
+
+def load_budgets(session: Session, echo) -> None:
+    """A budget for this fiscal year and the next, so demo applications are held, not waitlisted."""
+    from core import clock
+    from rebates import budgets
+
+    program = service.get_program(session, "EXAMPLE-WATER")
+    this_year = budgets.fiscal_year_of(program, clock.today())
+    for year in (this_year, this_year + 1):
+        budget, _change = budgets.set_budget(session, program, year, max(DEMO_BUDGET_CENTS, budgets.amount_of(
+            session, program, year)), "demo budget")
+    echo(f"  example rebate budgets: FY{this_year} and FY{this_year + 1}")
 
 
 def load_supplies(session: Session, echo) -> None:

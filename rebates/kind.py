@@ -40,30 +40,28 @@ def update(session: Session, application: Application, body) -> Application:
     return applying.update(session, application, applying.load(applying.RebateUpdateIn(), body))
 
 
-def payment_status(session: Session, application: Application) -> str:
-    """A bill credit: pending until it is in a credit file, then sent, and paid or refused as `credits ack`
-    says (a refused one a CSR sends again: sent). A check stays pending here (h5's payments say more)."""
-    from accounts.models import CreditBatchItem
+def payment_status(session: Session, application: Application) -> tuple[str, str | None, object]:
+    """(status, reference, payment): the payment's own status once approved (pending, sent, paid,
+    refused, needs_w9); the reference is the check number once issued, or the bill credit's entry."""
+    from rebates import payments
 
-    entry_id = application.rebate.ledger_entry_id
-    if entry_id is None:
-        return "pending"
-    item = session.scalar(select(CreditBatchItem).where(CreditBatchItem.entry_id == entry_id)
-                          .order_by(CreditBatchItem.id.desc()).limit(1))
-    if item is None:
-        return "pending"
-    if item.cis_state == "rejected" and item.resolution == "resend":
-        return "sent"
-    return {"pending": "sent", "accepted": "paid", "rejected": "refused"}[item.cis_state]
+    payment = payments.latest_payment(session, application.id)
+    if payment is None:
+        return "pending", None, None
+    reference = payment.reference or (str(payment.ledger_entry_id) if payment.ledger_entry_id else None)
+    return payment.status, reference, payment
 
 
 def present(session: Session, application: Application, language: str = "en", staff: bool = True) -> dict:
     """The issue's shape of a rebate application; a customer's leaves out flags and assignment."""
     from accounts.models import Account
 
+    from rebates import budgets
+
     detail = application.rebate
     account = session.get(Account, application.account_id)
     by_item = applying.documents_by_item(session, application)
+    status, reference, payment = payment_status(session, application)
 
     def doc(a) -> dict:
         return {"id": a.document_id, "requirement": a.requirement, "status": a.document.status,
@@ -81,9 +79,10 @@ def present(session: Session, application: Application, language: str = "en", st
                    "explanation": (i.explanation or {}).get(language) or (i.explanation or {}).get("en", ""),
                    "documents": [doc(a) for a in by_item.get(i.id, [])]} for i in detail.items],
         "quote_cents": detail.quote_cents, "approved_cents": detail.approved_cents,
-        "hold_cents": None, "waitlist_position": None,  # h5's budgets fill these
-        "payment": {"method": detail.payment_method, "status": payment_status(session, application),
-                    "reference": str(detail.ledger_entry_id) if detail.ledger_entry_id else None,
+        "hold_cents": budgets.held_cents(session, application.id),
+        "waitlist_position": budgets.position(session, application.id) if application.status == "waitlisted" else None,
+        "payment": {"method": payment.method if payment is not None else detail.payment_method, "status": status,
+                    "reference": reference, "paid_on": payment.paid_on.isoformat() if payment and payment.paid_on else None,
                     "mailing_address": detail.mailing_address},
         "applicant": {"role": detail.applicant_role, "owner_name": detail.owner_name,
                       "owner_contact": detail.owner_contact, "owner_consent": detail.owner_consent},
@@ -106,7 +105,16 @@ def present(session: Session, application: Application, language: str = "en", st
 
 def letter_context(session: Session, application: Application, detail: RebateApplication, language: str) -> dict:
     """The program in words, and for an approval the amount and how it is paid."""
-    context = {"name": detail.program.names.get(language) or detail.program.names.get("en") or detail.program.code}
+    from rebates import budgets
+
+    context = {"name": detail.program.names.get(language) or detail.program.names.get("en") or detail.program.code,
+               "quote": format_dollars(detail.quote_cents)}
+    if application.status == "waitlisted":
+        context["position"] = budgets.position(session, application.id)
+    _status, reference, payment = payment_status(session, application)
+    if payment is not None and payment.status == "paid":
+        context["paid"] = {"method": payment.method, "amount": format_dollars(payment.amount_cents),
+                           "paid_on": payment.paid_on, "reference": reference}
     if detail.status == "approved":
         amount = format_dollars(detail.approved_cents or 0)
         context["benefit"] = (_("a rebate of %(amount)s as a credit on your bill", amount=amount)
@@ -149,7 +157,8 @@ def customer_page(application: Application, *, errors: dict, form: dict, status:
 
     lang = page_language()
     context = panel_context(db.session, application, lang)
-    return render_template("rebates/application.html", application=application,
+    _status, _reference, payment = payment_status(db.session, application)
+    return render_template("rebates/application.html", application=application, payment=payment,
                            view=present(db.session, application, lang, staff=False), statuses=STATUS_LABELS,
                            errors=errors, form=form, language=lang,
                            **{k: context[k] for k in ("program_name", "measure_names", "payment_labels",
@@ -174,4 +183,4 @@ def register() -> kinds.Kind:
         panel="review/_rebate_panel.html", panel_context=panel_context,
         queue_filters={"program": _program_filter},
         customer_page=customer_page, create=create, update=update, attach=applying.attach, present=present,
-        before_decision=applying.before_decision, withdrawn=applying.withdrawn))
+        before_decision=applying.before_decision, withdrawn=applying.withdrawn, closed=applying.closed))

@@ -57,6 +57,17 @@ def w9_on_file(session: Session, customer_id: int) -> RebateW9 | None:
     return session.scalar(select(RebateW9).where(RebateW9.customer_id == customer_id))
 
 
+def live_payment(session: Session, application_id: int) -> RebatePayment | None:
+    """The application's payment that is not refused (at most one: a refused one may be paid again)."""
+    return session.scalar(select(RebatePayment).where(RebatePayment.application_id == application_id,
+                                                      RebatePayment.status != "refused").limit(1))
+
+
+def latest_payment(session: Session, application_id: int) -> RebatePayment | None:
+    return session.scalar(select(RebatePayment).where(RebatePayment.application_id == application_id)
+                          .order_by(RebatePayment.id.desc()).limit(1))
+
+
 def create_payment(session: Session, application_id: int, *, program: RebateProgram, account: Account,
                    customer_id: int, method: str, cents: int, mailing_address: dict | None = None,
                    on_date: date | None = None) -> RebatePayment:
@@ -158,6 +169,18 @@ def _mark(session: Session, payment: RebatePayment, status: str, *, reference: s
         budgets.pay(session, payment.application_id, payment.amount_cents)
     audit.record(session, f"rebate_payment.{status}", obj=payment, reason=reason,
                  details={"from": before, "reference": payment.reference, "amount_cents": payment.amount_cents})
+    if status == "paid":
+        _paid_letter(session, payment)
+
+
+def _paid_letter(session: Session, payment: RebatePayment) -> None:
+    """The customer is told how and when the rebate reached them (by post without a login)."""
+    from applications import service as lifecycle
+    from applications.models import Application
+
+    application = session.get(Application, payment.application_id)
+    if application is not None and application.kind == "rebate" and application.rebate is not None:
+        lifecycle.send_notice(session, application, "rebate_paid", program=application.rebate)
 
 
 def on_credits_exported(session: Session, batch) -> None:

@@ -369,9 +369,11 @@ def record_w9():
 
 def init_rebates(app) -> None:
     from core.nav import register_nav
+    from rebates import applying, budgets, letters  # noqa: F401  (letters: registers the rebate wording)
     from rebates.payments import init_payments
 
     init_payments(app)
+    budgets.register_offer_handler(app, applying.take_off_waitlist)
 
     # Customers reach it from their home page: their header has no room for another link (issue 13).
     register_nav(app, "rebates.estimate", _l("Estimate my rebate"), ("anonymous",), order=6)

@@ -64,7 +64,7 @@ def queue():
                          older_than_days=days, mine=filters["mine"] == "1",
                          after=request.args.get("after") or None, limit=50, load=QUEUE_ROW)
     return render_template("review/queue.html", page=page, filters=filters, statuses=STATUS_LABELS,
-                           waiting=WAITING_FOR_STAFF + ("needs_info",), flag_labels=FLAG_LABELS,
+                           waiting=WAITING_FOR_STAFF + ("needs_info", "waitlisted"), flag_labels=FLAG_LABELS,
                            programs=programs_service.list_programs(db.session, versions=False), kinds=service.kind_choices(),
                            language=language())
 

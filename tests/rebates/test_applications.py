@@ -218,7 +218,7 @@ def test_approving_the_quote_posts_one_bill_credit_and_a_second_decision_is_409(
     assert response.status_code == 200, response.json
     assert (response.json["status"], response.json["approved_cents"]) == ("approved", 18900)
     entries = _ledger(db_session, world.account)
-    assert [(e.amount_cents, e.idempotency_key) for e in entries] == [(18900, f"rebate:{body['id']}")]
+    assert [(e.amount_cents, e.idempotency_key) for e in entries] == [(18900, f"rebate:application:{body['id']}")]
     assert response.json["payment"]["reference"] == str(entries[0].id)
     assert world.decide(body["id"], decision="approve").status_code == 409
     assert world.decide(body["id"], decision="approve", version=body["version"]).status_code == 409
