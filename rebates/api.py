@@ -80,8 +80,7 @@ def add_version(code: str):
             where, _sep, message = problem.partition(": ")
             problems.setdefault(where.removeprefix("version."), []).append(message)
         raise Invalid("Some fields are missing or not valid.", fields=problems) from None
-    row = service.add_version(db.session, program, version)
-    db.session.commit()
+    row = service.add_version(db.session, program, version)  # the request's unit of work commits it
     return jsonify(VersionOut().dump({"rule_version": row.rule_version_id, "label": row.label,
                                       "effective_from": row.effective_from.isoformat(),
                                       "effective_to": row.effective_to.isoformat() if row.effective_to else None})), 201

@@ -120,7 +120,6 @@ def start():
     except AssistError as exc:
         session.rollback()
         return _page(errors=exc.fields or {"_form": [exc.message]}, form=request.form, status=exc.status)
-    session.commit()
     return redirect(url_for("rebate_apply.draft", application_id=application.id))
 
 
@@ -152,7 +151,6 @@ def add_item(application_id: int):
         session.rollback()
         return _page(_draft(application_id), errors=exc.fields or {"_form": [exc.message]}, form=request.form,
                      status=exc.status)
-    session.commit()
     return redirect(url_for("rebate_apply.draft", application_id=application_id))
 
 
@@ -181,7 +179,6 @@ def upload(application_id: int):
 
             return kind.customer_page(application, errors=errors, form=form, status=exc.status)
         return _page(_draft(application_id), errors=errors, form=form, status=exc.status)
-    session.commit()
     if application.status != "draft":
         flash(_("Thank you. We have your file and will review it."), "success")
     return redirect(url_for("rebate_apply.draft", application_id=application_id))
@@ -212,5 +209,4 @@ def submit(application_id: int):
         errors = {("address" if key.startswith("payment.mailing_address") else key): value
                   for key, value in errors.items()}
         return _page(_draft(application_id), errors=errors, form=form, status=exc.status)
-    session.commit()
     return redirect(url_for("applications.status", application_id=application_id))

@@ -15,6 +15,7 @@ from core import clock
 from core.audit import Actor, acting_as
 from core.database import db
 from core.errors import AssistError
+from core.unit_of_work import unit_of_work
 from rebates import definitions, products, service
 from rebates.definitions import DefinitionError
 from rebates.schemas import QuoteRequest, first_problem
@@ -36,13 +37,12 @@ def load(path: str) -> None:
     """Add or update rebate programs from a definitions file; a changed version comes in as a new one."""
     acting_as(Actor(label="cli: rebates load"))
     try:
-        report = service.load_definitions(db.session(), definitions.read_file(path))
+        with unit_of_work() as session:
+            report = service.load_definitions(session, definitions.read_file(path))
     except DefinitionError as exc:
-        db.session.rollback()
         for problem in exc.problems:
             click.echo(f"{path}: {problem}", err=True)
         raise click.ClickException(f"{len(exc.problems)} problem(s); nothing from the file was loaded") from None
-    db.session.commit()
     click.echo(json.dumps(report.as_dict()))
 
 
@@ -65,14 +65,12 @@ def list_programs(on_text: str | None) -> None:
 
 def _switch(code: str, enabled: bool, reason: str) -> None:
     acting_as(Actor(label=f"cli: rebates {'enable' if enabled else 'disable'}"))
-    session = db.session()
     try:
-        program = service.get_program(session, code)
-        service.set_enabled(session, program, enabled, reason)
+        with unit_of_work() as session:
+            program = service.get_program(session, code)
+            service.set_enabled(session, program, enabled, reason)
     except AssistError as exc:
-        session.rollback()
         raise click.ClickException(exc.message) from None
-    session.commit()
     click.echo(json.dumps({"program": program.code, "enabled": program.enabled}))
 
 
@@ -127,15 +125,13 @@ def import_products(path: str, code: str, source: str, effective_text: str | Non
         effective = date.fromisoformat(effective_text) if effective_text else None
     except ValueError:
         _fail(f"--effective-from: {effective_text!r} is not a date like 2026-07-01")
-    session = db.session()
     try:
-        result = products.import_products(session, Path(path), code, source, effective)
+        with unit_of_work() as session:
+            result = products.import_products(session, Path(path), code, source, effective)
     except ImportFailed as exc:
-        session.rollback()
         for error in exc.errors:
             click.echo(f"{path}: {error}", err=True)
         raise click.ClickException(f"{len(exc.errors)} problem(s); nothing from the file was imported") from None
-    session.commit()
     click.echo(json.dumps(result.as_dict()))
 
 
@@ -154,14 +150,12 @@ def budget(code: str, fiscal_year: int, amount: str, reason: str) -> None:
         cents = parse_dollars(amount, allow_negative=False)
     except MoneyError:
         _fail(f"--amount: {amount!r} is not an amount in dollars like 250000.00")
-    session = db.session()
     try:
-        program = service.get_program(session, code)
-        row, change = budgets.set_budget(session, program, fiscal_year, cents, reason)
+        with unit_of_work() as session:
+            program = service.get_program(session, code)
+            row, change = budgets.set_budget(session, program, fiscal_year, cents, reason)
     except AssistError as exc:
-        session.rollback()
         _fail(exc.message)
-    session.commit()
     numbers = budgets.figures(session, row)
     click.echo(json.dumps({"program": program.code, "fiscal_year": fiscal_year, "amount_cents": row.amount_cents,
                            "available_cents": numbers.available_cents, "changed": change is not None,
@@ -198,8 +192,8 @@ def payments_export(batch_id: int | None, out_dir: str | None) -> None:
     session = db.session()
     if batch_id is None:
         layout = _payment_layout()
-        batch = payments.export_checks(session, layout)
-        session.commit()
+        with unit_of_work(session):
+            batch = payments.export_checks(session, layout)
         if batch is None:
             click.echo(json.dumps({"batch": None, "payments": 0, "amount_cents": 0, "files": []}))
             return
@@ -236,17 +230,15 @@ def payments_ack(batch_id: int, path: str) -> None:
     except AssistError as exc:
         _fail(f"BATCH: {exc.message}")
     try:
-        with imports.read_rows(Path(path)) as (header, rows):
+        with unit_of_work(session), imports.read_rows(Path(path)) as (header, rows):
             missing = account_rules.missing_columns(header, ("payment_id", "status"))
             if missing:
                 raise payments.AckFailed([f"line 1, {name}: column is missing from the header" for name in missing])
             result = payments.acknowledge_checks(session, batch, rows)
     except (payments.AckFailed, ImportFailed) as exc:
-        session.rollback()
         for error in exc.errors:
             click.echo(f"{path}: {error}", err=True)
         raise click.ClickException("nothing from the file was applied") from None
-    session.commit()
     click.echo(json.dumps({"batch": batch.id, "issued": result.issued, "rejected": result.rejected,
                            "unchanged": result.unchanged}))
 
@@ -261,9 +253,8 @@ def tax_report(year: int, out_dir: str | None) -> None:
     from rebates import payments
 
     acting_as(Actor(label="cli: rebates tax-report"))
-    session = db.session()
-    rows = payments.tax_report(session, year)
-    session.commit()
+    with unit_of_work() as session:  # the report's reading of the W-9s is audited
+        rows = payments.tax_report(session, year)
     folder = Path(out_dir or Path(current_app.instance_path) / "exports")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"rebate-1099-{year}.csv"

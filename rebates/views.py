@@ -247,10 +247,8 @@ def create_version(code: str):
         try:
             row = service.add_version(db.session, program, version)
         except AssistError as exc:
-            db.session.rollback()
-            errors = exc.fields or {"measures": [exc.message]}
+            errors = exc.fields or {"measures": [exc.message]}  # the 422 below rolls the request back
         else:
-            db.session.commit()
             flash(_("Version %(id)s is saved. It takes effect on %(date)s.", id=row.rule_version_id,
                     date=row.effective_from.isoformat()), "success")
             return redirect(url_for("rebates.program", code=program.code))
@@ -316,10 +314,8 @@ def set_budget():
         try:
             _row, change = budgets.set_budget(db.session, program, year, cents, form["reason"])
         except AssistError as exc:
-            db.session.rollback()
-            errors = exc.fields or {"amount": [exc.message]}
+            errors = exc.fields or {"amount": [exc.message]}  # the 422 below rolls the request back
         else:
-            db.session.commit()
             if change is None:
                 flash(_("The budget is already %(amount)s; nothing changed.", amount=format_dollars(cents)), "info")
             else:
@@ -355,10 +351,8 @@ def record_w9():
                 released = payments.record_w9(db.session, customer.id, tin=form["tin"], legal_name=form["legal_name"],
                                               reason=form["reason"])
             except AssistError as exc:
-                db.session.rollback()
-                errors = exc.fields or {"tin": [exc.message]}
+                errors = exc.fields or {"tin": [exc.message]}  # the 422 below rolls the request back
             else:
-                db.session.commit()
                 flash(_("W-9 on file for %(email)s (taxpayer ID ending %(last4)s). Payments released: %(count)s.",
                         email=customer.email, last4=payments.w9_on_file(db.session, customer.id).tin_last4,
                         count=len(released)), "success")
