@@ -33,7 +33,13 @@ def purge(days: int | None) -> None:
     acting_as(Actor(label="cli: documents purge"))
     days = days if days is not None else int(current_app.config.get("DOCUMENT_RETENTION_DAYS", 365))
     cutoff = clock.now() - timedelta(days=days)
-    session = db.session()
+    with unit_of_work() as session:
+        purged = _purge(session, cutoff, days)
+    click.echo(json.dumps({"purged": purged, "days": days}))
+
+
+def _purge(session, cutoff, days: int) -> int:
+    """The files to delete, each marked purged with an audit record; the caller commits once."""
     last_change = (select(ApplicationEvent.application_id, func.max(ApplicationEvent.occurred_at).label("at"))
                    .group_by(ApplicationEvent.application_id).subquery())
     recent_or_open = (select(ApplicationDocument.document_id)
@@ -51,8 +57,7 @@ def purge(days: int | None) -> None:
         document.purged_at = clock.now()
         audit.record(session, "document.purged", obj=document, reason=f"retention: decided over {days} days ago")
         purged += 1
-    session.commit()
-    click.echo(json.dumps({"purged": purged, "days": days}))
+    return purged
 
 
 @applications_cli.command("close-overdue")

@@ -118,7 +118,6 @@ def request_inspection():
     data = load_json(InspectionIn())
     inspection = inspections.request_inspection(db.session, data["application_id"], data["stage"], data["kind"],
                                                 data["reason"])
-    db.session.commit()
     return jsonify(InspectionOut().dump(inspection)), 201
 
 
@@ -132,7 +131,6 @@ def schedule(inspection_id: int):
     data = load_json(ScheduleIn())
     inspections.schedule(db.session, inspection, slot_id=data.get("slot_id"), call=data["call"],
                          expected_version=data.get("version"))
-    db.session.commit()
     return jsonify(InspectionOut().dump(inspection))
 
 
@@ -147,5 +145,4 @@ def complete(inspection_id: int):
     inspections.complete(db.session, inspection, result=data.get("result"), findings=data["findings"],
                          measured_area=data.get("measured_area"), fix_due_on=data.get("fix_due_on"),
                          no_show=data["no_show"], expected_version=data.get("version"))
-    db.session.commit()
     return jsonify(InspectionOut().dump(inspection))

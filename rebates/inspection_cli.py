@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from core.audit import Actor, acting_as
 from core.database import db
 from core.errors import AssistError
+from core.unit_of_work import unit_of_work
 from rebates import inspections
 
 inspections_cli = AppGroup("inspections", help="Inspection time slots, reminders and overdue fixes.")
@@ -34,12 +35,12 @@ def slots(day: str, window: str, capacity: int, zip_code: str | None) -> None:
     acting_as(Actor(label="cli: inspections slots"))
     starts, _sep, ends = window.partition("-")
     try:
-        slot = inspections.add_slot(db.session(), _parse(date, day, "day"), _parse(time, starts, "window"),
-                                    _parse(time, ends, "window"), capacity, zip_code)
+        with unit_of_work() as session:
+            slot = inspections.add_slot(session, _parse(date, day, "day"), _parse(time, starts, "window"),
+                                        _parse(time, ends, "window"), capacity, zip_code)
     except AssistError as exc:
         click.echo(f"{exc.message} {json.dumps(exc.fields)}", err=True)
         sys.exit(2)
-    db.session.commit()
     click.echo(json.dumps({"slot_id": slot.id, "day": slot.day.isoformat(), "capacity": slot.capacity}))
 
 
@@ -48,8 +49,8 @@ def slots(day: str, window: str, capacity: int, zip_code: str | None) -> None:
 def remind(on: str | None) -> None:
     """Remind customers whose inspection is tomorrow; idempotent, safe to run twice at once."""
     acting_as(Actor(label="cli: inspections remind"))
-    sent = inspections.send_reminders(db.session(), _parse(date, on, "on") if on else None)
-    db.session.commit()
+    with unit_of_work() as session:
+        sent = inspections.send_reminders(session, _parse(date, on, "on") if on else None)
     click.echo(json.dumps({"reminders_sent": sent}))
 
 

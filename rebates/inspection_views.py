@@ -69,7 +69,6 @@ def assign(inspection_id: int):
         db.session.rollback()
         return _result_page(inspections.get(db.session, inspection_id), {}, exc.fields or {"inspector_id": [exc.message]},
                             exc.status)
-    db.session.commit()
     flash(_("The inspection is given to the inspector."), "success")
     return redirect(url_for("inspections.result_form", inspection_id=inspection_id))
 
@@ -83,7 +82,6 @@ def document(inspection_id: int, document_id: int):
     inspection = _inspection(inspection_id)
     found = inspections.application_document(db.session, inspection, document_id)
     data = documents.read(db.session, current_user, found, reason=f"inspection {inspection.id}")
-    db.session.commit()
     inline = found.kind in ("jpeg", "png")
     response = Response(data, mimetype=documents.MIME[found.kind])
     response.headers["Content-Disposition"] = "%s; filename=document-%d.%s" % (
@@ -114,7 +112,6 @@ def record_result(inspection_id: int):
         errors = exc.fields or {"result": [exc.message]}
         return _result_page(inspection, form, errors, exc.status)
     day = inspection.window_starts.astimezone(clock.clock().tz).date() if inspection.window_starts else clock.today()
-    db.session.commit()
     flash(_("The result is saved."), "success")
     return redirect(url_for("inspections.day_list", day=day.isoformat()))
 
@@ -145,7 +142,6 @@ def book(inspection_id: int):
         db.session.rollback()
         inspection = inspections.get(db.session, inspection_id, customer_id=current_user.id)
         return _booking_page(inspection, exc.fields or {"slot_id": [exc.message]}, exc.status)
-    db.session.commit()
     flash(_("We will call you to find a time.") if choice == "call" else _("Your inspection is booked. We sent you a confirmation."), "success")
     return redirect(url_for("inspections.booking", inspection_id=inspection_id))
 

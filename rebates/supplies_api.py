@@ -129,7 +129,6 @@ def place_order():
         customer, language = current_user, current_user.language or language
     order = supplies.place_order(db.session, account, data["items"], channel=channel, customer=customer,
                                  language=language)
-    db.session.commit()
     return jsonify(SupplyOrderOut().dump(order_out(order, account.number, _language()))), 201
 
 

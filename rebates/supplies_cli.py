@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from core.audit import Actor, acting_as
 from core.database import db
 from core.errors import AssistError
+from core.unit_of_work import unit_of_work
 from rebates import supplies
 
 supplies_cli = AppGroup("supplies", help="Free water-saving supplies: items, stock, shipping batches.")
@@ -21,26 +22,23 @@ def load(path: str) -> None:
     """Add or update supply items from a JSON file; every problem is named and then nothing is loaded."""
     acting_as(Actor(label="cli: supplies load"))
     try:
-        report = supplies.load_supplies(db.session(), supplies.read_file(path))
+        with unit_of_work() as session:
+            report = supplies.load_supplies(session, supplies.read_file(path))
     except supplies.SupplyFileError as exc:
-        db.session.rollback()
         for problem in exc.problems:
             click.echo(f"{path}: {problem}", err=True)
         raise click.ClickException(f"{len(exc.problems)} problem(s); nothing from the file was loaded") from None
-    db.session.commit()
     click.echo(json.dumps(report.as_dict()))
 
 
 def _stock(command: str, code: str, quantity: int, reason: str) -> None:
     acting_as(Actor(label=f"cli: supplies {command}"))
-    session = db.session()
     try:
-        item = supplies.get_item(session, code)
-        stock = (supplies.receive if command == "receive" else supplies.count)(session, item, quantity, reason)
+        with unit_of_work() as session:
+            item = supplies.get_item(session, code)
+            stock = (supplies.receive if command == "receive" else supplies.count)(session, item, quantity, reason)
     except AssistError as exc:
-        session.rollback()
         raise click.ClickException(exc.message) from None
-    session.commit()
     click.echo(json.dumps({"supply": item.code, "stock": stock}))
 
 
@@ -78,12 +76,11 @@ def ship(out: str | None, batch_id: int | None) -> None:
             Path(out).write_text(supplies.render_batch(session, batch), encoding="utf-8")
         click.echo(json.dumps({"batch": batch.id, "orders": batch.orders, "out": out}))
         return
-    batch = supplies.start_batch(session)
+    with unit_of_work(session):
+        batch = supplies.start_batch(session)
     if batch is None:
-        session.rollback()
         click.echo(json.dumps({"batch": None, "orders": 0}))
         return
-    session.commit()
     if out:
         Path(out).write_text(supplies.render_batch(session, batch), encoding="utf-8")
     click.echo(json.dumps({"batch": batch.id, "orders": batch.orders, "out": out}))
@@ -94,11 +91,9 @@ def ship(out: str | None, batch_id: int | None) -> None:
 def shipped(batch_id: int) -> None:
     """Mark a batch shipped: its orders are shipped and the customers are told by email."""
     acting_as(Actor(label="cli: supplies shipped"))
-    session = db.session()
     try:
-        orders = supplies.mark_shipped(session, supplies.get_batch(session, batch_id))
+        with unit_of_work() as session:
+            orders = supplies.mark_shipped(session, supplies.get_batch(session, batch_id))
     except AssistError as exc:
-        session.rollback()
         raise click.ClickException(exc.message) from None
-    session.commit()
     click.echo(json.dumps({"batch": batch_id, "orders": orders}))

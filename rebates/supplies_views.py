@@ -70,7 +70,6 @@ def order():
                 errors = _field_errors(exc, wanted) or {"items": [exc.message]}
                 status = exc.status
             else:
-                db.session.commit()
                 flash(_("Order %(number)s placed. We will mail it to your home.", number=placed.number), "success")
                 return redirect(url_for("supplies.order", account=account.number))
         status = status if status != 200 else 422
@@ -103,7 +102,6 @@ def cancel(order_id: int):
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        db.session.commit()
         flash(_("Order %(number)s cancelled.", number=placed.number), "success")
     if current_user.role == "customer":
         return redirect(url_for("supplies.order"))
@@ -142,7 +140,6 @@ def change_stock(code: str):
         db.session.rollback()
         flash(f"{item.code}: {exc.message}", "error")
     else:
-        db.session.commit()
         flash(_("%(item)s: stock is now %(stock)s.", item=item.name(_language()), stock=item.stock), "success")
     return redirect(url_for("supplies.stock"))
 
@@ -155,7 +152,6 @@ def new_batch():
         db.session.rollback()
         flash(_("No orders are waiting to be packed."), "info")
         return redirect(url_for("supplies.stock"))
-    db.session.commit()
     return redirect(url_for("supplies.batch", batch_id=batch.id))
 
 
@@ -177,7 +173,6 @@ def shipped(batch_id: int):
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        db.session.commit()
         flash(_("Batch %(number)s marked shipped; the customers were told.", number=found.id), "success")
     return redirect(url_for("supplies.batch", batch_id=batch_id))
 
@@ -222,7 +217,6 @@ def staff_order():
                 errors = _field_errors(exc, wanted) or {"items": [exc.message]}
                 status = exc.status
             else:
-                db.session.commit()
                 flash(_("Order %(number)s placed.", number=placed.number) if placed.channel == "phone"
                       else _("Order %(number)s handed over at the counter.", number=placed.number), "success")
                 return redirect(url_for("supplies.staff_order", account=account.number))
