@@ -79,6 +79,20 @@ class Kind:
 
 
 _KINDS: dict[str, Kind] = {}
+# The request bodies of kinds with their own API shape, for the OpenAPI document: {"create"|"update": [schema]}.
+_REQUEST_SCHEMAS: dict[str, list] = {"create": [], "update": []}
+
+
+def declare_request_schemas(create=None, update=None) -> None:
+    """A kind's own body shapes for `POST /applications` and `PATCH /applications/{id}` (imported early,
+    so they are known when the API module is imported)."""
+    for key, schema in (("create", create), ("update", update)):
+        if schema is not None and schema not in _REQUEST_SCHEMAS[key]:
+            _REQUEST_SCHEMAS[key].append(schema)
+
+
+def request_schemas(which: str) -> tuple:
+    return tuple(_REQUEST_SCHEMAS[which])
 
 
 def register(kind: Kind) -> Kind:

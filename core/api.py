@@ -94,13 +94,16 @@ class Operation:
 _operations: list[Operation] = []
 
 
-def documented(rule: str, method: str, *, summary: str, tags: list[str], request: type[Schema] | None = None,
+def documented(rule: str, method: str, *, summary: str, tags: list[str],
+               request: type[Schema] | tuple[type[Schema], ...] | Callable[[], tuple] | None = None,
                response: type[Schema] | tuple[type[Schema], ...] | None = None, status: int = 200, errors: tuple[int, ...] = (),
                query: dict[str, dict] | None = None) -> Callable:
     """Record an endpoint for the OpenAPI document (put it above the route decorator).
 
     `query` maps each query parameter to its JSON schema; path parameters are declared from the
-    route's converters.
+    route's converters. A tuple of request schemas is a body of any of those shapes (one per kind
+    of application); a function returning one is asked when the document is built, after every
+    area has declared its shapes.
     """
 
     def mark(view: Callable) -> Callable:
@@ -180,9 +183,13 @@ def build_openapi() -> dict:
             {"name": name, "in": "query", "required": False, "schema": schema} for name, schema in op.query.items()]
         if parameters:
             item["parameters"] = parameters
-        if op.request is not None:
+        request = op.request() if callable(op.request) and not isinstance(op.request, type) else op.request
+        if isinstance(request, tuple):
             item["requestBody"] = {"required": True,
-                                   "content": {"application/json": {"schema": op.request}}}
+                                   "content": {"application/json": {"schema": {"anyOf": list(request)}}}}
+        elif request is not None:
+            item["requestBody"] = {"required": True,
+                                   "content": {"application/json": {"schema": request}}}
         ok: dict[str, Any] = {"description": "OK"}
         if isinstance(op.response, tuple):  # one shape for staff, another for the customer
             ok["description"] = "OK: " + " for staff, ".join(schema.__name__ for schema in op.response) + " for the customer"

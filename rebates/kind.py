@@ -172,6 +172,7 @@ def _program_filter(session: Session, code: str):
 
 
 def register() -> kinds.Kind:
+    kinds.declare_request_schemas(create=applying.RebateApplicationIn, update=applying.RebateUpdateIn)
     return kinds.register(kinds.Kind(
         code=CODE, label=_l("Rebate"), lines=lambda application: [application.rebate],
         requirements=REQUIREMENTS,

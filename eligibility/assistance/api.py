@@ -50,8 +50,9 @@ def _applicant(data: dict):
     return auth_service.find_customer(db.session, data["applicant_email"], field="applicant_email")
 
 
-@documented("/applications", "post", summary="Start an application (a draft)", tags=["applications"],
-            request=ApplicationIn, response=APPLICATION, errors=(422,))
+@documented("/applications", "post", summary="Start an application (a draft): assistance, or `kind: rebate`",
+            tags=["applications"], request=lambda: (ApplicationIn, *kinds.request_schemas("create")), response=APPLICATION,
+            errors=(422,))
 @bp.post("/applications")
 @allow("customer", *STAFF)
 def create():
@@ -73,8 +74,9 @@ def show(application_id: int):
     return reply(lifecycle.get_for(db.session, current_user, application_id))
 
 
-@documented("/applications/{id}", "patch", summary="Change a draft (household, enrollments, programs)",
-            tags=["applications"], request=ApplicationUpdate, response=APPLICATION, errors=(404, 409, 422))
+@documented("/applications/{id}", "patch", summary="Change a draft (household, enrollments, programs; a rebate's "
+            "items, payment, applicant)", tags=["applications"],
+            request=lambda: (ApplicationUpdate, *kinds.request_schemas("update")), response=APPLICATION, errors=(404, 409, 422))
 @bp.patch("/applications/<int:application_id>")
 @allow("customer", *STAFF)
 def change(application_id: int):

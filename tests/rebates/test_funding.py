@@ -256,3 +256,14 @@ def test_an_information_request_is_answered_on_the_status_page(world, db_session
     view = world.get(body["id"]).json
     assert view["status"] == "in_review"
     assert [d["requirement"] for d in view["items"][0]["documents"]] == ["receipt", "photo"]
+
+
+def test_the_openapi_document_declares_the_rebate_request_beside_the_assistance_one(client):
+    spec = client.get("/api/v1/openapi.json").json
+    create = spec["paths"]["/applications"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    names = [ref["$ref"].rsplit("/", 1)[-1] for ref in create["anyOf"]]
+    assert names[0].startswith("Application") and any(name.startswith("RebateApplication") for name in names)
+    rebate = spec["components"]["schemas"][next(n for n in names if n.startswith("RebateApplication"))]
+    assert {"kind", "account_number", "program", "items", "payment", "applicant"} <= set(rebate["properties"])
+    change = spec["paths"]["/applications/{id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    assert len(change["anyOf"]) == 2
