@@ -1,5 +1,6 @@
 """A customer in Spanish applies for a rebate on the pages (two items, a receipt each) and a CSR
-approves for less with a reason; axe finds nothing on any page on the way."""
+approves for less with a reason; the bill credit is accepted and the customer sees when it was paid;
+axe finds nothing on any page on the way."""
 from __future__ import annotations
 
 import re
@@ -81,4 +82,25 @@ def test_a_customer_in_spanish_applies_and_a_csr_approves_for_less(live_server, 
     assert_accessible(staff)
     page.goto(f"{live_server}/applications/{application_id}")
     expect(page.get_by_text("$200.00").first).to_be_visible()
+    assert_accessible(page)
+
+    # The billing system accepts the credit file: the customer sees when the rebate reached the bill.
+    from sqlalchemy import select
+
+    from accounts import rules as ledger_rules, service as ledger
+    from core.audit import Actor, acting_as
+    from core.database import db
+    from rebates.models import RebatePayment
+
+    with live_app.app_context():
+        acting_as(Actor(label="test: billing"))
+        session = db.session()
+        payment = session.scalar(select(RebatePayment).where(RebatePayment.application_id == int(application_id)))
+        assert (payment.method, payment.amount_cents) == ("bill_credit", 20000)
+        batch = ledger.export_credits(session, [list(column) for column in ledger_rules.DEFAULT_LAYOUT])
+        ledger.acknowledge(session, batch, [(2, {"entry_id": str(payment.ledger_entry_id), "status": "accepted"})])
+        session.commit()
+    page.goto(f"{live_server}/applications/{application_id}")
+    expect(page.get_by_text(re.compile(r"Acreditado a su factura el \d+ de \w+ de \d{4}"))).to_be_visible()
+    expect(page.get_by_text("Se pagó su reembolso de la solicitud", exact=False)).to_be_visible()
     assert_accessible(page)
