@@ -36,6 +36,8 @@ class AssistanceApplication(Base):
     categorical: Mapped[list] = mapped_column(JSON, nullable=False)
     purpose: Mapped[str] = mapped_column(String(16), nullable=False, default="new", server_default="new")
     enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    # A renewal: the people from last time (by place) the customer confirmed as still right.
+    confirmed_members: Mapped[list | None] = mapped_column(JSON)
 
     application: Mapped[Application] = relationship(Application, back_populates="assistance")
 

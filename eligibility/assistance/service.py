@@ -362,13 +362,23 @@ def unconfirmed_people(session: Session, application: Application, members: list
     return problems
 
 
-def check_renewal_confirmed(session: Session, application: Application, confirmed,
+def record_confirmation(application: Application, confirmed) -> None:
+    """Keep which people from last time the customer confirmed (the household step, or the API's
+    `confirmed_members`), so sending checks what was recorded, whichever way the customer came."""
+    detail = application.assistance
+    if detail is None or detail.purpose != "recertification":
+        return
+    detail.confirmed_members = sorted({int(i) for i in (confirmed or ())} | set(detail.confirmed_members or ()))
+
+
+def check_renewal_confirmed(session: Session, application: Application, confirmed=None,
                             field: str = "confirmed_members") -> None:
     """Refuse to send a renewal while a person from last time is neither changed nor confirmed."""
     if application.kind != "assistance" or application.assistance is None:
         return
+    record_confirmation(application, confirmed)
     problems = unconfirmed_people(session, application, list(application.assistance.household.get("members", [])),
-                                  confirmed)
+                                  application.assistance.confirmed_members)
     if problems:
         messages = list(problems.values())
         raise Invalid(messages[0], fields={field: messages})

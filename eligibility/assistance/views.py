@@ -258,6 +258,8 @@ def household(application_id: int):
     if not errors:
         try:
             service.update(db.session, application, household={"members": members})
+            service.record_confirmation(application, [i for i in range(len(aligned))
+                                                      if request.form.get(f"confirm-{i}") == "yes"])
         except AssistError as exc:
             db.session.rollback()
             errors = _errors(exc)
@@ -421,6 +423,7 @@ def review(application_id: int):
             return _page("review.html", application, errors=errors, step="review", form=request.form,
                          missing=missing, status=422)
         try:
+            service.check_renewal_confirmed(db.session, application)  # what the household step recorded
             lifecycle.submit(db.session, current_user, application, request.form.get("signature", ""),
                            sent_without=service.missing_documents(application) or None)
         except AssistError as exc:

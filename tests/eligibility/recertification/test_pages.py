@@ -110,3 +110,31 @@ def test_the_renewal_confirmation_is_in_the_openapi_document(client):
     name = body["$ref"].rsplit("/", 1)[-1]
     schema = spec["components"]["schemas"][name]["properties"]["confirmed_members"]
     assert schema["type"] == "array" and schema["items"]["type"] == "integer"
+
+
+def test_the_submit_step_checks_the_confirmation_the_household_step_recorded(world, app, client, db_session):
+    """Going straight to the last step skips nobody's confirmation: the renewal is refused there until
+    the household step recorded it, and then the API needs no `confirmed_members` either."""
+    import html
+
+    login(client, world.customer.email)
+    page = f"/programs/{world.enrollment.id}/recertify"
+    household = post_form(client, page, token_from=page).location
+    application = db_session.scalar(select(Application).join(AssistanceApplication).where(
+        AssistanceApplication.purpose == "recertification"))
+    review = f"/applications/{application.id}/review"
+    skipped = post_form(client, review, {"signature": "Rosa Diaz", "send_without": "yes"}, token_from=review)
+    assert skipped.status_code == 422
+    assert "Confirm that what we have for Rosa Diaz is still right, or change it." in html.unescape(
+        skipped.get_data(as_text=True))
+    db_session.refresh(application)
+    assert application.status == "draft"
+    form = {"rows": "3", "name-0": "Rosa Diaz", "age-0": "41", "relationship-0": "self", "amount-0": "2500.00",
+            "frequency-0": "monthly", "kind-0": "wages", "confirm-0": "yes"}
+    assert post_form(client, household, form, token_from=household).status_code == 302
+    db_session.refresh(application)
+    assert application.assistance.confirmed_members == [0]
+    sent = post_form(client, review, {"signature": "Rosa Diaz", "send_without": "yes"}, token_from=review)
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    db_session.refresh(application)
+    assert application.status == "submitted"
