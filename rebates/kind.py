@@ -143,6 +143,9 @@ def panel_context(session: Session, application: Application, language: str) -> 
             "program_names": {program.code: program.name(language)},
             "measure_names": service.measure_names(program, language),
             "payment_labels": {"bill_credit": _("Credit on the bill"), "check": _("Check by mail")},
+            "payment_status_labels": {"pending": _("not sent yet"), "sent": _("sent, waiting for the answer"),
+                                      "paid": _("paid"), "refused": _("refused: send it again or pay by check"),
+                                      "needs_w9": _("waiting for a W-9")},
             "role_labels": {"owner": _("Owner"), "tenant": _("Tenant")},
             "requirement_labels": {"receipt": _("Receipt"), "photo": _("Photo"), "other": _("Other document")}}
 

@@ -267,3 +267,16 @@ def test_the_openapi_document_declares_the_rebate_request_beside_the_assistance_
     assert {"kind", "account_number", "program", "items", "payment", "applicant"} <= set(rebate["properties"])
     change = spec["paths"]["/applications/{id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
     assert len(change["anyOf"]) == 2
+
+
+def test_the_review_panel_shows_the_budget_hold_and_the_place_in_line(world, db_session, client):
+    from tests.conftest import login
+
+    held = submitted(world, items=[dict(ONE)])
+    _leave_only(db_session, 5000)
+    waiting = submitted(world, items=[dict(ONE, invoice_number="INV-2")])
+    login(client, world.csr.email)
+    page = client.get(f"/staff/applications/{held['id']}").get_data(as_text=True)
+    assert "$189.00 held on the program&#39;s budget" in page or "$189.00 held on the program's budget" in page
+    page = client.get(f"/staff/applications/{waiting['id']}").get_data(as_text=True)
+    assert "on the waiting list for funds: number 1 in line" in page
