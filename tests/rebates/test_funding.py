@@ -280,3 +280,6 @@ def test_the_review_panel_shows_the_budget_hold_and_the_place_in_line(world, db_
     assert "$189.00 held on the program&#39;s budget" in page or "$189.00 held on the program's budget" in page
     page = client.get(f"/staff/applications/{waiting['id']}").get_data(as_text=True)
     assert "on the waiting list for funds: number 1 in line" in page
+    assert world.decide(held["id"], decision="approve").status_code == 200
+    page = client.get(f"/staff/applications/{held['id']}").get_data(as_text=True).replace("&#39;", "'")
+    assert "$189.00 committed on the program's budget" in page
