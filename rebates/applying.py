@@ -384,6 +384,12 @@ def flags(session: Session, application: Application) -> list[tuple[str, str | N
 def before_decision(session: Session, application: Application, data: dict) -> None:
     """An approval pays the held quote or a lower amount with a reason; never more (422 naming `amount`)."""
     detail = application.rebate
+    if data.get("decision") == "approve":
+        from rebates import inspections
+
+        blocked = inspections.approval_blocked(session, application.id)
+        if blocked:  # a required inspection has not passed: approving now would pay for unseen work
+            raise Conflict(blocked + " " + _("Approve the claim once it has passed."))
     amount = data.get("amount")
     if data.get("decision") != "approve" or application.status not in ("submitted", "in_review") \
             or detail.status != "pending":

@@ -283,3 +283,18 @@ def test_the_review_panel_shows_the_budget_hold_and_the_place_in_line(world, db_
     assert world.decide(held["id"], decision="approve").status_code == 200
     page = client.get(f"/staff/applications/{held['id']}").get_data(as_text=True).replace("&#39;", "'")
     assert "$189.00 committed on the program's budget" in page
+
+
+def test_a_claim_is_not_approved_before_its_required_inspection_passed(world, db_session):
+    from rebates import inspections
+
+    body = submitted(world)
+    inspection = inspections.request_inspection(db_session, body["id"], "claim", "post", "rule: always")
+    refused = world.decide(body["id"], decision="approve")
+    assert refused.status_code == 409
+    assert "post-inspection has not passed yet" in refused.json["error"]["message"]
+    assert world.get(body["id"]).json["status"] == "submitted"
+    assert db_session.scalars(select(RebatePayment).where(RebatePayment.application_id == body["id"])).all() == []
+    inspection.status, inspection.result = "completed", "pass"  # recorded by the inspector
+    db_session.flush()
+    assert world.decide(body["id"], decision="approve").status_code == 200
