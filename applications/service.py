@@ -329,7 +329,9 @@ def decide(session: Session, staff, application: Application, *, decision: str, 
     the customer. On a denial `reason` is the denial reason's code; on an approval optional text that
     joins the internal note."""
     check_version(application, version)
-    if application.status not in ("submitted", "in_review"):
+    # A rebate waiting in line for funds can be denied (a duplicate, say) but not approved: it holds no money.
+    if application.status not in ("submitted", "in_review") and not (
+            decision == "deny" and application.status == "waitlisted"):
         raise Conflict(_("This application is %(status)s; it cannot be decided now.", status=application.status))
     if application.assigned_to_id not in (None, staff.id):
         raise Conflict(_("Another CSR has this application. Ask them, or a manager, to release it."))

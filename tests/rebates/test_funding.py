@@ -298,3 +298,16 @@ def test_a_claim_is_not_approved_before_its_required_inspection_passed(world, db
     inspection.status, inspection.result = "completed", "pass"  # recorded by the inspector
     db_session.flush()
     assert world.decide(body["id"], decision="approve").status_code == 200
+
+
+def test_a_waiting_application_can_be_denied_but_not_approved(world, db_session):
+    _leave_only(db_session, 5000)
+    body = submitted(world, items=[dict(ONE)])
+    assert body["status"] == "waitlisted"
+    assert world.decide(body["id"], decision="approve").status_code == 409
+    assert world.decide(body["id"], decision="request_info", checklist=["A photo"]).status_code == 409
+    denied = world.decide(body["id"], decision="deny", reason="duplicate_receipt")
+    assert denied.status_code == 200, denied.json
+    assert denied.json["status"] == "denied" and denied.json["waitlist_position"] is None
+    assert _figures(db_session)["waitlisted"] == 0
+    assert _kinds(db_session, body["id"]) == ["receipt", "waitlisted", "denial"]
